@@ -1,0 +1,120 @@
+// The nextbest command line. Commands stay thin: they parse flags and call the engine or the server.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { CatalogError, compileCatalog, parseCatalogSource } from '../core/catalog.ts';
+import { telcoCustomers } from '../demo/telcoCustomers.ts';
+import { Engine } from '../engine/engine.ts';
+import { buildServer } from '../server/app.ts';
+import { resolveKeys } from '../server/keys.ts';
+import { SqliteStore } from '../store/sqlite.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const BUNDLED_CATALOG = resolve(here, '../../examples/telco/catalog.yaml');
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+}
+
+const program = new Command();
+program.name('nextbest').description('Real-time next-best-action engine').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('Start the HTTP API (and docs at /docs) on an embedded SQLite database')
+  .option('--db <path>', 'SQLite database file', 'nextbest.db')
+  .option(
+    '--catalog <file>',
+    'catalog (YAML or JSON) to activate; default: the active one, or the bundled telco example',
+  )
+  .option('--port <n>', 'port to listen on', port, 8080)
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--config <file>', 'JSON file with {"apiKey", "adminKey"}', 'nextbest.config.json')
+  .option('--no-demo-data', 'do not load the example customers into an empty database')
+  .option('--log', 'log every request')
+  .action(
+    async (opts: {
+      db: string;
+      catalog?: string;
+      port: number;
+      host: string;
+      config: string;
+      demoData: boolean;
+      log?: boolean;
+    }) => {
+      const store = new SqliteStore(opts.db);
+      await store.init();
+      const bundled = readFileSync(BUNDLED_CATALOG, 'utf8');
+      const engine = await Engine.open(store, opts.catalog ? readFileSync(opts.catalog, 'utf8') : bundled);
+      if (opts.catalog) {
+        const { stored, created } = await engine.putCatalog(readFileSync(opts.catalog, 'utf8'));
+        if (created) console.log(`catalog ${opts.catalog} activated as version ${stored.version}`);
+      }
+      if (
+        opts.demoData &&
+        (await store.countCustomers()) === 0 &&
+        engine.activeCatalog.stored.source === bundled
+      ) {
+        const customers = telcoCustomers(1000);
+        for (const c of customers) await engine.putCustomer(c.id, c.attributes);
+        console.log(`loaded ${customers.length} example customers (C00001 … C01000)`);
+      }
+      const keys = await resolveKeys(store, process.env, opts.config);
+      if (keys.generated) {
+        console.log('Generated API keys (shown once; stored as digests in the database):');
+        console.log(`  NEXTBEST_API_KEY=${keys.generated.apiKey}`);
+        console.log(`  NEXTBEST_ADMIN_KEY=${keys.generated.adminKey}`);
+      } else {
+        console.log(`API keys from the ${keys.source}`);
+      }
+      const app = await buildServer(engine, { keys: keys.ring, logger: opts.log ?? false });
+      const address = await app.listen({ port: opts.port, host: opts.host });
+      const { stored, catalog } = engine.activeCatalog;
+      console.log(
+        `catalog version ${stored.version}: ${catalog.actions.length} actions, ${catalog.channels.size} channels`,
+      );
+      console.log(`nextbest listening on ${address} (API docs: ${address}/docs)`);
+      let closing = false;
+      const shutdown = async () => {
+        if (closing) return;
+        closing = true;
+        await app.close();
+        await engine.close();
+        await store.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', shutdown);
+      process.on('SIGTERM', shutdown);
+    },
+  );
+
+const catalogCommand = program.command('catalog').description('Work with catalog files');
+catalogCommand
+  .command('validate <file>')
+  .description('Check a catalog file and compile all its rules')
+  .action((file: string) => {
+    try {
+      const catalog = compileCatalog(parseCatalogSource(readFileSync(file, 'utf8')));
+      const issues = new Set(catalog.actions.map((a) => a.issue));
+      console.log(
+        `${file}: valid (${catalog.actions.length} actions in ${issues.size} issues, ${catalog.channels.size} channels, ` +
+          `${catalog.contactPolicies.length} contact policies; version ${catalog.version})`,
+      );
+    } catch (error) {
+      if (error instanceof CatalogError) {
+        console.error(`${file}: invalid catalog`);
+        for (const issue of error.issues)
+          console.error(`  ${issue.path ? `${issue.path}: ` : ''}${issue.message}`);
+        process.exitCode = 1;
+        return;
+      }
+      console.error(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+    }
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,412 @@
+// The action catalog: its file format (a zod schema), validation with located errors, and compilation of
+// every rule once per catalog version.
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import {
+  ATTRIBUTE_TYPES,
+  type CompiledRule,
+  RuleCompileError,
+  RuleEnvironment,
+  type RuleSchema,
+} from './rules.ts';
+import type { Treatment } from './types.ts';
+
+const identifier = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'use letters, digits, _ . : - (starting with a letter or digit)');
+
+const attributeType = z.enum(ATTRIBUTE_TYPES);
+const fieldSchema = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid field name'),
+  attributeType,
+);
+
+const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO 8601 date');
+
+const treatmentSchema = z.looseObject({
+  title: z.string().min(1),
+  text: z.string().optional(),
+  link: z.string().optional(),
+});
+
+const selectorSchema = z.strictObject({
+  issue: z.string().optional(),
+  group: z.string().optional(),
+  action: z.string().optional(),
+  /** Matches actions that carry at least one of these tags. */
+  tags: z.array(z.string()).optional(),
+});
+
+const channelSchema = z.strictObject({
+  id: identifier,
+  name: z.string().optional(),
+  direction: z.enum(['inbound', 'outbound']).default('inbound'),
+});
+
+const actionSchema = z.strictObject({
+  id: identifier,
+  name: z.string().min(1),
+  description: z.string().default(''),
+  issue: identifier,
+  group: identifier,
+  treatments: z.record(z.string(), treatmentSchema),
+  value: z.union([z.number().finite(), z.string().min(1)]).default(1),
+  validity: z.strictObject({ start: isoDate.optional(), end: isoDate.optional() }).optional(),
+  lever: z.number().finite().nonnegative().default(1),
+  budget: z
+    .strictObject({
+      maxPerDay: z.number().int().positive().optional(),
+      total: z.number().int().positive().optional(),
+    })
+    .optional(),
+  tags: z.array(z.string()).default([]),
+  eligibility: z.string().optional(),
+  applicability: z.string().optional(),
+  suitability: z.string().optional(),
+});
+
+const policyBase = {
+  id: identifier,
+  description: z.string().optional(),
+  appliesTo: selectorSchema.optional(),
+  /** Only contacts on these channels count, and the policy only applies on them. Default: all channels. */
+  channels: z.array(z.string()).optional(),
+  /** Which earlier interactions count together: the same action, its group, its issue or anything. */
+  scope: z.enum(['action', 'group', 'issue', 'customer']).default('action'),
+};
+
+const contactPolicySchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    ...policyBase,
+    type: z.literal('maxContacts'),
+    count: z.number().int().positive(),
+    days: z.number().positive(),
+    /** What counts as a contact: the action being chosen in a decision, or a reported impression. */
+    countOn: z.enum(['decision', 'impression']).default('decision'),
+  }),
+  z.strictObject({ ...policyBase, type: z.literal('pauseAfterReject'), days: z.number().positive() }),
+  z.strictObject({
+    ...policyBase,
+    type: z.literal('stopAfterAccept'),
+    /** Omitted: never again. */
+    days: z.number().positive().optional(),
+  }),
+]);
+
+const contextWeightSchema = z.strictObject({
+  id: z.string().optional(),
+  channel: z.union([z.string(), z.array(z.string())]).optional(),
+  when: z.string().optional(),
+  appliesTo: selectorSchema.optional(),
+  weight: z.number().finite().nonnegative(),
+});
+
+export const catalogFileSchema = z.strictObject({
+  name: z.string().default('catalog'),
+  description: z.string().optional(),
+  channels: z.array(channelSchema).min(1),
+  schema: z
+    .strictObject({
+      customer: fieldSchema.default({}),
+      context: fieldSchema.default({}),
+      features: fieldSchema.default({}),
+    })
+    .default({ customer: {}, context: {}, features: {} }),
+  /** Optional descriptions of the hierarchy; actions name their issue and group. */
+  issues: z
+    .record(
+      z.string(),
+      z.strictObject({
+        description: z.string().optional(),
+        groups: z.record(z.string(), z.strictObject({ description: z.string().optional() })).optional(),
+      }),
+    )
+    .optional(),
+  actions: z.array(actionSchema).min(1),
+  contactPolicies: z.array(contactPolicySchema).default([]),
+  contextWeights: z.array(contextWeightSchema).default([]),
+  arbitration: z
+    .strictObject({
+      onePerGroup: z.boolean().default(true),
+      defaultLimit: z.number().int().positive().default(3),
+      maxLimit: z.number().int().positive().default(20),
+    })
+    .default({ onePerGroup: true, defaultLimit: 3, maxLimit: 20 }),
+  learning: z
+    .strictObject({
+      positive: z.array(z.enum(['click', 'accept', 'convert'])).default(['click', 'accept', 'convert']),
+      negative: z.array(z.enum(['reject'])).default(['reject']),
+      /** Share of slots filled at random among eligible actions, so that every action keeps being tried. */
+      exploration: z.number().min(0).max(1).default(0.05),
+    })
+    .default({ positive: ['click', 'accept', 'convert'], negative: ['reject'], exploration: 0.05 }),
+});
+
+export type CatalogFile = z.infer<typeof catalogFileSchema>;
+export type ActionDefinition = CatalogFile['actions'][number];
+export type ContactPolicyDefinition = CatalogFile['contactPolicies'][number];
+export type Selector = z.infer<typeof selectorSchema>;
+
+export interface CatalogIssue {
+  path: string;
+  message: string;
+}
+
+/** A catalog that failed validation; `issues` name every problem with its path. */
+export class CatalogError extends Error {
+  constructor(readonly issues: CatalogIssue[]) {
+    super(issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('\n'));
+    this.name = 'CatalogError';
+  }
+}
+
+export interface CompiledAction {
+  index: number;
+  id: string;
+  name: string;
+  description: string;
+  issue: string;
+  group: string;
+  tags: ReadonlySet<string>;
+  treatments: ReadonlyMap<string, Treatment>;
+  value: number | CompiledRule<number>;
+  lever: number;
+  validFrom: number | undefined;
+  validUntil: number | undefined;
+  budget: { maxPerDay?: number | undefined; total?: number | undefined } | undefined;
+  eligibility: CompiledRule<boolean> | undefined;
+  applicability: CompiledRule<boolean> | undefined;
+  suitability: CompiledRule<boolean> | undefined;
+  /** Indices into `Catalog.contactPolicies` that apply to this action. */
+  contactPolicies: number[];
+  /** Context weights that apply to this action. */
+  contextWeights: CompiledContextWeight[];
+}
+
+export interface CompiledContextWeight {
+  channels: ReadonlySet<string> | undefined;
+  when: CompiledRule<boolean> | undefined;
+  weight: number;
+}
+
+export interface Catalog {
+  /** Content hash of the definition: the catalog version recorded with every decision. */
+  version: string;
+  definition: CatalogFile;
+  channels: ReadonlyMap<string, { id: string; direction: 'inbound' | 'outbound' }>;
+  actions: CompiledAction[];
+  actionsById: ReadonlyMap<string, CompiledAction>;
+  contactPolicies: ContactPolicyDefinition[];
+  ruleEnvironment: RuleEnvironment;
+  ruleSchema: RuleSchema;
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+function zodIssues(error: z.ZodError, prefix = ''): CatalogIssue[] {
+  return error.issues.map((issue) => {
+    const path = formatPath(issue.path);
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys')
+      message = `unknown field ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+    return { path: prefix && path ? `${prefix}.${path}` : prefix || path, message };
+  });
+}
+
+export function selectorMatches(selector: Selector | undefined, action: ActionDefinition): boolean {
+  if (!selector) return true;
+  if (selector.issue !== undefined && selector.issue !== action.issue) return false;
+  if (selector.group !== undefined && selector.group !== action.group) return false;
+  if (selector.action !== undefined && selector.action !== action.id) return false;
+  if (selector.tags !== undefined && !selector.tags.some((t) => action.tags.includes(t))) return false;
+  return true;
+}
+
+/** Stable JSON (sorted keys) so the version hash does not depend on key order. */
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** FNV-1a 64-bit as hex: a short content hash that needs no I/O or crypto module in the core. */
+export function contentHash(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  const prime = 0x100000001b3n;
+  const mask = 0xffffffffffffffffn;
+  for (let i = 0; i < text.length; i++) {
+    h ^= BigInt(text.charCodeAt(i));
+    h = (h * prime) & mask;
+  }
+  return h.toString(16).padStart(16, '0');
+}
+
+/**
+ * Validates a parsed catalog document (from YAML or JSON) and compiles its rules.
+ * Throws CatalogError listing every problem with its path, e.g. `actions[3].eligibility: unknown field 'tenur'`.
+ */
+export function compileCatalog(input: unknown): Catalog {
+  const parsed = catalogFileSchema.safeParse(input);
+  if (!parsed.success) throw new CatalogError(zodIssues(parsed.error));
+  const def = parsed.data;
+  const issues: CatalogIssue[] = [];
+
+  const channels = new Map<string, { id: string; direction: 'inbound' | 'outbound' }>();
+  def.channels.forEach((ch, i) => {
+    if (channels.has(ch.id))
+      issues.push({ path: `channels[${i}].id`, message: `duplicate channel '${ch.id}'` });
+    channels.set(ch.id, { id: ch.id, direction: ch.direction });
+  });
+
+  const ruleSchema: RuleSchema = def.schema;
+  const env = new RuleEnvironment(ruleSchema);
+
+  const compileRule = <T>(path: string, compile: () => CompiledRule<T>): CompiledRule<T> | undefined => {
+    try {
+      return compile();
+    } catch (error) {
+      const message = error instanceof RuleCompileError ? error.message : String(error);
+      issues.push({ path, message });
+      return undefined;
+    }
+  };
+
+  const checkChannels = (list: string[] | undefined, path: string) => {
+    list?.forEach((ch, j) => {
+      if (!channels.has(ch)) issues.push({ path: `${path}[${j}]`, message: `unknown channel '${ch}'` });
+    });
+  };
+
+  const weights = def.contextWeights.map((w, i) => {
+    const list = w.channel === undefined ? undefined : Array.isArray(w.channel) ? w.channel : [w.channel];
+    if (typeof w.channel === 'string') {
+      if (!channels.has(w.channel))
+        issues.push({ path: `contextWeights[${i}].channel`, message: `unknown channel '${w.channel}'` });
+    } else checkChannels(list, `contextWeights[${i}].channel`);
+    return {
+      selector: w.appliesTo,
+      compiled: {
+        channels: list ? new Set(list) : undefined,
+        when:
+          w.when === undefined
+            ? undefined
+            : compileRule(`contextWeights[${i}].when`, () => env.compileCondition(w.when!)),
+        weight: w.weight,
+      } satisfies CompiledContextWeight,
+    };
+  });
+
+  const policyIds = new Set<string>();
+  def.contactPolicies.forEach((p, i) => {
+    checkChannels(p.channels, `contactPolicies[${i}].channels`);
+    if (policyIds.has(p.id))
+      issues.push({ path: `contactPolicies[${i}].id`, message: `duplicate policy '${p.id}'` });
+    policyIds.add(p.id);
+  });
+
+  const actionsById = new Map<string, CompiledAction>();
+  const actions: CompiledAction[] = def.actions.map((a, i) => {
+    const path = `actions[${i}]`;
+    if (actionsById.has(a.id)) issues.push({ path: `${path}.id`, message: `duplicate action id '${a.id}'` });
+    const treatments = new Map<string, Treatment>();
+    for (const [channel, treatment] of Object.entries(a.treatments)) {
+      if (!channels.has(channel))
+        issues.push({ path: `${path}.treatments.${channel}`, message: `unknown channel '${channel}'` });
+      treatments.set(channel, treatment);
+    }
+    if (treatments.size === 0)
+      issues.push({ path: `${path}.treatments`, message: 'needs a treatment for at least one channel' });
+    if (def.issues) {
+      const issue = def.issues[a.issue];
+      if (!issue)
+        issues.push({ path: `${path}.issue`, message: `issue '${a.issue}' is not declared under issues` });
+      else if (issue.groups && !issue.groups[a.group])
+        issues.push({
+          path: `${path}.group`,
+          message: `group '${a.group}' is not declared under issues.${a.issue}.groups`,
+        });
+    }
+    const validFrom = a.validity?.start ? Date.parse(a.validity.start) : undefined;
+    const validUntil = a.validity?.end ? Date.parse(a.validity.end) : undefined;
+    if (validFrom !== undefined && validUntil !== undefined && validUntil < validFrom)
+      issues.push({ path: `${path}.validity.end`, message: 'ends before it starts' });
+    const value =
+      typeof a.value === 'number'
+        ? a.value
+        : (compileRule(`${path}.value`, () => env.compileNumber(a.value as string)) ?? 0);
+    const compiled: CompiledAction = {
+      index: i,
+      id: a.id,
+      name: a.name,
+      description: a.description,
+      issue: a.issue,
+      group: a.group,
+      tags: new Set(a.tags),
+      treatments,
+      value,
+      lever: a.lever,
+      validFrom,
+      validUntil,
+      budget: a.budget,
+      eligibility:
+        a.eligibility === undefined
+          ? undefined
+          : compileRule(`${path}.eligibility`, () => env.compileCondition(a.eligibility!)),
+      applicability:
+        a.applicability === undefined
+          ? undefined
+          : compileRule(`${path}.applicability`, () => env.compileCondition(a.applicability!)),
+      suitability:
+        a.suitability === undefined
+          ? undefined
+          : compileRule(`${path}.suitability`, () => env.compileCondition(a.suitability!)),
+      contactPolicies: def.contactPolicies.flatMap((p, j) => (selectorMatches(p.appliesTo, a) ? [j] : [])),
+      contextWeights: weights.filter((w) => selectorMatches(w.selector, a)).map((w) => w.compiled),
+    };
+    actionsById.set(a.id, compiled);
+    return compiled;
+  });
+
+  if (issues.length > 0) throw new CatalogError(issues);
+  return {
+    version: contentHash(stableStringify(def)),
+    definition: def,
+    channels,
+    actions,
+    actionsById,
+    contactPolicies: def.contactPolicies,
+    ruleEnvironment: env,
+    ruleSchema,
+  };
+}
+
+/** Parses catalog text; YAML is a superset of JSON, so one parser reads both. Errors give line and column. */
+export function parseCatalogSource(text: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new CatalogError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return {
+          path: '',
+          message: pos ? `line ${pos.line}, column ${pos.col}: ${e.message.split('\n')[0]}` : e.message,
+        };
+      }),
+    );
+  }
+  return doc.toJS({ maxAliasCount: 100 });
+}

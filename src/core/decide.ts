@@ -1,0 +1,187 @@
+// One decision, as pure data flowing one way: engagement policies → contact policies → budgets → scoring →
+// arbitration. The caller passes in everything (profile, history, budgets, models, clock, random source).
+import type { Explorer } from '../learn/explorer.ts';
+import type { Features, FeatureValue } from '../learn/learner.ts';
+import { arbitrate, priorityOf } from './arbitration.ts';
+import type { Catalog, CompiledAction } from './catalog.ts';
+import { checkContactPolicies, indexHistory } from './contactPolicy.ts';
+import { type RuleScope, ruleErrorMessage } from './rules.ts';
+import type {
+  Attributes,
+  BudgetUsage,
+  ChosenAction,
+  DroppedCandidate,
+  InteractionRecord,
+  ScoredCandidate,
+} from './types.ts';
+
+export interface DecideInput {
+  catalog: Catalog;
+  channel: string;
+  /** The profile attributes; an anonymous decision passes `{}`. */
+  customer: Attributes;
+  /** Derived features (from events); `{}` when there are none. */
+  features: Attributes;
+  context: Attributes;
+  /** Interaction history for contact policies; empty for anonymous decisions. */
+  history: readonly InteractionRecord[];
+  budgetUsage: ReadonlyMap<string, BudgetUsage>;
+  limit: number;
+  /** Epoch milliseconds: the decision's clock. */
+  now: number;
+  rng: () => number;
+  propensity: (action: CompiledAction, x: Features) => number;
+  explorer: Explorer;
+}
+
+export interface DecideResult {
+  /** Every candidate that passed the policies, with its scores, in catalog order. */
+  candidates: ScoredCandidate[];
+  dropped: DroppedCandidate[];
+  chosen: ChosenAction[];
+  /** The learner's view of this decision, logged so outcomes can teach the model later. */
+  features: Record<string, FeatureValue>;
+}
+
+/** Flattens profile, features and context into the learner's view (`customer.x`, `features.y`, `context.z`). */
+export function learnerFeatures(
+  customer: Attributes,
+  features: Attributes,
+  context: Attributes,
+  channel: string,
+): Record<string, FeatureValue> {
+  const out: Record<string, FeatureValue> = { channel };
+  const add = (prefix: string, attrs: Attributes) => {
+    for (const [key, value] of Object.entries(attrs)) {
+      if (
+        value === null ||
+        typeof value === 'number' ||
+        typeof value === 'string' ||
+        typeof value === 'boolean'
+      ) {
+        out[`${prefix}.${key}`] = value;
+      } else if (Array.isArray(value)) {
+        // Lists become one indicator per member, e.g. customer.products=fibre.
+        for (const item of value)
+          if (item !== null && typeof item !== 'object') out[`${prefix}.${key}=${String(item)}`] = 1;
+      }
+    }
+  };
+  add('customer', customer);
+  add('features', features);
+  add('context', context);
+  return out;
+}
+
+export function decide(input: DecideInput): DecideResult {
+  const { catalog, channel, now } = input;
+  const scope: RuleScope = {
+    customer: input.customer,
+    context: input.context,
+    features: input.features,
+    channel,
+  };
+  const x = learnerFeatures(input.customer, input.features, input.context, channel);
+  const historyIndex = indexHistory(input.history);
+  const dropped: DroppedCandidate[] = [];
+  const candidates: ScoredCandidate[] = [];
+  const treatments = new Map<string, ChosenAction['treatment']>();
+
+  for (const action of catalog.actions) {
+    const drop = (stage: DroppedCandidate['stage'], reason: string) =>
+      dropped.push({ actionId: action.id, stage, reason });
+    const treatment = action.treatments.get(channel);
+    if (!treatment) {
+      drop('channel', `no treatment for channel '${channel}'`);
+      continue;
+    }
+    if (action.validFrom !== undefined && now < action.validFrom) {
+      drop('validity', `valid from ${new Date(action.validFrom).toISOString()}`);
+      continue;
+    }
+    if (action.validUntil !== undefined && now > action.validUntil) {
+      drop('validity', `expired on ${new Date(action.validUntil).toISOString()}`);
+      continue;
+    }
+    let failed = false;
+    for (const stage of ['eligibility', 'applicability', 'suitability'] as const) {
+      const rule = action[stage];
+      if (!rule) continue;
+      try {
+        if (!rule.evaluate(scope)) {
+          drop(stage, `rule is false: ${rule.source}`);
+          failed = true;
+        }
+      } catch (error) {
+        // Missing or mistyped data never makes an action eligible by accident.
+        drop(stage, `rule could not be evaluated (${ruleErrorMessage(error)}): ${rule.source}`);
+        failed = true;
+      }
+      if (failed) break;
+    }
+    if (failed) continue;
+    const block = checkContactPolicies(catalog, action, historyIndex, channel, now);
+    if (block) {
+      drop('contactPolicy', `${block.policyId}: ${block.reason}`);
+      continue;
+    }
+    if (action.budget) {
+      const used = input.budgetUsage.get(action.id) ?? { today: 0, total: 0 };
+      if (action.budget.maxPerDay !== undefined && used.today >= action.budget.maxPerDay) {
+        drop('budget', `daily budget of ${action.budget.maxPerDay} used up`);
+        continue;
+      }
+      if (action.budget.total !== undefined && used.total >= action.budget.total) {
+        drop('budget', `total budget of ${action.budget.total} used up`);
+        continue;
+      }
+    }
+    let value: number;
+    try {
+      value = typeof action.value === 'number' ? action.value : action.value.evaluate(scope);
+    } catch (error) {
+      drop('value', `value could not be evaluated (${ruleErrorMessage(error)})`);
+      continue;
+    }
+    let contextWeight = 1;
+    for (const w of action.contextWeights) {
+      if (w.channels && !w.channels.has(channel)) continue;
+      if (w.when) {
+        try {
+          if (!w.when.evaluate(scope)) continue;
+        } catch {
+          continue;
+        }
+      }
+      contextWeight *= w.weight;
+    }
+    const propensity = input.propensity(action, x);
+    const candidate: ScoredCandidate = {
+      actionId: action.id,
+      issue: action.issue,
+      group: action.group,
+      propensity,
+      value,
+      contextWeight,
+      lever: action.lever,
+      priority: 0,
+    };
+    candidate.priority = priorityOf(candidate);
+    candidates.push(candidate);
+    treatments.set(action.id, treatment);
+  }
+
+  const slots = arbitrate(candidates, {
+    limit: input.limit,
+    onePerGroup: catalog.definition.arbitration.onePerGroup,
+    explorer: input.explorer,
+    rng: input.rng,
+  });
+  const chosen: ChosenAction[] = slots.map((s) => ({
+    ...s.candidate,
+    rank: s.rank,
+    probability: s.probability,
+    treatment: treatments.get(s.candidate.actionId)!,
+  }));
+  return { candidates, dropped, chosen, features: x };
+}

@@ -1,0 +1,76 @@
+// Plain data shared by the core, the learners, the store and the server. No behaviour lives here.
+
+/** A value a rule or a learner can see. Nested objects are allowed in profiles. */
+export type Scalar = string | number | boolean | null;
+export type AttributeValue = Scalar | AttributeValue[] | { [key: string]: AttributeValue };
+export type Attributes = Record<string, AttributeValue>;
+
+/** What the customer did with an action that was shown. */
+export const OUTCOME_TYPES = ['impression', 'click', 'accept', 'reject', 'convert'] as const;
+export type OutcomeType = (typeof OUTCOME_TYPES)[number];
+
+/** One line of a customer's interaction history, as contact policies see it. */
+export interface InteractionRecord {
+  /** `contact` is written when an action is chosen in a decision; the others come from outcomes. */
+  kind: 'contact' | OutcomeType;
+  actionId: string;
+  issue: string;
+  group: string;
+  channel: string;
+  /** Epoch milliseconds. */
+  at: number;
+}
+
+export interface Customer {
+  id: string;
+  attributes: Attributes;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** How often an action was chosen already, for budgets. */
+export interface BudgetUsage {
+  today: number;
+  total: number;
+}
+
+export interface Treatment {
+  title: string;
+  text?: string | undefined;
+  link?: string | undefined;
+  [extra: string]: unknown;
+}
+
+/** Why a candidate did not make it into the ranking. */
+export interface DroppedCandidate {
+  actionId: string;
+  stage:
+    | 'channel'
+    | 'validity'
+    | 'eligibility'
+    | 'applicability'
+    | 'suitability'
+    | 'contactPolicy'
+    | 'budget'
+    | 'value';
+  reason: string;
+}
+
+/** A candidate that passed all policies, with its scores. */
+export interface ScoredCandidate {
+  actionId: string;
+  issue: string;
+  group: string;
+  propensity: number;
+  value: number;
+  contextWeight: number;
+  lever: number;
+  priority: number;
+}
+
+export interface ChosenAction extends ScoredCandidate {
+  rank: number;
+  /** Probability with which the explorer put this action into this slot, given the earlier slots. */
+  probability: number;
+  treatment: Treatment;
+}

@@ -1,0 +1,379 @@
+// The one place that joins the core, the learners and the store. Routes and CLI commands stay thin.
+import { randomInt, randomUUID } from 'node:crypto';
+import { type Catalog, CatalogError, compileCatalog, parseCatalogSource } from '../core/catalog.ts';
+import { DAY_MS, historyRequirement } from '../core/contactPolicy.ts';
+import { decide } from '../core/decide.ts';
+import { mulberry32 } from '../core/random.ts';
+import type { AttributeType } from '../core/rules.ts';
+import type { Attributes, ChosenAction, Customer, InteractionRecord, OutcomeType } from '../core/types.ts';
+import { EpsilonGreedy } from '../learn/explore/epsilonGreedy.ts';
+import type { Learner } from '../learn/learner.ts';
+import { defaultLearnerFactory, type LearnerFactory, learnerFromJSON } from '../learn/registry.ts';
+import type { DecisionRecord, ErasureReport, OutcomeRecord, Store, StoredCatalog } from '../store/store.ts';
+
+/** An error a caller made; `field` names the input at fault (`body.channel`, `params.id`). */
+export class EngineError extends Error {
+  constructor(
+    readonly code: 'invalid' | 'not_found' | 'conflict' | 'unavailable',
+    readonly field: string | undefined,
+    message: string,
+  ) {
+    super(field ? `${field}: ${message}` : message);
+    this.name = 'EngineError';
+  }
+}
+
+export interface EngineOptions {
+  clock?: () => number;
+  /** Seed of the exploration random source; a random seed when omitted. */
+  seed?: number;
+  learnerFactory?: LearnerFactory;
+  /** How often dirty model states are written to the store (ms). Outcomes are durable anyway. */
+  checkpointMs?: number;
+}
+
+export interface DecideRequest {
+  customerId?: string | undefined;
+  channel: string;
+  context?: Attributes | undefined;
+  limit?: number | undefined;
+}
+
+export interface DecisionResponse {
+  decisionId: string;
+  customerId: string | null;
+  channel: string;
+  catalogVersion: number;
+  modelVersion: string;
+  actions: Array<ChosenAction & { name: string; description: string }>;
+}
+
+export interface OutcomeRequest {
+  decisionId: string;
+  actionId: string;
+  outcome: OutcomeType;
+  value?: number | undefined;
+}
+
+export class Engine {
+  private catalog!: Catalog;
+  private storedCatalog!: StoredCatalog;
+  private readonly models = new Map<string, Learner>();
+  private readonly dirty = new Set<string>();
+  private learnedSeq = 0;
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private readonly clock: () => number;
+  private readonly rng: () => number;
+  private readonly learnerFactory: LearnerFactory;
+
+  private constructor(
+    readonly store: Store,
+    options: EngineOptions,
+  ) {
+    this.clock = options.clock ?? Date.now;
+    this.rng = mulberry32(options.seed ?? randomInt(2 ** 31));
+    this.learnerFactory = options.learnerFactory ?? defaultLearnerFactory;
+  }
+
+  /**
+   * Opens an engine on an initialised store. When the store has no catalog yet, `defaultCatalogSource`
+   * becomes version 1; without either, opening fails.
+   */
+  static async open(
+    store: Store,
+    defaultCatalogSource?: string,
+    options: EngineOptions = {},
+  ): Promise<Engine> {
+    const engine = new Engine(store, options);
+    let stored = await store.activeCatalog();
+    if (!stored) {
+      if (defaultCatalogSource === undefined)
+        throw new EngineError('unavailable', undefined, 'the store holds no catalog');
+      const compiled = compileCatalog(parseCatalogSource(defaultCatalogSource));
+      stored = await store.addCatalog(defaultCatalogSource, compiled.version, engine.clock());
+    }
+    engine.activate(stored, compileCatalog(parseCatalogSource(stored.source)));
+    await engine.loadModels();
+    const every = options.checkpointMs ?? 2000;
+    if (every > 0) {
+      engine.checkpointTimer = setInterval(() => {
+        engine.checkpoint().catch((error: unknown) => console.error('model checkpoint failed:', error));
+      }, every);
+      engine.checkpointTimer.unref();
+    }
+    return engine;
+  }
+
+  private activate(stored: StoredCatalog, compiled: Catalog) {
+    this.storedCatalog = stored;
+    this.catalog = compiled;
+  }
+
+  get activeCatalog(): { stored: StoredCatalog; catalog: Catalog } {
+    return { stored: this.storedCatalog, catalog: this.catalog };
+  }
+
+  // ---- models -------------------------------------------------------------------------------------------
+
+  private model(actionId: string): Learner {
+    let m = this.models.get(actionId);
+    if (!m) {
+      m = this.learnerFactory();
+      this.models.set(actionId, m);
+    }
+    return m;
+  }
+
+  get modelVersion(): string {
+    return `${this.learnerFactory().kind}#${this.learnedSeq}`;
+  }
+
+  private async loadModels() {
+    const { models, seq } = await this.store.loadModels();
+    for (const m of models) this.models.set(m.key, learnerFromJSON(m.state));
+    this.learnedSeq = seq;
+    // Replay outcomes acknowledged after the last checkpoint, so a crash loses no learning.
+    for (;;) {
+      const batch = await this.store.learnedOutcomesAfter(this.learnedSeq, 5000);
+      if (batch.length === 0) break;
+      for (const o of batch) {
+        const reward = this.rewardOf(o.outcome);
+        if (reward !== undefined) {
+          this.model(o.actionId).learn(o.features, reward);
+          this.dirty.add(o.actionId);
+        }
+        this.learnedSeq = o.seq;
+      }
+    }
+    await this.checkpoint();
+  }
+
+  /** Writes changed model states to the store. */
+  async checkpoint(): Promise<void> {
+    if (this.dirty.size === 0) return;
+    const keys = [...this.dirty];
+    this.dirty.clear();
+    await this.store.saveModels(
+      keys.map((key) => ({ key, state: this.model(key).toJSON() })),
+      this.learnedSeq,
+    );
+  }
+
+  modelReports() {
+    return this.catalog.actions.map((a) => ({ actionId: a.id, ...this.model(a.id).report() }));
+  }
+
+  private rewardOf(outcome: OutcomeType): number | undefined {
+    const learning = this.catalog.definition.learning;
+    if ((learning.positive as string[]).includes(outcome)) return 1;
+    if ((learning.negative as string[]).includes(outcome)) return 0;
+    return undefined;
+  }
+
+  // ---- catalog ------------------------------------------------------------------------------------------
+
+  /** Validates and stores a new catalog version; identical content keeps the active version. */
+  async putCatalog(source: string): Promise<{ stored: StoredCatalog; created: boolean }> {
+    const compiled = compileCatalog(parseCatalogSource(source));
+    if (compiled.version === this.storedCatalog.hash) return { stored: this.storedCatalog, created: false };
+    const stored = await this.store.addCatalog(source, compiled.version, this.clock());
+    this.activate(stored, compiled);
+    return { stored, created: true };
+  }
+
+  // ---- customers ----------------------------------------------------------------------------------------
+
+  /** Checks declared attributes against the catalog schema; undeclared attributes are kept as they are. */
+  validateAttributes(attributes: Attributes, field: string): void {
+    const declared = this.catalog.ruleSchema.customer;
+    for (const [name, value] of Object.entries(attributes)) {
+      const type = declared[name];
+      if (!type || value === null) continue;
+      if (!matchesType(value, type)) throw new EngineError('invalid', `${field}.${name}`, `expected ${type}`);
+    }
+  }
+
+  async putCustomer(id: string, attributes: Attributes) {
+    this.validateAttributes(attributes, 'body.attributes');
+    return this.store.putCustomer(id, attributes, this.clock());
+  }
+
+  async getCustomer(id: string): Promise<Customer> {
+    const customer = await this.store.getCustomer(id);
+    if (!customer) throw new EngineError('not_found', 'params.id', `unknown customer '${id}'`);
+    return customer;
+  }
+
+  async deleteCustomer(id: string): Promise<ErasureReport> {
+    const report = await this.store.deleteCustomer(id);
+    if (!report.customer && report.decisions === 0 && report.interactions === 0) {
+      throw new EngineError('not_found', 'params.id', `unknown customer '${id}'`);
+    }
+    return report;
+  }
+
+  // ---- decisions ----------------------------------------------------------------------------------------
+
+  async decide(request: DecideRequest): Promise<DecisionResponse> {
+    const catalog = this.catalog;
+    const stored = this.storedCatalog;
+    if (!catalog.channels.has(request.channel)) {
+      throw new EngineError(
+        'invalid',
+        'body.channel',
+        `unknown channel '${request.channel}' (known: ${[...catalog.channels.keys()].join(', ')})`,
+      );
+    }
+    const limit = request.limit ?? catalog.definition.arbitration.defaultLimit;
+    const maxLimit = catalog.definition.arbitration.maxLimit;
+    if (limit > maxLimit) throw new EngineError('invalid', 'body.limit', `at most ${maxLimit}`);
+    const now = this.clock();
+    let customer: Attributes = {};
+    let history: InteractionRecord[] = [];
+    const customerId = request.customerId ?? null;
+    if (customerId !== null) {
+      const found = await this.store.getCustomer(customerId);
+      if (!found) throw new EngineError('not_found', 'body.customerId', `unknown customer '${customerId}'`);
+      customer = found.attributes;
+      const need = historyRequirement(catalog);
+      history = await this.store.loadHistory(customerId, now - need.days * DAY_MS, need.acceptsForever);
+    }
+    const budgeted = catalog.actions.filter((a) => a.budget).map((a) => a.id);
+    const budgetUsage = await this.store.budgetUsage(budgeted, Math.floor(now / DAY_MS));
+    const result = decide({
+      catalog,
+      channel: request.channel,
+      customer,
+      features: {},
+      context: request.context ?? {},
+      history,
+      budgetUsage,
+      limit,
+      now,
+      rng: this.rng,
+      propensity: (action, x) => this.model(action.id).predict(x),
+      explorer: new EpsilonGreedy(catalog.definition.learning.exploration),
+    });
+    const decisionId = randomUUID();
+    const modelVersion = this.modelVersion;
+    const record: DecisionRecord = {
+      id: decisionId,
+      customerId,
+      channel: request.channel,
+      context: request.context ?? {},
+      at: now,
+      catalogVersion: stored.version,
+      modelVersion,
+      features: result.features,
+      candidates: result.candidates,
+      dropped: result.dropped,
+      chosen: result.chosen.map((c) => ({
+        actionId: c.actionId,
+        issue: c.issue,
+        group: c.group,
+        rank: c.rank,
+        probability: c.probability,
+        propensity: c.propensity,
+        priority: c.priority,
+        treatment: c.treatment,
+      })),
+    };
+    const contacts: InteractionRecord[] = result.chosen.map((c) => ({
+      kind: 'contact',
+      actionId: c.actionId,
+      issue: c.issue,
+      group: c.group,
+      channel: request.channel,
+      at: now,
+    }));
+    await this.store.saveDecision(record, contacts);
+    return {
+      decisionId,
+      customerId,
+      channel: request.channel,
+      catalogVersion: stored.version,
+      modelVersion,
+      actions: result.chosen.map((c) => {
+        const action = catalog.actionsById.get(c.actionId)!;
+        return { ...c, name: action.name, description: action.description };
+      }),
+    };
+  }
+
+  async getDecision(id: string): Promise<DecisionRecord & { outcomes: OutcomeRecord[] }> {
+    const decision = await this.store.getDecision(id);
+    if (!decision) throw new EngineError('not_found', 'params.id', `unknown decision '${id}'`);
+    return { ...decision, outcomes: await this.store.outcomesForDecision(id) };
+  }
+
+  // ---- outcomes -----------------------------------------------------------------------------------------
+
+  async recordOutcome(request: OutcomeRequest): Promise<{ outcome: OutcomeRecord; duplicate: boolean }> {
+    const decision = await this.store.getDecision(request.decisionId);
+    if (!decision)
+      throw new EngineError('not_found', 'body.decisionId', `unknown decision '${request.decisionId}'`);
+    const choice = decision.chosen.find((c) => c.actionId === request.actionId);
+    if (!choice) {
+      throw new EngineError(
+        'not_found',
+        'body.actionId',
+        `action '${request.actionId}' was not chosen in decision '${request.decisionId}'`,
+      );
+    }
+    const earlier = await this.store.outcomesForDecision(request.decisionId);
+    const reward = this.rewardOf(request.outcome);
+    const learned =
+      reward !== undefined && !earlier.some((o) => o.actionId === request.actionId && o.learned);
+    const now = this.clock();
+    const { record, duplicate } = await this.store.recordOutcome({
+      decisionId: request.decisionId,
+      actionId: request.actionId,
+      outcome: request.outcome,
+      value: request.value,
+      at: now,
+      customerId: decision.customerId,
+      learned,
+      interaction:
+        decision.customerId === null
+          ? undefined
+          : {
+              kind: request.outcome,
+              actionId: choice.actionId,
+              issue: choice.issue,
+              group: choice.group,
+              channel: decision.channel,
+              at: now,
+            },
+    });
+    if (!duplicate && record.learned && reward !== undefined) {
+      this.model(request.actionId).learn(decision.features, reward);
+      this.dirty.add(request.actionId);
+      this.learnedSeq = Math.max(this.learnedSeq, record.seq);
+    }
+    return { outcome: record, duplicate };
+  }
+
+  async close(): Promise<void> {
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    await this.checkpoint();
+  }
+}
+
+function matchesType(value: unknown, type: AttributeType): boolean {
+  switch (type) {
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'string':
+      return typeof value === 'string';
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'list<string>':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string');
+    case 'list<number>':
+      return Array.isArray(value) && value.every((v) => typeof v === 'number');
+    case 'map':
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+  }
+}
+
+export { CatalogError };

@@ -1,0 +1,78 @@
+// The simplest propensity model: a Beta prior per action updated by outcomes, ignoring features.
+// It is the cold-start baseline and what the engine uses until a feature-aware learner is configured.
+import type { Features, Learner, LearnerReport, LearnerState } from './learner.ts';
+
+export interface BetaBinomialOptions {
+  /** Prior pseudo-counts; the default Beta(1, 9) says "about 10 % until we know better", worth 10 responses. */
+  priorPositives?: number;
+  priorNegatives?: number;
+}
+
+export class BetaBinomial implements Learner {
+  readonly kind = 'betaBinomial';
+  private priorPositives: number;
+  private priorNegatives: number;
+  private positives = 0;
+  private negatives = 0;
+
+  constructor(options: BetaBinomialOptions = {}) {
+    this.priorPositives = options.priorPositives ?? 1;
+    this.priorNegatives = options.priorNegatives ?? 9;
+    if (!(this.priorPositives > 0 && this.priorNegatives > 0))
+      throw new RangeError('Beta prior counts must be > 0');
+  }
+
+  predict(_x?: Features): number {
+    const a = this.priorPositives + this.positives;
+    return a / (a + this.priorNegatives + this.negatives);
+  }
+
+  learn(_x: Features, reward: number, weight = 1): void {
+    if (!(weight >= 0) || !Number.isFinite(weight))
+      throw new RangeError('weight must be a finite number >= 0');
+    if (!(reward >= 0 && reward <= 1)) throw new RangeError('reward must be in [0, 1]');
+    this.positives += reward * weight;
+    this.negatives += (1 - reward) * weight;
+  }
+
+  merge(other: Learner): void {
+    if (!(other instanceof BetaBinomial)) throw new TypeError(`cannot merge ${other.kind} into ${this.kind}`);
+    this.positives += other.positives;
+    this.negatives += other.negatives;
+  }
+
+  report(): LearnerReport {
+    return {
+      kind: this.kind,
+      responses: this.positives + this.negatives,
+      positives: this.positives,
+      successRate: this.predict(),
+    };
+  }
+
+  toJSON(): LearnerState {
+    return {
+      kind: this.kind,
+      priorPositives: this.priorPositives,
+      priorNegatives: this.priorNegatives,
+      positives: this.positives,
+      negatives: this.negatives,
+    };
+  }
+
+  static fromJSON(state: LearnerState): BetaBinomial {
+    const num = (key: string) => {
+      const v = state[key];
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new TypeError(`betaBinomial state: ${key} must be a number`);
+      return v;
+    };
+    const model = new BetaBinomial({
+      priorPositives: num('priorPositives'),
+      priorNegatives: num('priorNegatives'),
+    });
+    model.positives = num('positives');
+    model.negatives = num('negatives');
+    return model;
+  }
+}

@@ -1,0 +1,32 @@
+// The one small interface every online propensity learner implements (see DESIGN.md, "Seams").
+
+/** What a learner sees of a customer at decision time: flat names (`customer.age`, `context.intent`). */
+export type FeatureValue = number | string | boolean | null | undefined;
+export type Features = Readonly<Record<string, FeatureValue>>;
+
+export interface LearnerReport {
+  kind: string;
+  /** Number of (weighted) responses learned from: the model's evidence. */
+  responses: number;
+  positives: number;
+  /** Posterior mean acceptance rate, ignoring features. */
+  successRate: number;
+}
+
+/** A learner's state as plain JSON; `kind` names the learner that can read it back. */
+export interface LearnerState {
+  kind: string;
+  [field: string]: unknown;
+}
+
+export interface Learner {
+  readonly kind: string;
+  /** Probability in [0, 1] that the customer accepts. Must not change the learner. */
+  predict(x: Features): number;
+  /** Learns from one response; reward is 1 (positive) or 0 (negative), weight defaults to 1. */
+  learn(x: Features, reward: number, weight?: number): void;
+  toJSON(): LearnerState;
+  /** Adds another learner's sufficient statistics to this one (both started from the same prior). */
+  merge(other: Learner): void;
+  report(): LearnerReport;
+}

@@ -1,0 +1,204 @@
+// The HTTP API (Fastify): versioned routes under /v1, zod request schemas, an OpenAPI document and /docs.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { CatalogError } from '../core/catalog.ts';
+import { type Engine, EngineError } from '../engine/engine.ts';
+import { type KeyRing, type Role, roleOf } from './auth.ts';
+import { catalogRoutes } from './routes/catalog.ts';
+import { customerRoutes } from './routes/customers.ts';
+import { decisionRoutes } from './routes/decisions.ts';
+
+export interface ServerOptions {
+  keys: KeyRing;
+  /** Largest accepted request body in bytes (catalog uploads get 16 times this). */
+  bodyLimit?: number;
+  logger?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The role a route needs; absent means public. */
+    role?: Role;
+  }
+}
+
+function errorBody(statusCode: number, message: string, extra: Record<string, unknown> = {}) {
+  const names: Record<number, string> = {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'Not Found',
+    409: 'Conflict',
+    413: 'Payload Too Large',
+    415: 'Unsupported Media Type',
+    503: 'Service Unavailable',
+  };
+  return { statusCode, error: names[statusCode] ?? 'Error', message, ...extra };
+}
+
+function sendError(
+  reply: FastifyReply,
+  statusCode: number,
+  message: string,
+  extra: Record<string, unknown> = {},
+) {
+  return reply.code(statusCode).send(errorBody(statusCode, message, extra));
+}
+
+function jsonPointerToPath(context: string, pointer: string): string {
+  const parts = pointer.split('/').filter((p) => p !== '');
+  let out = context;
+  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : `.${p}`;
+  return out;
+}
+
+export async function buildServer(engine: Engine, options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? 256 * 1024,
+    // Clients may pass JSON with a BOM or prototype keys; reject prototype poisoning outright.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'nextbest API',
+        description:
+          'Real-time next-best-action decisions, outcomes, customers and the action catalog. ' +
+          'Send `Authorization: Bearer <key>`: the API key for decisions and outcomes, the admin key for everything.',
+        version: '1',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addContentTypeParser(
+    ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'],
+    { parseAs: 'string', bodyLimit: (options.bodyLimit ?? 256 * 1024) * 16 },
+    (_req, body, done) => done(null, body),
+  );
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const needed = request.routeOptions.config?.role;
+    if (!needed) return;
+    const role = roleOf(options.keys, request.headers.authorization);
+    if (!role) {
+      return sendError(
+        reply,
+        401,
+        request.headers.authorization
+          ? 'headers.authorization: wrong API key'
+          : 'headers.authorization: missing (send Bearer <key>)',
+        { field: 'headers.authorization' },
+      );
+    }
+    if (needed === 'admin' && role !== 'admin') {
+      return sendError(reply, 403, 'this route needs the admin key', { field: 'headers.authorization' });
+    }
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, 404, `no route ${request.method} ${request.url.split('?')[0]}`),
+  );
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const context = (error as FastifyError & { validationContext?: string }).validationContext ?? 'body';
+      const issues = error.validation.map((v) => {
+        const field = jsonPointerToPath(context, v.instancePath);
+        const params = v.params as { keys?: string[] };
+        if (v.keyword === 'unrecognized_keys' && params.keys?.[0]) {
+          return {
+            field: `${field}.${params.keys[0]}`,
+            message: `unknown field '${params.keys.join("', '")}'`,
+          };
+        }
+        return { field, message: v.message };
+      });
+      const first = issues[0]!;
+      return sendError(reply, 400, `${first.field}: ${first.message}`, { field: first.field, issues });
+    }
+    if (error instanceof EngineError) {
+      const status = { invalid: 400, not_found: 404, conflict: 409, unavailable: 503 }[error.code];
+      return sendError(reply, status, error.message, error.field ? { field: error.field } : {});
+    }
+    if (error instanceof CatalogError) {
+      const issues = error.issues.map((i) => ({
+        field: i.path ? `catalog.${i.path}` : 'catalog',
+        message: i.message,
+      }));
+      return sendError(reply, 400, `invalid catalog: ${error.message.split('\n')[0]}`, {
+        field: issues[0]?.field,
+        issues,
+      });
+    }
+    switch (error.code) {
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return sendError(reply, 400, `body: malformed JSON (${error.message})`, { field: 'body' });
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return sendError(
+          reply,
+          413,
+          `body: larger than the limit of ${request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit} bytes`,
+          {
+            field: 'body',
+          },
+        );
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return sendError(reply, 415, `headers.content-type: ${error.message}`, {
+          field: 'headers.content-type',
+        });
+    }
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      return sendError(reply, error.statusCode, error.message);
+    }
+    request.log.error(error);
+    return reply
+      .code(500)
+      .send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+  });
+
+  const started = Date.now();
+  const health = {
+    schema: { tags: ['system'], summary: 'Liveness and versions (no key needed)', security: [] },
+  };
+  const healthHandler = async () => ({
+    status: 'ok' as const,
+    catalogVersion: engine.activeCatalog.stored.version,
+    modelVersion: engine.modelVersion,
+    uptimeSeconds: Math.round((Date.now() - started) / 1000),
+  });
+  app.get('/health', health, healthHandler);
+  app.get('/v1/health', health, healthHandler);
+
+  await app.register(
+    async (v1) => {
+      await decisionRoutes(v1, engine);
+      await customerRoutes(v1, engine);
+      await catalogRoutes(v1, engine, (options.bodyLimit ?? 256 * 1024) * 16);
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}

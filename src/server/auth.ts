@@ -1,0 +1,36 @@
+// API keys: one role for decisions and outcomes, one for administration (which may also decide).
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export type Role = 'api' | 'admin';
+
+/** Keys are kept as SHA-256 digests, so a stored configuration never holds a usable key. */
+export interface KeyRing {
+  api: Buffer[];
+  admin: Buffer[];
+}
+
+export function digest(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+export function generateKey(prefix: 'nbk' | 'nba'): string {
+  return `${prefix}_${randomBytes(24).toString('base64url')}`;
+}
+
+function contains(list: Buffer[], candidate: Buffer): boolean {
+  let found = false;
+  // Compare against every key with a constant-time comparison, so timing does not tell which one matched.
+  for (const k of list) if (timingSafeEqual(k, candidate)) found = true;
+  return found;
+}
+
+/** The role a bearer token grants, or undefined for a missing or wrong key. */
+export function roleOf(ring: KeyRing, authorization: string | undefined): Role | undefined {
+  if (!authorization) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  if (!match) return undefined;
+  const d = digest(match[1]!);
+  if (contains(ring.admin, d)) return 'admin';
+  if (contains(ring.api, d)) return 'api';
+  return undefined;
+}

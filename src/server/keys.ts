@@ -1,0 +1,76 @@
+// Where API keys come from: the environment, a config file, or (first start) generated and stored as digests.
+import { existsSync, readFileSync } from 'node:fs';
+import type { Store } from '../store/store.ts';
+import { digest, generateKey, type KeyRing } from './auth.ts';
+
+export interface ResolvedKeys {
+  ring: KeyRing;
+  source: 'environment' | 'config file' | 'store' | 'generated';
+  /** Plain keys, only when they were generated just now (to be printed once). */
+  generated?: { apiKey: string; adminKey: string };
+}
+
+interface KeyConfig {
+  apiKey?: string;
+  adminKey?: string;
+}
+
+function readConfig(path: string): KeyConfig {
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  if (!parsed || typeof parsed !== 'object') throw new Error(`${path}: expected a JSON object`);
+  const { apiKey, adminKey } = parsed as Record<string, unknown>;
+  for (const [name, v] of [
+    ['apiKey', apiKey],
+    ['adminKey', adminKey],
+  ] as const) {
+    if (v !== undefined && (typeof v !== 'string' || v.length < 16)) {
+      throw new Error(`${path}: ${name} must be a string of at least 16 characters`);
+    }
+  }
+  return { apiKey: apiKey as string | undefined, adminKey: adminKey as string | undefined };
+}
+
+export async function resolveKeys(
+  store: Store,
+  env: NodeJS.ProcessEnv,
+  configPath: string | undefined,
+): Promise<ResolvedKeys> {
+  const fromEnv: KeyConfig = {
+    apiKey: env.NEXTBEST_API_KEY || undefined,
+    adminKey: env.NEXTBEST_ADMIN_KEY || undefined,
+  };
+  if (fromEnv.apiKey || fromEnv.adminKey) {
+    if (!fromEnv.apiKey || !fromEnv.adminKey)
+      throw new Error('set both NEXTBEST_API_KEY and NEXTBEST_ADMIN_KEY, or neither');
+    return {
+      ring: { api: [digest(fromEnv.apiKey)], admin: [digest(fromEnv.adminKey)] },
+      source: 'environment',
+    };
+  }
+  if (configPath && existsSync(configPath)) {
+    const config = readConfig(configPath);
+    if (config.apiKey && config.adminKey) {
+      return {
+        ring: { api: [digest(config.apiKey)], admin: [digest(config.adminKey)] },
+        source: 'config file',
+      };
+    }
+  }
+  const storedApi = await store.getSetting('keys.api.sha256');
+  const storedAdmin = await store.getSetting('keys.admin.sha256');
+  if (storedApi && storedAdmin) {
+    return {
+      ring: { api: [Buffer.from(storedApi, 'hex')], admin: [Buffer.from(storedAdmin, 'hex')] },
+      source: 'store',
+    };
+  }
+  const apiKey = generateKey('nbk');
+  const adminKey = generateKey('nba');
+  await store.setSetting('keys.api.sha256', digest(apiKey).toString('hex'));
+  await store.setSetting('keys.admin.sha256', digest(adminKey).toString('hex'));
+  return {
+    ring: { api: [digest(apiKey)], admin: [digest(adminKey)] },
+    source: 'generated',
+    generated: { apiKey, adminKey },
+  };
+}

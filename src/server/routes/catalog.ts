@@ -1,0 +1,103 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { compileCatalog, parseCatalogSource } from '../../core/catalog.ts';
+import { type Engine, EngineError } from '../../engine/engine.ts';
+import type { StoredCatalog } from '../../store/store.ts';
+import { catalogPutResponse, catalogResponse, catalogVersionInfo, errorSchema } from '../schemas.ts';
+
+function info(c: Omit<StoredCatalog, 'source'>) {
+  return {
+    version: c.version,
+    hash: c.hash,
+    createdAt: new Date(c.createdAt).toISOString(),
+    active: c.active,
+  };
+}
+
+function full(c: StoredCatalog) {
+  const catalog = compileCatalog(parseCatalogSource(c.source)).definition as unknown as Record<
+    string,
+    unknown
+  >;
+  return { ...info(c), source: c.source, catalog };
+}
+
+export async function catalogRoutes(parent: FastifyInstance, engine: Engine, bodyLimit: number) {
+  const app = parent.withTypeProvider<ZodTypeProvider>();
+  const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 413: errorSchema };
+
+  app.get(
+    '/catalog',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['catalog'],
+        summary: 'The active catalog',
+        response: { 200: catalogResponse, ...errors },
+      },
+    },
+    async () => full(engine.activeCatalog.stored),
+  );
+
+  app.put(
+    '/catalog',
+    {
+      config: { role: 'admin' },
+      bodyLimit,
+      schema: {
+        tags: ['catalog'],
+        summary:
+          'Validate and activate a new catalog version (JSON, or YAML with Content-Type application/yaml)',
+        description:
+          'Every rule is compiled; any problem rejects the catalog with its location. Old versions are kept.',
+        body: z.union([z.string(), z.record(z.string(), z.unknown())]),
+        response: { 200: catalogPutResponse, 201: catalogPutResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const source = typeof body === 'string' ? body : JSON.stringify(body, null, 2);
+      const { stored, created } = await engine.putCatalog(source);
+      return reply
+        .code(created ? 201 : 200)
+        .send({ ...info(stored), created, actions: engine.activeCatalog.catalog.actions.length });
+    },
+  );
+
+  app.get(
+    '/catalog/versions',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['catalog'],
+        summary: 'All stored catalog versions',
+        response: { 200: z.object({ versions: z.array(catalogVersionInfo) }), ...errors },
+      },
+    },
+    async () => ({ versions: (await engine.store.listCatalogs()).map(info) }),
+  );
+
+  app.get(
+    '/catalog/versions/:version',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['catalog'],
+        summary: 'One stored catalog version',
+        params: z.object({ version: z.coerce.number().int().positive() }),
+        response: { 200: catalogResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const stored = await engine.store.getCatalog(request.params.version);
+      if (!stored)
+        throw new EngineError(
+          'not_found',
+          'params.version',
+          `unknown catalog version ${request.params.version}`,
+        );
+      return full(stored);
+    },
+  );
+}

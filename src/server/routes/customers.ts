@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Customer } from '../../core/types.ts';
+import type { Engine } from '../../engine/engine.ts';
+import { customerBody, customerParams, customerResponse, erasureResponse, errorSchema } from '../schemas.ts';
+
+function view(c: Customer) {
+  return {
+    id: c.id,
+    attributes: c.attributes,
+    createdAt: new Date(c.createdAt).toISOString(),
+    updatedAt: new Date(c.updatedAt).toISOString(),
+  };
+}
+
+export async function customerRoutes(parent: FastifyInstance, engine: Engine) {
+  const app = parent.withTypeProvider<ZodTypeProvider>();
+  const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema };
+
+  app.put(
+    '/customers/:id',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['customers'],
+        summary: 'Create or replace a customer profile',
+        params: customerParams,
+        body: customerBody,
+        response: { 200: customerResponse, 201: customerResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { customer, created } = await engine.putCustomer(
+        request.params.id,
+        request.body.attributes as Customer['attributes'],
+      );
+      return reply.code(created ? 201 : 200).send(view(customer));
+    },
+  );
+
+  app.get(
+    '/customers/:id',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['customers'],
+        summary: 'A customer profile',
+        params: customerParams,
+        response: { 200: customerResponse, ...errors },
+      },
+    },
+    async (request) => view(await engine.getCustomer(request.params.id)),
+  );
+
+  app.delete(
+    '/customers/:id',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['customers'],
+        summary: 'GDPR erasure: the profile, its decisions, outcomes and interaction history',
+        description:
+          'Model statistics are aggregates over many customers and hold no personal data; they are kept.',
+        params: customerParams,
+        response: { 200: erasureResponse, ...errors },
+      },
+    },
+    async (request) => ({ id: request.params.id, erased: await engine.deleteCustomer(request.params.id) }),
+  );
+}

@@ -1,0 +1,91 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Engine } from '../../engine/engine.ts';
+import type { OutcomeRecord } from '../../store/store.ts';
+import {
+  decideBody,
+  decideResponse,
+  decisionParams,
+  decisionRecordResponse,
+  errorSchema,
+  outcomeBody,
+  outcomeResponse,
+} from '../schemas.ts';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function outcomeView(o: OutcomeRecord) {
+  return {
+    actionId: o.actionId,
+    outcome: o.outcome,
+    ...(o.value === undefined ? {} : { value: o.value }),
+    at: iso(o.at),
+  };
+}
+
+export async function decisionRoutes(parent: FastifyInstance, engine: Engine) {
+  const app = parent.withTypeProvider<ZodTypeProvider>();
+  const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 413: errorSchema };
+
+  app.post(
+    '/decide',
+    {
+      config: { role: 'api' },
+      schema: {
+        tags: ['decisions'],
+        summary: 'The next best actions for a customer (or an anonymous visitor) on a channel',
+        body: decideBody,
+        response: { 200: decideResponse, ...errors },
+      },
+    },
+    async (request) => engine.decide(request.body),
+  );
+
+  app.post(
+    '/outcomes',
+    {
+      config: { role: 'api' },
+      schema: {
+        tags: ['decisions'],
+        summary: 'Report what the customer did with a chosen action (idempotent)',
+        description:
+          'Acknowledged outcomes are on disk before the response. The same (decision, action, outcome) reported again counts once.',
+        body: outcomeBody,
+        response: { 200: outcomeResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const { outcome, duplicate } = await engine.recordOutcome(request.body);
+      return { decisionId: request.body.decisionId, duplicate, outcome: outcomeView(outcome) };
+    },
+  );
+
+  app.get(
+    '/decisions/:id',
+    {
+      config: { role: 'api' },
+      schema: {
+        tags: ['decisions'],
+        summary: 'A logged decision with its candidates, choice probabilities and outcomes',
+        params: decisionParams,
+        response: { 200: decisionRecordResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const d = await engine.getDecision(request.params.id);
+      return {
+        decisionId: d.id,
+        customerId: d.customerId,
+        channel: d.channel,
+        context: d.context,
+        at: iso(d.at),
+        catalogVersion: d.catalogVersion,
+        modelVersion: d.modelVersion,
+        actions: d.chosen,
+        candidates: d.candidates,
+        dropped: d.dropped,
+        outcomes: d.outcomes.map(outcomeView),
+      };
+    },
+  );
+}

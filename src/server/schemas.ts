@@ -1,0 +1,182 @@
+// Wire schemas of the HTTP API (zod). They validate requests and feed the OpenAPI document.
+import { z } from 'zod';
+import { OUTCOME_TYPES } from '../core/types.ts';
+
+const id = z.string().min(1).max(200);
+const attributes = z.record(z.string(), z.json());
+
+export const errorSchema = z
+  .object({
+    statusCode: z.number().int(),
+    error: z.string(),
+    message: z.string(),
+    field: z.string().optional(),
+    issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Error' });
+
+export const decideBody = z
+  .strictObject({
+    customerId: id.optional().describe('Known customer; omit for an anonymous visitor.'),
+    channel: z.string().min(1).describe('One of the catalog channels, e.g. web, app, call-centre.'),
+    context: attributes.optional().describe('Placement and intent, visible to rules as context.*'),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('How many actions are wanted (default from catalog).'),
+  })
+  .meta({ id: 'DecideRequest' });
+
+const treatment = z.looseObject({
+  title: z.string(),
+  text: z.string().optional(),
+  link: z.string().optional(),
+});
+
+export const chosenAction = z.object({
+  actionId: z.string(),
+  name: z.string(),
+  description: z.string(),
+  issue: z.string(),
+  group: z.string(),
+  treatment,
+  rank: z.number().int(),
+  propensity: z.number().describe('Model probability that the customer accepts.'),
+  value: z.number(),
+  contextWeight: z.number(),
+  lever: z.number(),
+  priority: z.number().describe('propensity × value × contextWeight × lever'),
+  probability: z.number().describe('Probability with which this action was chosen for this slot.'),
+});
+
+export const decideResponse = z
+  .object({
+    decisionId: z.string(),
+    customerId: z.string().nullable(),
+    channel: z.string(),
+    catalogVersion: z.number().int(),
+    modelVersion: z.string(),
+    actions: z.array(chosenAction),
+  })
+  .meta({ id: 'Decision' });
+
+export const outcomeBody = z
+  .strictObject({
+    decisionId: id,
+    actionId: id,
+    outcome: z.enum(OUTCOME_TYPES),
+    value: z.number().finite().optional().describe('Monetary value, e.g. of a conversion.'),
+  })
+  .meta({ id: 'OutcomeRequest' });
+
+const outcomeRecord = z.object({
+  actionId: z.string(),
+  outcome: z.enum(OUTCOME_TYPES),
+  value: z.number().optional(),
+  at: z.string().describe('ISO 8601 time the outcome was recorded.'),
+});
+
+export const outcomeResponse = z
+  .object({
+    decisionId: z.string(),
+    duplicate: z.boolean().describe('True when the same outcome was already recorded; it counts once.'),
+    outcome: outcomeRecord,
+  })
+  .meta({ id: 'OutcomeAck' });
+
+export const decisionParams = z.object({ id });
+export const customerParams = z.object({ id });
+
+export const decisionRecordResponse = z
+  .object({
+    decisionId: z.string(),
+    customerId: z.string().nullable(),
+    channel: z.string(),
+    context: attributes,
+    at: z.string(),
+    catalogVersion: z.number().int(),
+    modelVersion: z.string(),
+    actions: z.array(
+      z.object({
+        actionId: z.string(),
+        issue: z.string(),
+        group: z.string(),
+        rank: z.number().int(),
+        probability: z.number(),
+        propensity: z.number(),
+        priority: z.number(),
+        treatment,
+      }),
+    ),
+    candidates: z.array(
+      z.object({
+        actionId: z.string(),
+        issue: z.string(),
+        group: z.string(),
+        propensity: z.number(),
+        value: z.number(),
+        contextWeight: z.number(),
+        lever: z.number(),
+        priority: z.number(),
+      }),
+    ),
+    dropped: z.array(z.object({ actionId: z.string(), stage: z.string(), reason: z.string() })),
+    outcomes: z.array(outcomeRecord),
+  })
+  .meta({ id: 'LoggedDecision' });
+
+export const customerBody = z
+  .strictObject({
+    attributes: attributes.describe(
+      'Profile attributes; declared ones are type-checked against the catalog schema.',
+    ),
+  })
+  .meta({ id: 'CustomerRequest' });
+
+export const customerResponse = z
+  .object({
+    id: z.string(),
+    attributes,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Customer' });
+
+export const erasureResponse = z.object({
+  id: z.string(),
+  erased: z.object({
+    customer: z.boolean(),
+    decisions: z.number().int(),
+    outcomes: z.number().int(),
+    interactions: z.number().int(),
+  }),
+});
+
+export const catalogVersionInfo = z.object({
+  version: z.number().int(),
+  hash: z.string(),
+  createdAt: z.string(),
+  active: z.boolean(),
+});
+
+export const catalogResponse = catalogVersionInfo
+  .extend({
+    source: z.string().describe('The catalog as submitted (YAML or JSON).'),
+    catalog: z.record(z.string(), z.unknown()).describe('The validated catalog with defaults filled in.'),
+  })
+  .meta({ id: 'Catalog' });
+
+export const catalogPutResponse = catalogVersionInfo.extend({
+  created: z.boolean().describe('False when the content equals the active version.'),
+  actions: z.number().int(),
+});
+
+export const healthResponse = z.object({
+  status: z.literal('ok'),
+  catalogVersion: z.number().int(),
+  modelVersion: z.string(),
+  uptimeSeconds: z.number(),
+});

@@ -1,0 +1,423 @@
+// Embedded SQLite adapter (better-sqlite3). WAL with synchronous=FULL: a transaction is on disk before the
+// call returns, so an acknowledged outcome survives a crash of the process (and of the machine).
+import Database from 'better-sqlite3';
+import type { Attributes, BudgetUsage, Customer, InteractionRecord, OutcomeType } from '../core/types.ts';
+import type {
+  DecisionRecord,
+  ErasureReport,
+  LearnedOutcome,
+  NewOutcome,
+  OutcomeRecord,
+  Store,
+  StoredCatalog,
+  StoredModel,
+} from './store.ts';
+
+/** Schema changes, applied in order; `PRAGMA user_version` records how many have run. */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE customers (
+    id TEXT PRIMARY KEY,
+    attributes TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE catalogs (
+    version INTEGER PRIMARY KEY AUTOINCREMENT,
+    hash TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    active INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE decisions (
+    id TEXT PRIMARY KEY,
+    customer_id TEXT,
+    channel TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    catalog_version INTEGER NOT NULL,
+    model_version TEXT NOT NULL,
+    payload TEXT NOT NULL
+  );
+  CREATE INDEX decisions_customer ON decisions(customer_id, at);
+  CREATE INDEX decisions_at ON decisions(at);
+  CREATE TABLE outcomes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    decision_id TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    value REAL,
+    at INTEGER NOT NULL,
+    customer_id TEXT,
+    learned INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (decision_id, action_id, outcome)
+  );
+  CREATE INDEX outcomes_customer ON outcomes(customer_id);
+  CREATE INDEX outcomes_learned ON outcomes(learned, seq);
+  CREATE TABLE interactions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    customer_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    issue TEXT NOT NULL,
+    grp TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX interactions_customer ON interactions(customer_id, at);
+  CREATE TABLE budget_usage (
+    action_id TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (action_id, day)
+  );
+  CREATE TABLE models (
+    key TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];
+
+interface OutcomeRow {
+  seq: number;
+  decision_id: string;
+  action_id: string;
+  outcome: string;
+  value: number | null;
+  at: number;
+  learned: number;
+}
+
+function toOutcome(row: OutcomeRow): OutcomeRecord {
+  return {
+    seq: row.seq,
+    decisionId: row.decision_id,
+    actionId: row.action_id,
+    outcome: row.outcome as OutcomeType,
+    ...(row.value === null ? {} : { value: row.value }),
+    at: row.at,
+    learned: row.learned === 1,
+  };
+}
+
+interface CatalogRow {
+  version: number;
+  hash: string;
+  source: string;
+  created_at: number;
+  active: number;
+}
+
+function toCatalog(row: CatalogRow): StoredCatalog {
+  return {
+    version: row.version,
+    hash: row.hash,
+    source: row.source,
+    createdAt: row.created_at,
+    active: row.active === 1,
+  };
+}
+
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+
+  /** `path` is a file, or ':memory:' for tests. */
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** Prepared statements are cached: preparing costs more than running a small query. */
+  private sql(text: string): Database.Statement {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+
+  async init(): Promise<void> {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new Error(
+        `database schema version ${current} is newer than this nextbest (${MIGRATIONS.length})`,
+      );
+    }
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async getCustomer(id: string): Promise<Customer | undefined> {
+    const row = this.sql('SELECT * FROM customers WHERE id = ?').get(id) as
+      | { id: string; attributes: string; created_at: number; updated_at: number }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      attributes: JSON.parse(row.attributes) as Attributes,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
+  }
+
+  async putCustomer(id: string, attributes: Attributes, now: number) {
+    const json = JSON.stringify(attributes);
+    const result = this.db.transaction(() => {
+      const existing = this.sql('SELECT created_at FROM customers WHERE id = ?').get(id) as
+        | { created_at: number }
+        | undefined;
+      if (existing) {
+        this.sql('UPDATE customers SET attributes = ?, updated_at = ? WHERE id = ?').run(json, now, id);
+        return { created: false, createdAt: existing.created_at };
+      }
+      this.sql('INSERT INTO customers (id, attributes, created_at, updated_at) VALUES (?, ?, ?, ?)').run(
+        id,
+        json,
+        now,
+        now,
+      );
+      return { created: true, createdAt: now };
+    })();
+    return {
+      customer: { id, attributes, createdAt: result.createdAt, updatedAt: now },
+      created: result.created,
+    };
+  }
+
+  async deleteCustomer(id: string): Promise<ErasureReport> {
+    return this.db.transaction(() => {
+      const outcomes = this.sql(
+        'DELETE FROM outcomes WHERE customer_id = ? OR decision_id IN (SELECT id FROM decisions WHERE customer_id = ?)',
+      ).run(id, id).changes;
+      const decisions = this.sql('DELETE FROM decisions WHERE customer_id = ?').run(id).changes;
+      const interactions = this.sql('DELETE FROM interactions WHERE customer_id = ?').run(id).changes;
+      const customer = this.sql('DELETE FROM customers WHERE id = ?').run(id).changes > 0;
+      return { customer, decisions, outcomes, interactions };
+    })();
+  }
+
+  async countCustomers(): Promise<number> {
+    return (this.sql('SELECT count(*) AS n FROM customers').get() as { n: number }).n;
+  }
+
+  async activeCatalog(): Promise<StoredCatalog | undefined> {
+    const row = this.sql('SELECT * FROM catalogs WHERE active = 1 ORDER BY version DESC LIMIT 1').get() as
+      | CatalogRow
+      | undefined;
+    return row && toCatalog(row);
+  }
+
+  async getCatalog(version: number): Promise<StoredCatalog | undefined> {
+    const row = this.sql('SELECT * FROM catalogs WHERE version = ?').get(version) as CatalogRow | undefined;
+    return row && toCatalog(row);
+  }
+
+  async listCatalogs() {
+    const rows = this.sql(
+      'SELECT version, hash, created_at, active FROM catalogs ORDER BY version',
+    ).all() as Array<Omit<CatalogRow, 'source'>>;
+    return rows.map((r) => ({
+      version: r.version,
+      hash: r.hash,
+      createdAt: r.created_at,
+      active: r.active === 1,
+    }));
+  }
+
+  async addCatalog(source: string, hash: string, now: number): Promise<StoredCatalog> {
+    return this.db.transaction(() => {
+      this.sql('UPDATE catalogs SET active = 0 WHERE active = 1').run();
+      const info = this.sql(
+        'INSERT INTO catalogs (hash, source, created_at, active) VALUES (?, ?, ?, 1)',
+      ).run(hash, source, now);
+      return { version: Number(info.lastInsertRowid), hash, source, createdAt: now, active: true };
+    })();
+  }
+
+  async loadHistory(
+    customerId: string,
+    since: number,
+    acceptsForever: boolean,
+  ): Promise<InteractionRecord[]> {
+    const sql = acceptsForever
+      ? "SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = ? AND (at >= ? OR kind IN ('accept', 'convert')) ORDER BY at"
+      : 'SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = ? AND at >= ? ORDER BY at';
+    const rows = this.sql(sql).all(customerId, since) as Array<{
+      kind: InteractionRecord['kind'];
+      action_id: string;
+      issue: string;
+      grp: string;
+      channel: string;
+      at: number;
+    }>;
+    return rows.map((r) => ({
+      kind: r.kind,
+      actionId: r.action_id,
+      issue: r.issue,
+      group: r.grp,
+      channel: r.channel,
+      at: r.at,
+    }));
+  }
+
+  async budgetUsage(actionIds: readonly string[], day: number): Promise<Map<string, BudgetUsage>> {
+    const usage = new Map<string, BudgetUsage>();
+    if (actionIds.length === 0) return usage;
+    const stmt = this.sql(
+      'SELECT coalesce(sum(count), 0) AS total, coalesce(sum(CASE WHEN day = ? THEN count END), 0) AS today FROM budget_usage WHERE action_id = ?',
+    );
+    for (const id of actionIds) {
+      const row = stmt.get(day, id) as { total: number; today: number };
+      usage.set(id, { today: row.today, total: row.total });
+    }
+    return usage;
+  }
+
+  async saveDecision(decision: DecisionRecord, contacts: readonly InteractionRecord[]): Promise<void> {
+    const { id, customerId, channel, at, catalogVersion, modelVersion, ...rest } = decision;
+    const payload = JSON.stringify(rest);
+    const day = Math.floor(at / 86_400_000);
+    this.db.transaction(() => {
+      this.sql(
+        'INSERT INTO decisions (id, customer_id, channel, at, catalog_version, model_version, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(id, customerId, channel, at, catalogVersion, modelVersion, payload);
+      if (customerId !== null) {
+        const insert = this.sql(
+          'INSERT INTO interactions (customer_id, kind, action_id, issue, grp, channel, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        );
+        for (const c of contacts)
+          insert.run(customerId, c.kind, c.actionId, c.issue, c.group, c.channel, c.at);
+      }
+      const count = this.sql(
+        'INSERT INTO budget_usage (action_id, day, count) VALUES (?, ?, 1) ON CONFLICT (action_id, day) DO UPDATE SET count = count + 1',
+      );
+      for (const c of decision.chosen) count.run(c.actionId, day);
+    })();
+  }
+
+  async getDecision(id: string): Promise<DecisionRecord | undefined> {
+    const row = this.sql('SELECT * FROM decisions WHERE id = ?').get(id) as
+      | {
+          id: string;
+          customer_id: string | null;
+          channel: string;
+          at: number;
+          catalog_version: number;
+          model_version: string;
+          payload: string;
+        }
+      | undefined;
+    if (!row) return undefined;
+    const rest = JSON.parse(row.payload) as Omit<
+      DecisionRecord,
+      'id' | 'customerId' | 'channel' | 'at' | 'catalogVersion' | 'modelVersion'
+    >;
+    return {
+      id: row.id,
+      customerId: row.customer_id,
+      channel: row.channel,
+      at: row.at,
+      catalogVersion: row.catalog_version,
+      modelVersion: row.model_version,
+      ...rest,
+    };
+  }
+
+  async outcomesForDecision(id: string): Promise<OutcomeRecord[]> {
+    const rows = this.sql('SELECT * FROM outcomes WHERE decision_id = ? ORDER BY seq').all(
+      id,
+    ) as OutcomeRow[];
+    return rows.map(toOutcome);
+  }
+
+  async recordOutcome(o: NewOutcome): Promise<{ record: OutcomeRecord; duplicate: boolean }> {
+    return this.db.transaction(() => {
+      const info = this.sql(
+        'INSERT INTO outcomes (decision_id, action_id, outcome, value, at, customer_id, learned) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      ).run(o.decisionId, o.actionId, o.outcome, o.value ?? null, o.at, o.customerId, o.learned ? 1 : 0);
+      if (info.changes === 0) {
+        const row = this.sql(
+          'SELECT * FROM outcomes WHERE decision_id = ? AND action_id = ? AND outcome = ?',
+        ).get(o.decisionId, o.actionId, o.outcome) as OutcomeRow;
+        return { record: toOutcome(row), duplicate: true };
+      }
+      if (o.interaction && o.customerId !== null) {
+        const i = o.interaction;
+        this.sql(
+          'INSERT INTO interactions (customer_id, kind, action_id, issue, grp, channel, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        ).run(o.customerId, i.kind, i.actionId, i.issue, i.group, i.channel, i.at);
+      }
+      const record: OutcomeRecord = {
+        seq: Number(info.lastInsertRowid),
+        decisionId: o.decisionId,
+        actionId: o.actionId,
+        outcome: o.outcome,
+        ...(o.value === undefined ? {} : { value: o.value }),
+        at: o.at,
+        learned: o.learned,
+      };
+      return { record, duplicate: false };
+    })();
+  }
+
+  async learnedOutcomesAfter(seq: number, limit: number): Promise<LearnedOutcome[]> {
+    const rows = this.sql(
+      `SELECT o.*, d.payload AS payload FROM outcomes o JOIN decisions d ON d.id = o.decision_id
+         WHERE o.learned = 1 AND o.seq > ? ORDER BY o.seq LIMIT ?`,
+    ).all(seq, limit) as Array<OutcomeRow & { payload: string }>;
+    return rows.map((r) => ({
+      ...toOutcome(r),
+      features: (JSON.parse(r.payload) as Pick<DecisionRecord, 'features'>).features,
+    }));
+  }
+
+  async loadModels(): Promise<{ models: StoredModel[]; seq: number }> {
+    const rows = this.sql('SELECT key, state FROM models').all() as Array<{ key: string; state: string }>;
+    const seq = Number((await this.getSetting('models.seq')) ?? 0);
+    return { models: rows.map((r) => ({ key: r.key, state: JSON.parse(r.state) })), seq };
+  }
+
+  async saveModels(models: readonly StoredModel[], seq: number): Promise<void> {
+    const now = Date.now();
+    this.db.transaction(() => {
+      const upsert = this.sql(
+        'INSERT INTO models (key, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
+      );
+      for (const m of models) upsert.run(m.key, JSON.stringify(m.state), now);
+      this.sql(
+        'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ).run('models.seq', String(seq));
+    })();
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const row = this.sql('SELECT value FROM settings WHERE key = ?').get(key) as
+      | { value: string }
+      | undefined;
+    return row?.value;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    this.sql(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ).run(key, value);
+  }
+}

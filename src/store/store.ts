@@ -1,0 +1,132 @@
+// The one storage interface. It is async so that a networked database (PostgreSQL) fits behind it without
+// changing callers; the embedded SQLite adapter is the default.
+import type {
+  Attributes,
+  BudgetUsage,
+  Customer,
+  DroppedCandidate,
+  InteractionRecord,
+  OutcomeType,
+  ScoredCandidate,
+  Treatment,
+} from '../core/types.ts';
+import type { FeatureValue, LearnerState } from '../learn/learner.ts';
+
+export interface StoredCatalog {
+  /** Sequential version number assigned by the store. */
+  version: number;
+  /** Content hash of the validated definition. */
+  hash: string;
+  /** The text as submitted (YAML or JSON). */
+  source: string;
+  createdAt: number;
+  active: boolean;
+}
+
+export interface LoggedChoice {
+  actionId: string;
+  issue: string;
+  group: string;
+  rank: number;
+  probability: number;
+  propensity: number;
+  priority: number;
+  treatment: Treatment;
+}
+
+export interface DecisionRecord {
+  id: string;
+  customerId: string | null;
+  channel: string;
+  context: Attributes;
+  at: number;
+  catalogVersion: number;
+  modelVersion: string;
+  features: Record<string, FeatureValue>;
+  candidates: ScoredCandidate[];
+  dropped: DroppedCandidate[];
+  chosen: LoggedChoice[];
+}
+
+export interface NewOutcome {
+  decisionId: string;
+  actionId: string;
+  outcome: OutcomeType;
+  value?: number | undefined;
+  at: number;
+  customerId: string | null;
+  /** Whether this outcome teaches the propensity model (the first decisive outcome per decision and action). */
+  learned: boolean;
+  /** The history line contact policies will see; absent for anonymous decisions. */
+  interaction?: InteractionRecord | undefined;
+}
+
+export interface OutcomeRecord {
+  seq: number;
+  decisionId: string;
+  actionId: string;
+  outcome: OutcomeType;
+  value?: number | undefined;
+  at: number;
+  learned: boolean;
+}
+
+/** An outcome that taught the model, with what the model saw at decision time (for replay). */
+export interface LearnedOutcome extends OutcomeRecord {
+  features: Record<string, FeatureValue>;
+}
+
+export interface ErasureReport {
+  customer: boolean;
+  decisions: number;
+  outcomes: number;
+  interactions: number;
+}
+
+export interface StoredModel {
+  key: string;
+  state: LearnerState;
+}
+
+export interface Store {
+  /** Creates or migrates the schema. */
+  init(): Promise<void>;
+  close(): Promise<void>;
+
+  getCustomer(id: string): Promise<Customer | undefined>;
+  putCustomer(
+    id: string,
+    attributes: Attributes,
+    now: number,
+  ): Promise<{ customer: Customer; created: boolean }>;
+  /** GDPR erasure: the profile, its decisions, their outcomes and the interaction history. */
+  deleteCustomer(id: string): Promise<ErasureReport>;
+  countCustomers(): Promise<number>;
+
+  activeCatalog(): Promise<StoredCatalog | undefined>;
+  getCatalog(version: number): Promise<StoredCatalog | undefined>;
+  listCatalogs(): Promise<Array<Omit<StoredCatalog, 'source'>>>;
+  /** Stores a new version and makes it the active one; older versions are kept. */
+  addCatalog(source: string, hash: string, now: number): Promise<StoredCatalog>;
+
+  /** Interaction history since `since` (epoch ms), plus every acceptance ever when `acceptsForever`. */
+  loadHistory(customerId: string, since: number, acceptsForever: boolean): Promise<InteractionRecord[]>;
+  /** How often each action was chosen on `day` (days since epoch, UTC) and in total. */
+  budgetUsage(actionIds: readonly string[], day: number): Promise<Map<string, BudgetUsage>>;
+
+  /** Logs a decision, writes a contact line per chosen action and counts budgets, in one transaction. */
+  saveDecision(decision: DecisionRecord, contacts: readonly InteractionRecord[]): Promise<void>;
+  getDecision(id: string): Promise<DecisionRecord | undefined>;
+  outcomesForDecision(id: string): Promise<OutcomeRecord[]>;
+  /** Idempotent on (decision, action, outcome): a repeat returns the first record with `duplicate: true`. */
+  recordOutcome(outcome: NewOutcome): Promise<{ record: OutcomeRecord; duplicate: boolean }>;
+  /** Learned outcomes after a sequence number, oldest first, to replay into models after a restart. */
+  learnedOutcomesAfter(seq: number, limit: number): Promise<LearnedOutcome[]>;
+
+  loadModels(): Promise<{ models: StoredModel[]; seq: number }>;
+  /** Saves model states with the last outcome sequence they include. */
+  saveModels(models: readonly StoredModel[], seq: number): Promise<void>;
+
+  getSetting(key: string): Promise<string | undefined>;
+  setSetting(key: string, value: string): Promise<void>;
+}
