@@ -1,6 +1,6 @@
 // The action catalog: its file format (a zod schema), validation with located errors, and compilation of
 // every rule once per catalog version.
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import {
   ATTRIBUTE_TYPES,
@@ -396,11 +396,12 @@ export function compileCatalog(input: unknown): Catalog {
 
 /** Parses catalog text; YAML is a superset of JSON, so one parser reads both. Errors give line and column. */
 export function parseCatalogSource(text: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
     throw new CatalogError(
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
+        const pos = lineCounter.linePos(e.pos[0]);
         return {
           path: '',
           message: pos ? `line ${pos.line}, column ${pos.col}: ${e.message.split('\n')[0]}` : e.message,

@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CatalogError, compileCatalog, parseCatalogSource } from '../../src/core/catalog.ts';
+import { action, smallCatalogDoc } from '../helpers.ts';
+
+function issuesOf(doc: unknown): Array<{ path: string; message: string }> {
+  try {
+    compileCatalog(doc);
+  } catch (error) {
+    if (error instanceof CatalogError) return error.issues;
+    throw error;
+  }
+  throw new Error('catalog was accepted');
+}
+
+describe('catalog', () => {
+  it('accepts the bundled telco example: at least 30 actions across 4 issues', () => {
+    const catalog = compileCatalog(parseCatalogSource(readFileSync('examples/telco/catalog.yaml', 'utf8')));
+    expect(catalog.actions.length).toBeGreaterThanOrEqual(30);
+    expect(new Set(catalog.actions.map((a) => a.issue)).size).toBe(4);
+  });
+
+  it('names the rule and the column of an unknown field', () => {
+    const doc = smallCatalogDoc();
+    (doc.actions as Array<Record<string, unknown>>)[3]!.eligibility = 'customer.tenur > 5';
+    expect(issuesOf(doc)).toEqual([
+      { path: 'actions[3].eligibility', message: "unknown field 'tenur' at column 10" },
+    ]);
+  });
+
+  it('collects every problem with its path', () => {
+    const doc = smallCatalogDoc({
+      actions: [
+        action('X', 'I', 'G', { value: 'customer.age *', treatments: { fax: { title: 't' } } }),
+        action('X', 'I', 'G', { suitability: 'context.intent == 3', lever: -1 }),
+      ],
+    });
+    const issues = issuesOf(doc);
+    expect(issues).toContainEqual({ path: 'actions[1].lever', message: expect.stringMatching(/>=0|0/) });
+    const compiled = issuesOf(
+      smallCatalogDoc({
+        actions: [
+          action('X', 'I', 'G', { value: 'customer.age *', treatments: { fax: { title: 't' } } }),
+          action('X', 'I', 'G', { suitability: 'context.intent == 3' }),
+        ],
+      }),
+    );
+    const paths = compiled.map((i) => i.path);
+    expect(paths).toContain('actions[0].treatments.fax');
+    expect(paths).toContain('actions[0].value');
+    expect(paths).toContain('actions[1].id');
+    expect(paths).toContain('actions[1].suitability');
+  });
+
+  it('rejects unknown fields in the file itself', () => {
+    const doc = smallCatalogDoc();
+    (doc.actions as Array<Record<string, unknown>>)[0]!.elegibility = 'true';
+    expect(issuesOf(doc)).toEqual([{ path: 'actions[0]', message: "unknown field 'elegibility'" }]);
+  });
+
+  it('checks channels named by policies and weights', () => {
+    const issues = issuesOf(
+      smallCatalogDoc({
+        contactPolicies: [{ id: 'p', type: 'maxContacts', count: 1, days: 1, channels: ['pigeon'] }],
+        contextWeights: [{ channel: 'telex', weight: 2 }],
+      }),
+    );
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      'contactPolicies[0].channels[0]',
+      'contextWeights[0].channel',
+    ]);
+  });
+
+  it('reports YAML syntax errors with line and column', () => {
+    expect(() => parseCatalogSource('channels:\n  - id: web\n    name: [unclosed\n')).toThrow(
+      /line \d+, column \d+/,
+    );
+  });
+
+  it('gives the same version to the same content regardless of key order', () => {
+    const a = compileCatalog(smallCatalogDoc());
+    const reordered = Object.fromEntries(Object.entries(smallCatalogDoc()).reverse());
+    expect(compileCatalog(reordered).version).toBe(a.version);
+    expect(compileCatalog(smallCatalogDoc({ name: 'other' })).version).not.toBe(a.version);
+  });
+});

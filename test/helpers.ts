@@ -1,0 +1,38 @@
+import { type CatalogFile, compileCatalog } from '../src/core/catalog.ts';
+
+/** A small catalog for tests; `patch` replaces top-level sections. */
+export function smallCatalogDoc(patch: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'test',
+    channels: [{ id: 'web' }, { id: 'email', direction: 'outbound' }, { id: 'call-centre' }],
+    schema: {
+      customer: { age: 'number', segment: 'string', products: 'list<string>', balance: 'number' },
+      context: { intent: 'string' },
+    },
+    learning: { exploration: 0 },
+    actions: [
+      action('A1', 'Sales', 'Cards', { value: 10 }),
+      action('A2', 'Sales', 'Cards', { value: 20 }),
+      action('B1', 'Sales', 'Loans', { value: 5 }),
+      action('R1', 'Retention', 'Care', { value: 8 }),
+    ],
+    ...patch,
+  };
+}
+
+export function action(id: string, issue: string, group: string, extra: Record<string, unknown> = {}) {
+  return {
+    id,
+    name: `Action ${id}`,
+    issue,
+    group,
+    treatments: { web: { title: `${id} on web` }, email: { title: `${id} by email` } },
+    ...extra,
+  };
+}
+
+export function smallCatalog(patch: Record<string, unknown> = {}) {
+  return compileCatalog(smallCatalogDoc(patch));
+}
+
+export type { CatalogFile };

@@ -1,0 +1,86 @@
+// One conformance suite every learner passes (after River's estimator checks).
+import { expect, it } from 'vitest';
+import { mulberry32 } from '../../src/core/random.ts';
+import type { Features, Learner } from '../../src/learn/learner.ts';
+import { learnerFromJSON } from '../../src/learn/registry.ts';
+
+/** A small synthetic stream: acceptance depends on one numeric and one categorical feature. */
+export function syntheticStream(n: number, seed: number): Array<{ x: Features; y: number }> {
+  const rnd = mulberry32(seed);
+  const out: Array<{ x: Features; y: number }> = [];
+  for (let i = 0; i < n; i++) {
+    const age = 18 + rnd() * 60;
+    const segment = rnd() < 0.3 ? 'gold' : 'basic';
+    const p = 0.05 + (segment === 'gold' ? 0.3 : 0) + (age < 35 ? 0.1 : 0);
+    out.push({
+      x: { 'customer.age': age, 'customer.segment': segment, channel: 'web' },
+      y: rnd() < p ? 1 : 0,
+    });
+  }
+  return out;
+}
+
+export function learnerConformance(make: () => Learner) {
+  const stream = syntheticStream(2000, 11);
+  const probes: Features[] = [
+    { 'customer.age': 25, 'customer.segment': 'gold', channel: 'web' },
+    { 'customer.age': 60, 'customer.segment': 'basic', channel: 'web' },
+  ];
+
+  it('predicts probabilities in [0, 1], also for unseen features and missing values', () => {
+    const m = make();
+    for (const { x, y } of stream.slice(0, 200)) m.learn(x, y);
+    for (const x of [...probes, {}, { 'customer.never': 'seen', other: null, n: undefined }]) {
+      const p = m.predict(x);
+      expect(p).toBeGreaterThanOrEqual(0);
+      expect(p).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('is deterministic: the same stream gives the same predictions', () => {
+    const a = make();
+    const b = make();
+    for (const { x, y } of stream) {
+      a.learn(x, y);
+      b.learn(x, y);
+    }
+    for (const x of probes) expect(a.predict(x)).toBe(b.predict(x));
+  });
+
+  it('round-trips through JSON and predicts the same', () => {
+    const m = make();
+    for (const { x, y } of stream) m.learn(x, y);
+    const copy = learnerFromJSON(JSON.parse(JSON.stringify(m.toJSON())));
+    for (const x of probes) expect(copy.predict(x)).toBeCloseTo(m.predict(x), 12);
+    expect(copy.report()).toEqual(m.report());
+  });
+
+  it('merge of two halves matches one learner fed both', () => {
+    const whole = make();
+    const left = make();
+    const right = make();
+    stream.forEach(({ x, y }, i) => {
+      whole.learn(x, y);
+      (i % 2 === 0 ? left : right).learn(x, y);
+    });
+    left.merge(right);
+    for (const x of probes) expect(left.predict(x)).toBeCloseTo(whole.predict(x), 2);
+    expect(left.report().responses).toBeCloseTo(whole.report().responses, 6);
+  });
+
+  it('does not change its inputs', () => {
+    const m = make();
+    const x = { 'customer.age': 30, 'customer.segment': 'gold' };
+    const before = JSON.stringify(x);
+    m.learn(x, 1);
+    m.predict(x);
+    expect(JSON.stringify(x)).toBe(before);
+  });
+
+  it('counts its evidence', () => {
+    const m = make();
+    for (const { x, y } of stream.slice(0, 100)) m.learn(x, y);
+    m.learn(probes[0]!, 1, 2);
+    expect(m.report().responses).toBeCloseTo(102, 6);
+  });
+}

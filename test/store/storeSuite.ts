@@ -1,0 +1,190 @@
+// One behavioural suite every store adapter passes (after Kysely's every-test-on-every-dialect).
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { InteractionRecord } from '../../src/core/types.ts';
+import type { DecisionRecord, Store } from '../../src/store/store.ts';
+
+const T0 = Date.parse('2026-06-15T12:00:00Z');
+
+export function decisionRecord(
+  id: string,
+  customerId: string | null,
+  extra: Partial<DecisionRecord> = {},
+): DecisionRecord {
+  return {
+    id,
+    customerId,
+    channel: 'web',
+    context: { intent: 'browse' },
+    at: T0,
+    catalogVersion: 1,
+    modelVersion: 'm#0',
+    features: { 'customer.age': 40 },
+    candidates: [],
+    dropped: [],
+    chosen: [
+      {
+        actionId: 'A1',
+        issue: 'Sales',
+        group: 'Cards',
+        rank: 1,
+        probability: 0.95,
+        propensity: 0.1,
+        priority: 1,
+        treatment: { title: 'A1' },
+      },
+    ],
+    ...extra,
+  };
+}
+
+const contact = (_customerId: string, at: number): InteractionRecord => ({
+  kind: 'contact',
+  actionId: 'A1',
+  issue: 'Sales',
+  group: 'Cards',
+  channel: 'web',
+  at,
+});
+
+export function storeSuite(make: () => Promise<Store>) {
+  let store: Store;
+  beforeEach(async () => {
+    store = await make();
+    await store.init();
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('creates, replaces and reads customers', async () => {
+    const first = await store.putCustomer('c1', { age: 40 }, T0);
+    expect(first.created).toBe(true);
+    const second = await store.putCustomer('c1', { age: 41, segment: 'gold' }, T0 + 1000);
+    expect(second.created).toBe(false);
+    expect(await store.getCustomer('c1')).toEqual({
+      id: 'c1',
+      attributes: { age: 41, segment: 'gold' },
+      createdAt: T0,
+      updatedAt: T0 + 1000,
+    });
+    expect(await store.getCustomer('nobody')).toBeUndefined();
+    expect(await store.countCustomers()).toBe(1);
+  });
+
+  it('keeps catalog versions and activates the newest', async () => {
+    const v1 = await store.addCatalog('a: 1', 'h1', T0);
+    const v2 = await store.addCatalog('a: 2', 'h2', T0 + 1);
+    expect(v2.version).toBeGreaterThan(v1.version);
+    expect((await store.activeCatalog())?.source).toBe('a: 2');
+    expect((await store.getCatalog(v1.version))?.source).toBe('a: 1');
+    expect((await store.listCatalogs()).map((c) => c.active)).toEqual([false, true]);
+  });
+
+  it('logs decisions with contacts and budget counts', async () => {
+    await store.saveDecision(decisionRecord('d1', 'c1'), [contact('c1', T0)]);
+    await store.saveDecision(decisionRecord('d2', 'c1', { at: T0 + 86_400_000 }), [
+      contact('c1', T0 + 86_400_000),
+    ]);
+    expect(await store.getDecision('d1')).toEqual(decisionRecord('d1', 'c1'));
+    const history = await store.loadHistory('c1', T0 - 1, false);
+    expect(history).toHaveLength(2);
+    const day = Math.floor((T0 + 86_400_000) / 86_400_000);
+    expect((await store.budgetUsage(['A1', 'B1'], day)).get('A1')).toEqual({ today: 1, total: 2 });
+    expect((await store.budgetUsage(['A1', 'B1'], day)).get('B1')).toEqual({ today: 0, total: 0 });
+  });
+
+  it('records outcomes idempotently and in the history', async () => {
+    await store.saveDecision(decisionRecord('d1', 'c1'), [contact('c1', T0)]);
+    const outcome = {
+      decisionId: 'd1',
+      actionId: 'A1',
+      outcome: 'accept' as const,
+      value: 12.5,
+      at: T0 + 5,
+      customerId: 'c1',
+      learned: true,
+      interaction: { ...contact('c1', T0 + 5), kind: 'accept' as const },
+    };
+    const first = await store.recordOutcome(outcome);
+    const again = await store.recordOutcome({ ...outcome, at: T0 + 99, value: 1 });
+    expect(first.duplicate).toBe(false);
+    expect(again.duplicate).toBe(true);
+    expect(again.record).toEqual(first.record);
+    expect(await store.outcomesForDecision('d1')).toEqual([first.record]);
+    const history = await store.loadHistory('c1', T0 - 1, false);
+    expect(history.filter((h) => h.kind === 'accept')).toHaveLength(1);
+    const learned = await store.learnedOutcomesAfter(0, 10);
+    expect(learned).toHaveLength(1);
+    expect(learned[0]?.features).toEqual({ 'customer.age': 40 });
+  });
+
+  it('loads old acceptances when asked for them', async () => {
+    await store.saveDecision(decisionRecord('d1', 'c1'), []);
+    await store.recordOutcome({
+      decisionId: 'd1',
+      actionId: 'A1',
+      outcome: 'accept',
+      at: T0,
+      customerId: 'c1',
+      learned: true,
+      interaction: { ...contact('c1', T0), kind: 'accept' },
+    });
+    expect(await store.loadHistory('c1', T0 + 1000, false)).toHaveLength(0);
+    expect(await store.loadHistory('c1', T0 + 1000, true)).toHaveLength(1);
+  });
+
+  it('erases a customer with decisions, outcomes and history, and nothing else', async () => {
+    await store.putCustomer('c1', { age: 1 }, T0);
+    await store.putCustomer('c2', { age: 2 }, T0);
+    await store.saveDecision(decisionRecord('d1', 'c1'), [contact('c1', T0)]);
+    await store.saveDecision(decisionRecord('d2', 'c2'), [contact('c2', T0)]);
+    for (const [d, c] of [
+      ['d1', 'c1'],
+      ['d2', 'c2'],
+    ] as const) {
+      await store.recordOutcome({
+        decisionId: d,
+        actionId: 'A1',
+        outcome: 'reject',
+        at: T0,
+        customerId: c,
+        learned: true,
+      });
+    }
+    expect(await store.deleteCustomer('c1')).toEqual({
+      customer: true,
+      decisions: 1,
+      outcomes: 1,
+      interactions: 1,
+    });
+    expect(await store.getCustomer('c1')).toBeUndefined();
+    expect(await store.getDecision('d1')).toBeUndefined();
+    expect(await store.outcomesForDecision('d1')).toEqual([]);
+    expect(await store.loadHistory('c1', 0, true)).toEqual([]);
+    expect(await store.getDecision('d2')).toBeDefined();
+    expect(await store.outcomesForDecision('d2')).toHaveLength(1);
+    expect(await store.deleteCustomer('c1')).toEqual({
+      customer: false,
+      decisions: 0,
+      outcomes: 0,
+      interactions: 0,
+    });
+  });
+
+  it('saves model states with their outcome sequence', async () => {
+    expect(await store.loadModels()).toEqual({ models: [], seq: 0 });
+    await store.saveModels([{ key: 'A1', state: { kind: 'betaBinomial', positives: 1 } }], 7);
+    await store.saveModels([{ key: 'A1', state: { kind: 'betaBinomial', positives: 2 } }], 9);
+    expect(await store.loadModels()).toEqual({
+      models: [{ key: 'A1', state: { kind: 'betaBinomial', positives: 2 } }],
+      seq: 9,
+    });
+  });
+
+  it('keeps settings', async () => {
+    expect(await store.getSetting('x')).toBeUndefined();
+    await store.setSetting('x', '1');
+    await store.setSetting('x', '2');
+    expect(await store.getSetting('x')).toBe('2');
+  });
+}
