@@ -320,10 +320,7 @@ export class Engine {
         `action '${request.actionId}' was not chosen in decision '${request.decisionId}'`,
       );
     }
-    const earlier = await this.store.outcomesForDecision(request.decisionId);
     const reward = this.rewardOf(request.outcome);
-    const learned =
-      reward !== undefined && !earlier.some((o) => o.actionId === request.actionId && o.learned);
     const now = this.clock();
     const { record, duplicate } = await this.store.recordOutcome({
       decisionId: request.decisionId,
@@ -332,7 +329,7 @@ export class Engine {
       value: request.value,
       at: now,
       customerId: decision.customerId,
-      learned,
+      teaches: reward !== undefined,
       interaction:
         decision.customerId === null
           ? undefined

@@ -146,6 +146,53 @@ export class SqliteStore implements Store {
     return stmt;
   }
 
+  private queue: Array<{ run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> =
+    [];
+  private flushScheduled = false;
+
+  /**
+   * Group commit: writes that arrive in the same turn of the event loop share one transaction and so one
+   * fsync; each runs in its own savepoint, so one failing write does not undo the others. A write's promise
+   * resolves only after the commit is on disk.
+   */
+  private write<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.db.transaction(() => {
+        for (const item of batch) {
+          try {
+            outcomes.push({ ok: true, value: this.db.transaction(item.run)() });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      })();
+    } catch (error) {
+      // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) item.resolve(o.value);
+      else item.reject(o.error);
+    });
+  }
+
   async init(): Promise<void> {
     const current = this.db.pragma('user_version', { simple: true }) as number;
     if (current > MIGRATIONS.length) {
@@ -162,6 +209,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.flush();
     if (this.db.open) this.db.close();
   }
 
@@ -180,7 +228,7 @@ export class SqliteStore implements Store {
 
   async putCustomer(id: string, attributes: Attributes, now: number) {
     const json = JSON.stringify(attributes);
-    const result = this.db.transaction(() => {
+    const result = await this.write(() => {
       const existing = this.sql('SELECT created_at FROM customers WHERE id = ?').get(id) as
         | { created_at: number }
         | undefined;
@@ -195,7 +243,7 @@ export class SqliteStore implements Store {
         now,
       );
       return { created: true, createdAt: now };
-    })();
+    });
     return {
       customer: { id, attributes, createdAt: result.createdAt, updatedAt: now },
       created: result.created,
@@ -203,7 +251,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteCustomer(id: string): Promise<ErasureReport> {
-    return this.db.transaction(() => {
+    return this.write(() => {
       const outcomes = this.sql(
         'DELETE FROM outcomes WHERE customer_id = ? OR decision_id IN (SELECT id FROM decisions WHERE customer_id = ?)',
       ).run(id, id).changes;
@@ -211,7 +259,7 @@ export class SqliteStore implements Store {
       const interactions = this.sql('DELETE FROM interactions WHERE customer_id = ?').run(id).changes;
       const customer = this.sql('DELETE FROM customers WHERE id = ?').run(id).changes > 0;
       return { customer, decisions, outcomes, interactions };
-    })();
+    });
   }
 
   async countCustomers(): Promise<number> {
@@ -243,13 +291,13 @@ export class SqliteStore implements Store {
   }
 
   async addCatalog(source: string, hash: string, now: number): Promise<StoredCatalog> {
-    return this.db.transaction(() => {
+    return this.write(() => {
       this.sql('UPDATE catalogs SET active = 0 WHERE active = 1').run();
       const info = this.sql(
         'INSERT INTO catalogs (hash, source, created_at, active) VALUES (?, ?, ?, 1)',
       ).run(hash, source, now);
       return { version: Number(info.lastInsertRowid), hash, source, createdAt: now, active: true };
-    })();
+    });
   }
 
   async loadHistory(
@@ -280,14 +328,14 @@ export class SqliteStore implements Store {
 
   async budgetUsage(actionIds: readonly string[], day: number): Promise<Map<string, BudgetUsage>> {
     const usage = new Map<string, BudgetUsage>();
+    for (const id of actionIds) usage.set(id, { today: 0, total: 0 });
     if (actionIds.length === 0) return usage;
-    const stmt = this.sql(
-      'SELECT coalesce(sum(count), 0) AS total, coalesce(sum(CASE WHEN day = ? THEN count END), 0) AS today FROM budget_usage WHERE action_id = ?',
-    );
-    for (const id of actionIds) {
-      const row = stmt.get(day, id) as { total: number; today: number };
-      usage.set(id, { today: row.today, total: row.total });
-    }
+    // One query for all budgeted actions; the ids travel as a JSON array.
+    const rows = this.sql(
+      `SELECT action_id, sum(count) AS total, coalesce(sum(CASE WHEN day = ? THEN count END), 0) AS today
+       FROM budget_usage WHERE action_id IN (SELECT value FROM json_each(?)) GROUP BY action_id`,
+    ).all(day, JSON.stringify(actionIds)) as Array<{ action_id: string; total: number; today: number }>;
+    for (const r of rows) usage.set(r.action_id, { today: r.today, total: r.total });
     return usage;
   }
 
@@ -295,7 +343,7 @@ export class SqliteStore implements Store {
     const { id, customerId, channel, at, catalogVersion, modelVersion, ...rest } = decision;
     const payload = JSON.stringify(rest);
     const day = Math.floor(at / 86_400_000);
-    this.db.transaction(() => {
+    await this.write(() => {
       this.sql(
         'INSERT INTO decisions (id, customer_id, channel, at, catalog_version, model_version, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ).run(id, customerId, channel, at, catalogVersion, modelVersion, payload);
@@ -310,7 +358,7 @@ export class SqliteStore implements Store {
         'INSERT INTO budget_usage (action_id, day, count) VALUES (?, ?, 1) ON CONFLICT (action_id, day) DO UPDATE SET count = count + 1',
       );
       for (const c of decision.chosen) count.run(c.actionId, day);
-    })();
+    });
   }
 
   async getDecision(id: string): Promise<DecisionRecord | undefined> {
@@ -349,10 +397,16 @@ export class SqliteStore implements Store {
   }
 
   async recordOutcome(o: NewOutcome): Promise<{ record: OutcomeRecord; duplicate: boolean }> {
-    return this.db.transaction(() => {
+    return this.write(() => {
+      // Decided inside the transaction, so two outcomes of one decision never both teach the model.
+      const learned =
+        o.teaches &&
+        this.sql(
+          'SELECT 1 FROM outcomes WHERE decision_id = ? AND action_id = ? AND learned = 1 LIMIT 1',
+        ).get(o.decisionId, o.actionId) === undefined;
       const info = this.sql(
         'INSERT INTO outcomes (decision_id, action_id, outcome, value, at, customer_id, learned) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      ).run(o.decisionId, o.actionId, o.outcome, o.value ?? null, o.at, o.customerId, o.learned ? 1 : 0);
+      ).run(o.decisionId, o.actionId, o.outcome, o.value ?? null, o.at, o.customerId, learned ? 1 : 0);
       if (info.changes === 0) {
         const row = this.sql(
           'SELECT * FROM outcomes WHERE decision_id = ? AND action_id = ? AND outcome = ?',
@@ -372,10 +426,10 @@ export class SqliteStore implements Store {
         outcome: o.outcome,
         ...(o.value === undefined ? {} : { value: o.value }),
         at: o.at,
-        learned: o.learned,
+        learned,
       };
       return { record, duplicate: false };
-    })();
+    });
   }
 
   async learnedOutcomesAfter(seq: number, limit: number): Promise<LearnedOutcome[]> {
@@ -397,7 +451,7 @@ export class SqliteStore implements Store {
 
   async saveModels(models: readonly StoredModel[], seq: number): Promise<void> {
     const now = Date.now();
-    this.db.transaction(() => {
+    await this.write(() => {
       const upsert = this.sql(
         'INSERT INTO models (key, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
       );
@@ -405,7 +459,7 @@ export class SqliteStore implements Store {
       this.sql(
         'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
       ).run('models.seq', String(seq));
-    })();
+    });
   }
 
   async getSetting(key: string): Promise<string | undefined> {
@@ -416,8 +470,10 @@ export class SqliteStore implements Store {
   }
 
   async setSetting(key: string, value: string): Promise<void> {
-    this.sql(
-      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-    ).run(key, value);
+    await this.write(() =>
+      this.sql(
+        'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ).run(key, value),
+    );
   }
 }

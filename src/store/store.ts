@@ -55,8 +55,11 @@ export interface NewOutcome {
   value?: number | undefined;
   at: number;
   customerId: string | null;
-  /** Whether this outcome teaches the propensity model (the first decisive outcome per decision and action). */
-  learned: boolean;
+  /**
+   * Whether this outcome type teaches the model (positive or negative). The store marks it `learned` only
+   * when no earlier outcome of the same decision and action taught it already.
+   */
+  teaches: boolean;
   /** The history line contact policies will see; absent for anonymous decisions. */
   interaction?: InteractionRecord | undefined;
 }

@@ -102,7 +102,7 @@ export function storeSuite(make: () => Promise<Store>) {
       value: 12.5,
       at: T0 + 5,
       customerId: 'c1',
-      learned: true,
+      teaches: true,
       interaction: { ...contact('c1', T0 + 5), kind: 'accept' as const },
     };
     const first = await store.recordOutcome(outcome);
@@ -118,6 +118,42 @@ export function storeSuite(make: () => Promise<Store>) {
     expect(learned[0]?.features).toEqual({ 'customer.age': 40 });
   });
 
+  it('lets only the first decisive outcome of a decision and action teach the model', async () => {
+    await store.saveDecision(decisionRecord('d1', 'c1'), []);
+    const base = { decisionId: 'd1', actionId: 'A1', at: T0, customerId: 'c1' };
+    const [impression, click, accept] = await Promise.all([
+      store.recordOutcome({ ...base, outcome: 'impression', teaches: false }),
+      store.recordOutcome({ ...base, outcome: 'click', teaches: true }),
+      store.recordOutcome({ ...base, outcome: 'accept', teaches: true }),
+    ]);
+    expect([impression.record.learned, click.record.learned, accept.record.learned]).toEqual([
+      false,
+      true,
+      false,
+    ]);
+    expect((await store.learnedOutcomesAfter(0, 10)).map((o) => o.outcome)).toEqual(['click']);
+  });
+
+  it('commits concurrent writes together without losing any', async () => {
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        store.saveDecision(decisionRecord(`d${i}`, `c${i % 5}`), [contact('c', T0)]),
+      ),
+    );
+    for (let i = 0; i < 50; i++) expect(await store.getDecision(`d${i}`)).toBeDefined();
+    expect(await store.loadHistory('c3', 0, false)).toHaveLength(10);
+  });
+
+  it('a failing write does not undo the others in its batch', async () => {
+    const results = await Promise.allSettled([
+      store.saveDecision(decisionRecord('same', 'c1'), []),
+      store.saveDecision(decisionRecord('same', 'c1'), []),
+      store.saveDecision(decisionRecord('other', 'c1'), []),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await store.getDecision('other')).toBeDefined();
+  });
+
   it('loads old acceptances when asked for them', async () => {
     await store.saveDecision(decisionRecord('d1', 'c1'), []);
     await store.recordOutcome({
@@ -126,7 +162,7 @@ export function storeSuite(make: () => Promise<Store>) {
       outcome: 'accept',
       at: T0,
       customerId: 'c1',
-      learned: true,
+      teaches: true,
       interaction: { ...contact('c1', T0), kind: 'accept' },
     });
     expect(await store.loadHistory('c1', T0 + 1000, false)).toHaveLength(0);
@@ -148,7 +184,7 @@ export function storeSuite(make: () => Promise<Store>) {
         outcome: 'reject',
         at: T0,
         customerId: c,
-        learned: true,
+        teaches: true,
       });
     }
     expect(await store.deleteCustomer('c1')).toEqual({

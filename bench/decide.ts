@@ -1,0 +1,262 @@
+// npm run bench:decide — decision latency with 100 eligible actions, in-process and over HTTP.
+// In-process: Engine.decide on an embedded SQLite file (load profile + history, policies, scoring, log).
+// Core only: the pure decide() on preloaded data. HTTP: a real `nextbest serve` process loaded by autocannon
+// from this process, beside a bare Fastify route for the ratio (PROTOCOL.md section 4).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { Command } from 'commander';
+import { compileCatalog } from '../src/core/catalog.ts';
+import { DAY_MS } from '../src/core/contactPolicy.ts';
+import { decide } from '../src/core/decide.ts';
+import { mulberry32 } from '../src/core/random.ts';
+import { Engine } from '../src/engine/engine.ts';
+import { EpsilonGreedy } from '../src/learn/explore/epsilonGreedy.ts';
+import { SqliteStore } from '../src/store/sqlite.ts';
+import { latencySummary, progress, writeResult } from './lib/results.ts';
+
+const opts = new Command()
+  .option('--decisions <n>', 'in-process decisions to time', (v) => Number(v), 5000)
+  .option('--duration <s>', 'seconds per HTTP scenario', (v) => Number(v), 10)
+  .option('--customers <n>', 'customers in the database', (v) => Number(v), 2000)
+  .option('--json', 'print only the JSON figures')
+  .parse()
+  .opts<{ decisions: number; duration: number; customers: number; json?: boolean }>();
+
+const log = (...args: unknown[]) => {
+  if (!opts.json) console.log(...args);
+};
+
+/** 100 actions in 25 groups, every one eligible for the bench customers, with rules, policies and weights. */
+function benchCatalog() {
+  const actions = Array.from({ length: 100 }, (_, i) => ({
+    id: `Action${String(i).padStart(3, '0')}`,
+    name: `Action ${i}`,
+    issue: ['Sales', 'Service', 'Retention', 'Information'][i % 4],
+    group: `Group${Math.floor(i / 4)}`,
+    value: i % 3 === 0 ? `customer.balance * 0.01 + ${i}.0` : 10 + i,
+    lever: 1 + (i % 5) / 10,
+    eligibility: 'customer.age >= 18 && has(customer.segment)',
+    suitability: i % 2 === 0 ? 'customer.balance > 10.0' : '"mobile" in customer.products',
+    treatments: { web: { title: `Offer ${i}`, text: 'Something good', link: `/offer/${i}` } },
+  }));
+  return {
+    name: 'bench-100',
+    channels: [{ id: 'web' }],
+    schema: {
+      customer: { age: 'number', segment: 'string', balance: 'number', products: 'list<string>' },
+      context: { intent: 'string' },
+    },
+    actions,
+    arbitration: { onePerGroup: true, defaultLimit: 3, maxLimit: 10 },
+    contactPolicies: [
+      { id: 'cap', type: 'maxContacts', scope: 'action', count: 1000, days: 30 },
+      { id: 'pause', type: 'pauseAfterReject', scope: 'action', days: 14 },
+      { id: 'customer-cap', type: 'maxContacts', scope: 'customer', count: 100000, days: 7 },
+    ],
+    contextWeights: [
+      {
+        when: 'has(context.intent) && context.intent == "cancel"',
+        appliesTo: { issue: 'Retention' },
+        weight: 3,
+      },
+    ],
+    learning: { exploration: 0.05 },
+  };
+}
+
+function customer(i: number) {
+  const rnd = mulberry32(i);
+  return {
+    age: 18 + Math.floor(rnd() * 60),
+    segment: rnd() < 0.3 ? 'gold' : 'basic',
+    balance: Math.round(20 + rnd() * 5000),
+    products: rnd() < 0.7 ? ['mobile', 'fibre'] : ['mobile'],
+  };
+}
+
+function waitForUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`no start:\n${out}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`exited ${code}:\n${out}`)));
+  });
+}
+
+async function load(url: string, connections: number, body: () => string, headers: Record<string, string>) {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections,
+    duration: opts.duration,
+    headers: { 'content-type': 'application/json', ...headers },
+    requests: [
+      {
+        setupRequest: (req) => ({ ...req, body: body() }),
+      },
+    ],
+  });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return {
+    connections,
+    requestsPerSecond: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p97_5: result.latency.p97_5,
+    p99: result.latency.p99,
+    total: result.requests.total,
+  };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'nextbest-bench-decide-'));
+const children: ChildProcess[] = [];
+try {
+  const dbPath = join(dir, 'bench.db');
+  const catalogPath = join(dir, 'catalog.json');
+  const catalogDoc = benchCatalog();
+  writeFileSync(catalogPath, JSON.stringify(catalogDoc));
+  const store = new SqliteStore(dbPath);
+  await store.init();
+  const engine = await Engine.open(store, JSON.stringify(catalogDoc), { seed: 1, checkpointMs: 0 });
+  for (let i = 0; i < opts.customers; i++) await engine.putCustomer(`B${i}`, customer(i));
+  const rnd = mulberry32(99);
+  const pickCustomer = () => `B${Math.floor(rnd() * opts.customers)}`;
+
+  // Warm up and build some history (contacts, accepts, rejects) so policies have work to do.
+  const warm = progress('warm-up', 2000);
+  for (let i = 0; i < 2000; i++) {
+    const d = await engine.decide({ customerId: pickCustomer(), channel: 'web', limit: 3 });
+    const first = d.actions[0];
+    if (first && rnd() < 0.5) {
+      await engine.recordOutcome({
+        decisionId: d.decisionId,
+        actionId: first.actionId,
+        outcome: rnd() < 0.3 ? 'accept' : 'reject',
+      });
+    }
+    warm(i + 1);
+  }
+
+  // In-process through the engine and the store.
+  const inProcess: number[] = [];
+  const tick = progress('in-process', opts.decisions);
+  let eligible = 0;
+  for (let i = 0; i < opts.decisions; i++) {
+    const t = process.hrtime.bigint();
+    const d = await engine.decide({ customerId: pickCustomer(), channel: 'web', limit: 3 });
+    inProcess.push(Number(process.hrtime.bigint() - t) / 1e6);
+    eligible += d.actions.length > 0 ? 1 : 0;
+    tick(i + 1);
+  }
+
+  // The pure core on preloaded data: what the decision logic itself costs.
+  const catalog = compileCatalog(catalogDoc);
+  const explorer = new EpsilonGreedy(0.05);
+  const coreRng = mulberry32(5);
+  const profiles = Array.from({ length: 100 }, (_, i) => customer(i));
+  const now = Date.now();
+  const history = Array.from({ length: 20 }, (_, i) => ({
+    kind: i % 5 === 4 ? ('reject' as const) : ('contact' as const),
+    actionId: `Action${String((i * 7) % 100).padStart(3, '0')}`,
+    issue: 'Sales',
+    group: 'Group1',
+    channel: 'web',
+    at: now - (i + 1) * DAY_MS,
+  }));
+  const core: number[] = [];
+  let candidates = 0;
+  for (let i = 0; i < opts.decisions; i++) {
+    const t = process.hrtime.bigint();
+    const r = decide({
+      catalog,
+      channel: 'web',
+      customer: profiles[i % 100]!,
+      features: {},
+      context: {},
+      history,
+      budgetUsage: new Map(),
+      limit: 3,
+      now,
+      rng: coreRng,
+      propensity: () => 0.1,
+      explorer,
+    });
+    core.push(Number(process.hrtime.bigint() - t) / 1e6);
+    candidates += r.candidates.length;
+  }
+  await engine.close();
+  await store.close();
+
+  // Over HTTP: a real server process on the prepared database, and a bare Fastify route.
+  const env = {
+    ...process.env,
+    NEXTBEST_API_KEY: 'bench-api-key-0123456789',
+    NEXTBEST_ADMIN_KEY: 'bench-admin-key-0123456789',
+  };
+  const server = spawn(
+    process.execPath,
+    ['bin/nextbest.mjs', 'serve', '--db', dbPath, '--port', '0', '--no-demo-data'],
+    {
+      env,
+      stdio: 'pipe',
+    },
+  );
+  children.push(server);
+  const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bareServer.ts'], { stdio: 'pipe' });
+  children.push(bare);
+  const [serverUrl, bareUrl] = await Promise.all([waitForUrl(server), waitForUrl(bare)]);
+  const auth = { authorization: `Bearer ${env.NEXTBEST_API_KEY}` };
+  const body = () => JSON.stringify({ customerId: pickCustomer(), channel: 'web', limit: 3 });
+  log(`HTTP scenarios, ${opts.duration} s each …`);
+  await load(`${serverUrl}/v1/decide`, 4, body, auth); // warm-up, not reported
+  const http1 = await load(`${serverUrl}/v1/decide`, 1, body, auth);
+  const http16 = await load(`${serverUrl}/v1/decide`, 16, body, auth);
+  const bare1 = await load(`${bareUrl}/bare`, 1, () => '{}', {});
+  const bare16 = await load(`${bareUrl}/bare`, 16, () => '{}', {});
+
+  const figures = {
+    eligibleActions: candidates / opts.decisions,
+    decisionsWithActions: eligible / opts.decisions,
+    inProcessMs: latencySummary(inProcess),
+    coreOnlyMs: latencySummary(core),
+    http: {
+      decideOneConnection: http1,
+      decide16Connections: http16,
+      bareOneConnection: bare1,
+      bare16Connections: bare16,
+    },
+    ratioDecideToBare16: Math.round((http16.requestsPerSecond / bare16.requestsPerSecond) * 1000) / 1000,
+  };
+  const path = writeResult(
+    'decide',
+    figures,
+    `npm run bench:decide -- ${process.argv.slice(2).join(' ')}`.trim(),
+  );
+  if (opts.json) console.log(JSON.stringify(figures));
+  else {
+    log(`eligible actions per decision (core): ${figures.eligibleActions}`);
+    log('in-process Engine.decide (ms):', figures.inProcessMs);
+    log('core decide() only (ms):      ', figures.coreOnlyMs);
+    log('HTTP POST /v1/decide, 1 connection:  ', http1);
+    log('HTTP POST /v1/decide, 16 connections:', http16);
+    log('bare Fastify route, 1 connection:    ', bare1);
+    log('bare Fastify route, 16 connections:  ', bare16);
+    log(`decide/bare throughput ratio (16 connections): ${figures.ratioDecideToBare16}`);
+    log(`results: ${path}`);
+  }
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}
