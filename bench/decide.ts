@@ -190,8 +190,9 @@ try {
       limit: 3,
       now,
       rng: coreRng,
-      propensity: () => 0.1,
+      propensity: () => ({ propensity: 0.1, logitSd: 0 }),
       explorer,
+      round: 0,
     });
     core.push(Number(process.hrtime.bigint() - t) / 1e6);
     candidates += r.candidates.length;

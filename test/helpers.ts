@@ -9,7 +9,8 @@ export function smallCatalogDoc(patch: Record<string, unknown> = {}): Record<str
       customer: { age: 'number', segment: 'string', products: 'list<string>', balance: 'number' },
       context: { intent: 'string' },
     },
-    learning: { exploration: 0 },
+    // Greedy, so that tests see deterministic rankings.
+    learning: { explorer: 'epsilonGreedy', exploration: 0 },
     actions: [
       action('A1', 'Sales', 'Cards', { value: 10 }),
       action('A2', 'Sales', 'Cards', { value: 20 }),

@@ -21,6 +21,8 @@ export interface ArbitrationOptions {
   onePerGroup: boolean;
   explorer: Explorer;
   rng: () => number;
+  /** Responses learned so far: explorers explore less as it grows. */
+  round: number;
 }
 
 /** Candidates sorted by priority (highest first, stable on input order). */
@@ -36,8 +38,14 @@ export function arbitrate(candidates: readonly ScoredCandidate[], options: Arbit
   const slots: Slot[] = [];
   while (slots.length < options.limit && remaining.length > 0) {
     const choice = options.explorer.choose(
-      remaining.map((c) => c.priority),
+      remaining.map((c) => ({
+        score: c.priority,
+        propensity: c.propensity,
+        logitSd: c.logitSd,
+        evidence: c.evidence,
+      })),
       options.rng,
+      options.round,
     );
     const chosen = remaining[choice.index]!;
     slots.push({

@@ -3,6 +3,14 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import {
+  DEFAULT_EXPLORER,
+  DEFAULT_LEARNER,
+  EXPLORER_NAMES,
+  type ExplorerName,
+  LEARNER_NAMES,
+  type LearnerName,
+} from '../learn/registry.ts';
+import {
   ATTRIBUTE_TYPES,
   type CompiledRule,
   RuleCompileError,
@@ -138,10 +146,24 @@ export const catalogFileSchema = z.strictObject({
     .strictObject({
       positive: z.array(z.enum(['click', 'accept', 'convert'])).default(['click', 'accept', 'convert']),
       negative: z.array(z.enum(['reject'])).default(['reject']),
-      /** Share of slots filled at random among eligible actions, so that every action keeps being tried. */
+      /** The propensity learner of every action, unless an override picks another for its issue or group. */
+      learner: z.enum(LEARNER_NAMES).default(DEFAULT_LEARNER),
+      /** How the slots are filled from the priorities (the explorer records each choice's probability). */
+      explorer: z.enum(EXPLORER_NAMES).default(DEFAULT_EXPLORER),
+      /** For the epsilonGreedy explorer: the share of slots filled at random among eligible actions. */
       exploration: z.number().min(0).max(1).default(0.05),
+      overrides: z
+        .array(z.strictObject({ appliesTo: selectorSchema, learner: z.enum(LEARNER_NAMES) }))
+        .default([]),
     })
-    .default({ positive: ['click', 'accept', 'convert'], negative: ['reject'], exploration: 0.05 }),
+    .default({
+      positive: ['click', 'accept', 'convert'],
+      negative: ['reject'],
+      learner: DEFAULT_LEARNER,
+      explorer: DEFAULT_EXPLORER,
+      exploration: 0.05,
+      overrides: [],
+    }),
 });
 
 export type CatalogFile = z.infer<typeof catalogFileSchema>;
@@ -183,6 +205,8 @@ export interface CompiledAction {
   contactPolicies: number[];
   /** Context weights that apply to this action. */
   contextWeights: CompiledContextWeight[];
+  /** The learner that models this action's propensity. */
+  learner: LearnerName;
 }
 
 export interface CompiledContextWeight {
@@ -201,6 +225,7 @@ export interface Catalog {
   contactPolicies: ContactPolicyDefinition[];
   ruleEnvironment: RuleEnvironment;
   ruleSchema: RuleSchema;
+  explorer: ExplorerName;
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -376,6 +401,8 @@ export function compileCatalog(input: unknown): Catalog {
           : compileRule(`${path}.suitability`, () => env.compileCondition(a.suitability!)),
       contactPolicies: def.contactPolicies.flatMap((p, j) => (selectorMatches(p.appliesTo, a) ? [j] : [])),
       contextWeights: weights.filter((w) => selectorMatches(w.selector, a)).map((w) => w.compiled),
+      learner:
+        def.learning.overrides.find((o) => selectorMatches(o.appliesTo, a))?.learner ?? def.learning.learner,
     };
     actionsById.set(a.id, compiled);
     return compiled;
@@ -391,6 +418,7 @@ export function compileCatalog(input: unknown): Catalog {
     contactPolicies: def.contactPolicies,
     ruleEnvironment: env,
     ruleSchema,
+    explorer: def.learning.explorer,
   };
 }
 

@@ -30,8 +30,13 @@ export interface DecideInput {
   /** Epoch milliseconds: the decision's clock. */
   now: number;
   rng: () => number;
-  propensity: (action: CompiledAction, x: Features) => number;
+  propensity: (
+    action: CompiledAction,
+    x: Features,
+  ) => { propensity: number; logitSd: number; evidence?: number };
   explorer: Explorer;
+  /** Responses learned so far (explorers explore less as it grows). */
+  round: number;
 }
 
 export interface DecideResult {
@@ -155,7 +160,7 @@ export function decide(input: DecideInput): DecideResult {
       }
       contextWeight *= w.weight;
     }
-    const propensity = input.propensity(action, x);
+    const { propensity, logitSd, evidence = 0 } = input.propensity(action, x);
     const candidate: ScoredCandidate = {
       actionId: action.id,
       issue: action.issue,
@@ -165,6 +170,8 @@ export function decide(input: DecideInput): DecideResult {
       contextWeight,
       lever: action.lever,
       priority: 0,
+      logitSd,
+      evidence,
     };
     candidate.priority = priorityOf(candidate);
     candidates.push(candidate);
@@ -176,6 +183,7 @@ export function decide(input: DecideInput): DecideResult {
     onePerGroup: catalog.definition.arbitration.onePerGroup,
     explorer: input.explorer,
     rng: input.rng,
+    round: input.round,
   });
   const chosen: ChosenAction[] = slots.map((s) => ({
     ...s.candidate,

@@ -66,6 +66,10 @@ export interface ScoredCandidate {
   contextWeight: number;
   lever: number;
   priority: number;
+  /** Standard deviation of the model's log-odds (its uncertainty), for explorers that sample. */
+  logitSd: number;
+  /** Responses the action's model has learned from. */
+  evidence: number;
 }
 
 export interface ChosenAction extends ScoredCandidate {

@@ -7,8 +7,9 @@ import { mulberry32 } from '../core/random.ts';
 import type { AttributeType } from '../core/rules.ts';
 import type { Attributes, ChosenAction, Customer, InteractionRecord, OutcomeType } from '../core/types.ts';
 import { EpsilonGreedy } from '../learn/explore/epsilonGreedy.ts';
+import type { Explorer } from '../learn/explorer.ts';
 import type { Learner } from '../learn/learner.ts';
-import { defaultLearnerFactory, type LearnerFactory, learnerFromJSON } from '../learn/registry.ts';
+import { EXPLORERS, LEARNERS, learnerFromJSON } from '../learn/registry.ts';
 import type { DecisionRecord, ErasureReport, OutcomeRecord, Store, StoredCatalog } from '../store/store.ts';
 
 /** An error a caller made; `field` names the input at fault (`body.channel`, `params.id`). */
@@ -27,7 +28,6 @@ export interface EngineOptions {
   clock?: () => number;
   /** Seed of the exploration random source; a random seed when omitted. */
   seed?: number;
-  learnerFactory?: LearnerFactory;
   /** How often dirty model states are written to the store (ms). Outcomes are durable anyway. */
   checkpointMs?: number;
 }
@@ -64,7 +64,7 @@ export class Engine {
   private checkpointTimer: NodeJS.Timeout | undefined;
   private readonly clock: () => number;
   private readonly rng: () => number;
-  private readonly learnerFactory: LearnerFactory;
+  private explorer!: Explorer;
 
   private constructor(
     readonly store: Store,
@@ -72,7 +72,6 @@ export class Engine {
   ) {
     this.clock = options.clock ?? Date.now;
     this.rng = mulberry32(options.seed ?? randomInt(2 ** 31));
-    this.learnerFactory = options.learnerFactory ?? defaultLearnerFactory;
   }
 
   /**
@@ -94,6 +93,7 @@ export class Engine {
     }
     engine.activate(stored, compileCatalog(parseCatalogSource(stored.source)));
     await engine.loadModels();
+    await engine.rebuildMismatchedModels();
     const every = options.checkpointMs ?? 2000;
     if (every > 0) {
       engine.checkpointTimer = setInterval(() => {
@@ -107,6 +107,11 @@ export class Engine {
   private activate(stored: StoredCatalog, compiled: Catalog) {
     this.storedCatalog = stored;
     this.catalog = compiled;
+    const learning = compiled.definition.learning;
+    this.explorer =
+      learning.explorer === 'epsilonGreedy'
+        ? new EpsilonGreedy(learning.exploration)
+        : EXPLORERS[learning.explorer]();
   }
 
   get activeCatalog(): { stored: StoredCatalog; catalog: Catalog } {
@@ -118,14 +123,47 @@ export class Engine {
   private model(actionId: string): Learner {
     let m = this.models.get(actionId);
     if (!m) {
-      m = this.learnerFactory();
+      const kind =
+        this.catalog.actionsById.get(actionId)?.learner ?? this.catalog.definition.learning.learner;
+      m = LEARNERS[kind]();
       this.models.set(actionId, m);
     }
     return m;
   }
 
+  /** The learner named by the catalog and the number of outcomes learned so far. */
   get modelVersion(): string {
-    return `${this.learnerFactory().kind}#${this.learnedSeq}`;
+    return `${this.catalog.definition.learning.learner}#${this.learnedSeq}`;
+  }
+
+  /**
+   * When the catalog names another learner for an action than the one it has, the new learner is rebuilt
+   * from the stored outcome log: changing a learner never throws its history away.
+   */
+  private async rebuildMismatchedModels(): Promise<string[]> {
+    const rebuild = new Set<string>();
+    for (const action of this.catalog.actions) {
+      const current = this.models.get(action.id);
+      if (current && current.kind !== action.learner) rebuild.add(action.id);
+    }
+    if (rebuild.size === 0) return [];
+    for (const id of rebuild) this.models.delete(id);
+    for (let after = 0; ; ) {
+      const batch = await this.store.learnedOutcomesAfter(after, 5000);
+      if (batch.length === 0) break;
+      for (const o of batch) {
+        after = o.seq;
+        if (o.seq > this.learnedSeq || !rebuild.has(o.actionId)) continue;
+        const reward = this.rewardOf(o.outcome);
+        if (reward !== undefined) this.model(o.actionId).learn(o.features, reward);
+      }
+    }
+    for (const id of rebuild) {
+      this.model(id);
+      this.dirty.add(id);
+    }
+    await this.checkpoint();
+    return [...rebuild];
   }
 
   private async loadModels() {
@@ -178,6 +216,7 @@ export class Engine {
     if (compiled.version === this.storedCatalog.hash) return { stored: this.storedCatalog, created: false };
     const stored = await this.store.addCatalog(source, compiled.version, this.clock());
     this.activate(stored, compiled);
+    await this.rebuildMismatchedModels();
     return { stored, created: true };
   }
 
@@ -251,8 +290,13 @@ export class Engine {
       limit,
       now,
       rng: this.rng,
-      propensity: (action, x) => this.model(action.id).predict(x),
-      explorer: new EpsilonGreedy(catalog.definition.learning.exploration),
+      propensity: (action, x) => {
+        const model = this.model(action.id);
+        const logitSd = this.explorer.kind === 'thompson' ? model.logitSd(x) : 0;
+        return { propensity: model.predict(x), logitSd, evidence: model.responses };
+      },
+      round: this.learnedSeq,
+      explorer: this.explorer,
     });
     const decisionId = randomUUID();
     const modelVersion = this.modelVersion;

@@ -27,6 +27,11 @@ export class BetaBinomial implements Learner {
     return a / (a + this.priorNegatives + this.negatives);
   }
 
+  logitSd(_x?: Features): number {
+    // The log-odds of Beta(a, b) has variance trigamma(a) + trigamma(b), about 1/a + 1/b.
+    return Math.sqrt(1 / (this.priorPositives + this.positives) + 1 / (this.priorNegatives + this.negatives));
+  }
+
   learn(_x: Features, reward: number, weight = 1): void {
     if (!(weight >= 0) || !Number.isFinite(weight))
       throw new RangeError('weight must be a finite number >= 0');
@@ -39,6 +44,10 @@ export class BetaBinomial implements Learner {
     if (!(other instanceof BetaBinomial)) throw new TypeError(`cannot merge ${other.kind} into ${this.kind}`);
     this.positives += other.positives;
     this.negatives += other.negatives;
+  }
+
+  get responses(): number {
+    return this.positives + this.negatives;
   }
 
   report(): LearnerReport {

@@ -21,8 +21,12 @@ export interface LearnerState {
 
 export interface Learner {
   readonly kind: string;
+  /** Responses learned from (weighted): the model's evidence. */
+  readonly responses: number;
   /** Probability in [0, 1] that the customer accepts. Must not change the learner. */
   predict(x: Features): number;
+  /** Standard deviation of the model's log-odds at x: its uncertainty, used by Thompson sampling. */
+  logitSd(x: Features): number;
   /** Learns from one response; reward is 1 (positive) or 0 (negative), weight defaults to 1. */
   learn(x: Features, reward: number, weight?: number): void;
   toJSON(): LearnerState;

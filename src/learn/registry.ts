@@ -1,10 +1,35 @@
-// Creates learners by name and reads them back from their JSON state.
+// Learners and explorers by name: the catalog, the engine and the benchmarks choose them with these names.
+import { AdaptiveBinnedBayes } from './adaptiveBinnedBayes.ts';
 import { BetaBinomial } from './betaBinomial.ts';
+import { EpsilonGreedy } from './explore/epsilonGreedy.ts';
+import { SquareCb } from './explore/squareCb.ts';
+import { Thompson } from './explore/thompson.ts';
+import type { Explorer } from './explorer.ts';
 import type { Learner, LearnerState } from './learner.ts';
 
-export type LearnerFactory = () => Learner;
+export type LearnerFactory = (options?: object) => Learner;
+
+export const LEARNERS = {
+  adaptiveBinnedBayes: (options?: object) => new AdaptiveBinnedBayes(options),
+  betaBinomial: (options?: object) => new BetaBinomial(options),
+} satisfies Record<string, LearnerFactory>;
+export type LearnerName = keyof typeof LEARNERS;
+export const LEARNER_NAMES = Object.keys(LEARNERS) as [LearnerName, ...LearnerName[]];
+
+export const EXPLORERS = {
+  squareCb: (options?: object) => new SquareCb(options),
+  thompson: (options?: object) => new Thompson(options),
+  epsilonGreedy: (options?: { epsilon?: number }) => new EpsilonGreedy(options?.epsilon ?? 0.05),
+} satisfies Record<string, (options?: object) => Explorer>;
+export type ExplorerName = keyof typeof EXPLORERS;
+export const EXPLORER_NAMES = Object.keys(EXPLORERS) as [ExplorerName, ...ExplorerName[]];
+
+/** The engine's default pair, chosen by the cbify and propensity benchmarks (see README). */
+export const DEFAULT_LEARNER: LearnerName = 'adaptiveBinnedBayes';
+export const DEFAULT_EXPLORER: ExplorerName = 'squareCb';
 
 const readers: Record<string, (state: LearnerState) => Learner> = {
+  adaptiveBinnedBayes: (s) => AdaptiveBinnedBayes.fromJSON(s),
   betaBinomial: (s) => BetaBinomial.fromJSON(s),
 };
 
@@ -13,5 +38,3 @@ export function learnerFromJSON(state: LearnerState): Learner {
   if (!read) throw new TypeError(`unknown learner kind '${state.kind}'`);
   return read(state);
 }
-
-export const defaultLearnerFactory: LearnerFactory = () => new BetaBinomial();

@@ -14,7 +14,18 @@ function cand(
   contextWeight = 1,
   lever = 1,
 ): ScoredCandidate {
-  const c = { actionId, issue: 'I', group, propensity, value, contextWeight, lever, priority: 0 };
+  const c = {
+    actionId,
+    issue: 'I',
+    group,
+    propensity,
+    value,
+    contextWeight,
+    lever,
+    priority: 0,
+    logitSd: 0,
+    evidence: 0,
+  };
   c.priority = priorityOf(c);
   return c;
 }
@@ -38,9 +49,21 @@ describe('arbitration', () => {
 
   it('keeps at most one action per group unless told otherwise', () => {
     const cands = [cand('a1', 'A', 0.9), cand('a2', 'A', 0.8), cand('b1', 'B', 0.5)];
-    const one = arbitrate(cands, { limit: 3, onePerGroup: true, explorer: greedy, rng: mulberry32(1) });
+    const one = arbitrate(cands, {
+      limit: 3,
+      onePerGroup: true,
+      explorer: greedy,
+      rng: mulberry32(1),
+      round: 0,
+    });
     expect(one.map((s) => s.candidate.actionId)).toEqual(['a1', 'b1']);
-    const all = arbitrate(cands, { limit: 3, onePerGroup: false, explorer: greedy, rng: mulberry32(1) });
+    const all = arbitrate(cands, {
+      limit: 3,
+      onePerGroup: false,
+      explorer: greedy,
+      rng: mulberry32(1),
+      round: 0,
+    });
     expect(all.map((s) => s.candidate.actionId)).toEqual(['a1', 'a2', 'b1']);
     expect(all.map((s) => s.rank)).toEqual([1, 2, 3]);
     expect(all.every((s) => s.probability === 1)).toBe(true);
@@ -53,7 +76,7 @@ describe('arbitration', () => {
     const counts = new Map<string, number>();
     const n = 20_000;
     for (let i = 0; i < n; i++) {
-      const [slot] = arbitrate(cands, { limit: 1, onePerGroup: true, explorer, rng });
+      const [slot] = arbitrate(cands, { limit: 1, onePerGroup: true, explorer, rng, round: 0 });
       counts.set(slot!.candidate.actionId, (counts.get(slot!.candidate.actionId) ?? 0) + 1);
       const expected = slot!.candidate.actionId === 'a' ? 0.8 + 0.05 : 0.05;
       expect(slot!.probability).toBeCloseTo(expected, 12);
@@ -76,7 +99,8 @@ describe('decide', () => {
     limit: 3,
     now: Date.parse('2026-06-15T12:00:00Z'),
     explorer: greedy,
-    propensity: () => 0.1,
+    propensity: () => ({ propensity: 0.1, logitSd: 0 }),
+    round: 0,
   };
 
   it('drops actions by rule, validity, channel and budget, and says why', () => {
@@ -148,7 +172,7 @@ describe('decide', () => {
       context: { intent: 'browse' },
       propensity: (_a, x) => {
         seen.push({ ...x });
-        return 0.5;
+        return { propensity: 0.5, logitSd: 0 };
       },
     });
     expect(seen[0]).toEqual({
@@ -162,7 +186,7 @@ describe('decide', () => {
   });
 
   it('replays exactly with the same seed', () => {
-    const catalog = smallCatalog({ learning: { exploration: 0.5 } });
+    const catalog = smallCatalog({ learning: { explorer: 'epsilonGreedy', exploration: 0.5 } });
     const run = (seed: number) =>
       decide({
         ...base,

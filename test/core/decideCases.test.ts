@@ -40,7 +40,8 @@ describe('decision cases', () => {
         now: Date.parse(c.request.now),
         rng: mulberry32(1),
         explorer: new EpsilonGreedy(0),
-        propensity: (a) => c.propensities[a.id] ?? 0,
+        propensity: (a) => ({ propensity: c.propensities[a.id] ?? 0, logitSd: 0 }),
+        round: 0,
       });
       expect(result.chosen.map((x) => x.actionId)).toEqual(c.expected.chosen);
       if (c.expected.dropped) {

@@ -20,7 +20,11 @@ export function syntheticStream(n: number, seed: number): Array<{ x: Features; y
   return out;
 }
 
-export function learnerConformance(make: () => Learner) {
+/**
+ * `mergeTolerance`: largest difference in predicted probability between merged halves and one learner fed
+ * both. Exact for count-based learners; binned learners place bins from different samples, so they differ a little.
+ */
+export function learnerConformance(make: () => Learner, mergeTolerance = 0.005) {
   const stream = syntheticStream(2000, 11);
   const probes: Features[] = [
     { 'customer.age': 25, 'customer.segment': 'gold', channel: 'web' },
@@ -64,7 +68,7 @@ export function learnerConformance(make: () => Learner) {
       (i % 2 === 0 ? left : right).learn(x, y);
     });
     left.merge(right);
-    for (const x of probes) expect(left.predict(x)).toBeCloseTo(whole.predict(x), 2);
+    for (const x of probes) expect(Math.abs(left.predict(x) - whole.predict(x))).toBeLessThan(mergeTolerance);
     expect(left.report().responses).toBeCloseTo(whole.report().responses, 6);
   });
 

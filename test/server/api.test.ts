@@ -64,7 +64,7 @@ describe('POST /v1/decide', () => {
       expect.arrayContaining(['A1', 'A2', 'B1', 'R1']),
     );
     expect(logged.body.catalogVersion).toBe(1);
-    expect(logged.body.modelVersion).toMatch(/^betaBinomial#/);
+    expect(logged.body.modelVersion).toMatch(/^adaptiveBinnedBayes#/);
     expect(logged.body.outcomes).toEqual([]);
   });
 

@@ -79,7 +79,7 @@ describe('durability', () => {
     const logged = (await response.json()) as { outcomes: unknown[] };
     expect(logged.outcomes).toEqual([expect.objectContaining({ actionId, outcome: 'accept' })]);
     const health = (await (await fetch(`${second.url}/health`)).json()) as { modelVersion: string };
-    expect(health.modelVersion).toBe(`betaBinomial#${outcomes[0]!.seq}`);
+    expect(health.modelVersion).toBe(`adaptiveBinnedBayes#${outcomes[0]!.seq}`);
     second.child.kill('SIGTERM');
     await exited(second.child);
   });

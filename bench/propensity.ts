@@ -1,0 +1,141 @@
+// npm run bench:propensity — progressive AUC and log loss of each learner on a binary data set
+// (PROTOCOL.md section 2): predict p for each row before learning from it, seeded shuffles, one pass.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { mulberry32 } from '../src/core/random.ts';
+import { DEFAULT_LEARNER, LEARNERS, type LearnerName } from '../src/learn/registry.ts';
+import { loadDataset, SHARED_DATA, shuffledOrder } from './lib/dataset.ts';
+import { progress, writeResult } from './lib/results.ts';
+
+interface Row {
+  dataset: string;
+  learner: string;
+  isDefault: boolean;
+  auc: number;
+  logLoss: number;
+  examplesPerSecond: number;
+}
+
+/** Exact AUC with ties counted half (rank-sum). */
+export function auc(scores: readonly number[], labels: readonly number[]): number {
+  const idx = scores.map((_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  let rankSumPos = 0;
+  let pos = 0;
+  let i = 0;
+  while (i < idx.length) {
+    let j = i;
+    while (j + 1 < idx.length && scores[idx[j + 1]!] === scores[idx[i]!]) j++;
+    const rank = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) {
+      if (labels[idx[k]!] === 1) {
+        rankSumPos += rank;
+        pos++;
+      }
+    }
+    i = j + 1;
+  }
+  const neg = idx.length - pos;
+  if (pos === 0 || neg === 0) return 0.5;
+  return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
+}
+
+const opts = new Command()
+  .option('--data <csv>', 'a binary CSV (default: ../shared/bench/data/bank-marketing.csv)')
+  .option('--target <column>', 'target column', 'y')
+  .option('--positive <value>', 'the positive label', 'yes')
+  .option('--learner <name>', `one learner (${Object.keys(LEARNERS).join(', ')})`)
+  .option('--default', 'only the engine default learner')
+  .option('--seeds <list>', 'seeds', '1,2,3,4,5')
+  .option('--learner-options <json>', 'options passed to the learner (for tuning experiments)')
+  .option('--json', 'print only a JSON array of rows')
+  .parse()
+  .opts<{
+    data?: string;
+    target: string;
+    positive: string;
+    learner?: string;
+    default?: boolean;
+    seeds: string;
+    learnerOptions?: string;
+    json?: boolean;
+  }>();
+
+const file = opts.data ?? join(SHARED_DATA, 'bank-marketing.csv');
+if (!existsSync(file)) {
+  if (opts.data) {
+    console.error(`--data: ${file}: no such file`);
+    process.exit(1);
+  }
+  console.error(`shared data not found at ${file}: skipping the propensity benchmark`);
+  if (opts.json) console.log('[]');
+  process.exit(0);
+}
+if (opts.learner && !(opts.learner in LEARNERS)) {
+  console.error(`--learner: unknown learner '${opts.learner}'`);
+  process.exit(1);
+}
+const seeds = opts.seeds.split(',').map((s) => Number(s.trim()));
+const tuning = opts.learnerOptions ? (JSON.parse(opts.learnerOptions) as object) : undefined;
+const data = loadDataset(file, opts.target);
+const positive = data.labels.indexOf(opts.positive);
+if (positive < 0) {
+  console.error(
+    `--positive: '${opts.positive}' is not a value of ${opts.target} (values: ${data.labels.join(', ')})`,
+  );
+  process.exit(1);
+}
+const learners = (Object.keys(LEARNERS) as LearnerName[]).filter((l) =>
+  opts.default ? l === DEFAULT_LEARNER : !opts.learner || l === opts.learner,
+);
+
+const rows: Row[] = [];
+for (const learner of learners) {
+  const tick = progress(`${data.name} ${learner}`, seeds.length);
+  const aucs: number[] = [];
+  const losses: number[] = [];
+  let seconds = 0;
+  seeds.forEach((seed, s) => {
+    const model = LEARNERS[learner](tuning);
+    const order = shuffledOrder(data.rows.length, seed, mulberry32);
+    const scores = new Array<number>(order.length);
+    const labels = new Array<number>(order.length);
+    let loss = 0;
+    const started = process.hrtime.bigint();
+    order.forEach((r, t) => {
+      const row = data.rows[r]!;
+      const y = row.label === positive ? 1 : 0;
+      const p = Math.min(1 - 1e-15, Math.max(1e-15, model.predict(row.x)));
+      scores[t] = p;
+      labels[t] = y;
+      loss -= y === 1 ? Math.log(p) : Math.log(1 - p);
+      model.learn(row.x, y);
+    });
+    seconds += Number(process.hrtime.bigint() - started) / 1e9;
+    aucs.push(auc(scores, labels));
+    losses.push(loss / order.length);
+    tick(s + 1);
+  });
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  rows.push({
+    dataset: data.name,
+    learner,
+    isDefault: learner === DEFAULT_LEARNER && !tuning,
+    auc: Math.round(mean(aucs) * 10000) / 10000,
+    logLoss: Math.round(mean(losses) * 10000) / 10000,
+    examplesPerSecond: Math.round((data.rows.length * seeds.length) / seconds),
+  });
+  const row = rows[rows.length - 1]!;
+  if (!opts.json) {
+    console.log(
+      `${row.dataset.padEnd(16)} ${learner.padEnd(22)} AUC ${row.auc.toFixed(4)}  log loss ${row.logLoss.toFixed(4)}  ${row.examplesPerSecond} ex/s${row.isDefault ? '  (default)' : ''}`,
+    );
+  }
+}
+const path = writeResult(
+  'propensity',
+  rows,
+  `npm run bench:propensity -- ${process.argv.slice(2).join(' ')}`.trim(),
+);
+if (opts.json) console.log(JSON.stringify(rows));
+else console.log(`results: ${path}`);

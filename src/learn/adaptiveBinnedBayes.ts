@@ -1,0 +1,691 @@
+// Adaptive Bayesian binned model, in the style of the adaptive decision managers of commercial NBA suites:
+// every predictor is binned online (numeric: adaptive quantile bins; categorical: one bin per level; missing:
+// a bin of its own), each bin counts positive and negative responses, and the bins' smoothed log-likelihood
+// ratios add up to naive-Bayes log-odds, which an online Platt step calibrates. Predictors whose own AUC
+// stays near 0.5 are switched off. Hand-written because it is the product itself: no library learns this
+// way online with mergeable sufficient statistics.
+import type { Features, FeatureValue, Learner, LearnerReport, LearnerState } from './learner.ts';
+
+export interface AdaptiveBinnedBayesOptions {
+  /** Most bins per numeric predictor. */
+  maxBins?: number;
+  /** Values kept per numeric predictor to place bin boundaries (a reservoir sample). */
+  reservoirSize?: number;
+  /** Weight of the prior that pulls a bin's likelihood towards the predictor's overall bin frequency. */
+  binPrior?: number;
+  /** Beta prior of the base rate. */
+  priorPositives?: number;
+  priorNegatives?: number;
+  /** Predictors whose AUC is below this, once they have `aucEvidence` responses, are switched off. */
+  minAuc?: number;
+  aucEvidence?: number;
+  /** Learn a Platt calibration of the naive-Bayes log-odds. */
+  calibrate?: boolean;
+  /** Shrink each predictor's log-likelihood ratios by how much of their spread exceeds sampling noise. */
+  shrink?: boolean;
+  /** Responses of the rarer kind (positive or negative) after which the shrinkage is fully trusted. */
+  shrinkAfter?: number;
+  /** Grow the bin prior with the square root of the number of predictors (beyond 16). */
+  scalePrior?: boolean;
+  /** Scale of the bins' share of the log-odds uncertainty (0: only the base rate's uncertainty). */
+  sdScale?: number;
+  /** Most levels kept per categorical predictor; later new levels share one bin. */
+  maxLevels?: number;
+  seed?: number;
+}
+
+// Defaults chosen with `npm run bench:cbify` over all six shared sets at once (no per-set tuning): per-bin
+// shrinkage and Platt calibration each helped some sets and hurt others, so they are off by default.
+const DEFAULTS: Required<AdaptiveBinnedBayesOptions> = {
+  maxBins: 16,
+  reservoirSize: 256,
+  binPrior: 1,
+  priorPositives: 1,
+  priorNegatives: 9,
+  minAuc: 0.51,
+  aucEvidence: 400,
+  calibrate: false,
+  shrink: false,
+  shrinkAfter: 30,
+  sdScale: 1,
+  scalePrior: true,
+  maxLevels: 200,
+  seed: 1,
+};
+
+type Options = Required<AdaptiveBinnedBayesOptions>;
+
+/** Prior curvature of the calibration: how many responses it takes before it moves far from the identity. */
+const CAL_PRIOR = 5;
+const OTHER = '\u0000other';
+
+interface NumericPredictor {
+  type: 'numeric';
+  /** Upper bounds of all bins but the last, ascending: bin i holds values in (cuts[i-1], cuts[i]]. */
+  cuts: number[];
+  pos: number[];
+  neg: number[];
+  missPos: number;
+  missNeg: number;
+  sample: number[];
+  seen: number;
+  nextRebin: number;
+}
+
+interface CategoricalPredictor {
+  type: 'categorical';
+  levels: Map<string, number>;
+  pos: number[];
+  neg: number[];
+  missPos: number;
+  missNeg: number;
+}
+
+type Predictor = NumericPredictor | CategoricalPredictor;
+
+/** Per-predictor cache of log-likelihood ratios, rebuilt lazily after learning. */
+interface Cache {
+  /** Per bin: log(pos + m·q) − log(neg + m·q); the bin's log-likelihood ratio is this minus `offset`. */
+  a: Float64Array;
+  missA: number;
+  /** log(positives + m) − log(negatives + m) of the predictor. */
+  offset: number;
+  /** Approximate sampling variance of each bin's log-likelihood ratio. */
+  variance: Float64Array;
+  missingVariance: number;
+  /** Multiplier of the ratios (the shrinkage factor; 1 without shrinkage). */
+  factor: number;
+  tp: number;
+  tn: number;
+  /** Responses when the bins' prior weights q were computed; far past it the cache is rebuilt. */
+  total0: number;
+  m: number;
+  bins: number;
+  /** Log-likelihood ratio of a value never seen (an unseen level): the prior says 0. */
+  active: boolean;
+}
+
+function isMissing(v: FeatureValue): boolean {
+  return v === null || v === undefined || v === '' || (typeof v === 'number' && !Number.isFinite(v));
+}
+
+/** Index of the bin for v: the first cut >= v, or the last bin. */
+function binIndex(cuts: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = cuts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (v <= cuts[mid]!) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Bin boundaries from a sample: one bin per distinct value when there are few, else quantiles. */
+function cutsFrom(sample: readonly number[], maxBins: number, wanted: number): number[] {
+  const sorted = [...sample].sort((a, b) => a - b);
+  const distinct: number[] = [];
+  for (const v of sorted) if (distinct.length === 0 || distinct[distinct.length - 1] !== v) distinct.push(v);
+  if (distinct.length <= maxBins) {
+    const cuts: number[] = [];
+    for (let i = 0; i + 1 < distinct.length; i++) cuts.push(distinct[i]!);
+    return cuts;
+  }
+  const bins = Math.max(2, Math.min(maxBins, wanted));
+  const cuts: number[] = [];
+  for (let i = 1; i < bins; i++) {
+    const c = sorted[Math.min(sorted.length - 1, Math.floor((i * sorted.length) / bins))]!;
+    // A cut equal to the largest value would leave the last bin empty; ties collapse.
+    if (c < sorted[sorted.length - 1]! && (cuts.length === 0 || c > cuts[cuts.length - 1]!)) cuts.push(c);
+  }
+  return cuts;
+}
+
+/**
+ * Moves counts kept under old cuts to new cuts. The reservoir tells how an old bin's values spread over the
+ * new bins; an old bin without sampled values goes whole to the new bin holding its upper edge.
+ */
+function rebinCounts(
+  oldCuts: readonly number[],
+  oldCounts: readonly number[],
+  newCuts: readonly number[],
+  sample: readonly number[],
+): number[] {
+  const out = new Array<number>(newCuts.length + 1).fill(0);
+  const spread = new Map<number, Map<number, number>>();
+  for (const v of sample) {
+    const from = binIndex(oldCuts, v);
+    const to = binIndex(newCuts, v);
+    let m = spread.get(from);
+    if (!m) spread.set(from, (m = new Map()));
+    m.set(to, (m.get(to) ?? 0) + 1);
+  }
+  oldCounts.forEach((count, i) => {
+    if (count === 0) return;
+    const m = spread.get(i);
+    if (!m) {
+      const edge = i < oldCuts.length ? oldCuts[i]! : (oldCuts[oldCuts.length - 1] ?? 0) + 1;
+      out[binIndex(newCuts, edge)]! += count;
+      return;
+    }
+    let total = 0;
+    for (const n of m.values()) total += n;
+    for (const [to, n] of m) out[to]! += (count * n) / total;
+  });
+  return out;
+}
+
+/** A tiny deterministic generator for the reservoir (its state is part of the model's JSON). */
+function nextRandom(state: { s: number }): number {
+  state.s = (state.s + 0x6d2b79f5) | 0;
+  let t = Math.imul(state.s ^ (state.s >>> 15), 1 | state.s);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+/** log(pos + m·q) − log(neg + m·q) with q the bin's smoothed share of all responses. */
+function binTerm(pos: number, neg: number, m: number, total: number, bins: number): number {
+  const q = (pos + neg + 1) / (total + bins);
+  return Math.log(pos + m * q) - Math.log(neg + m * q);
+}
+
+/** Sampling variance of a bin's log-likelihood ratio; the +1 keeps empty bins from looking infinitely noisy. */
+function binVariance(pos: number, neg: number): number {
+  return 1 / (pos + 1) + 1 / (neg + 1);
+}
+
+function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+export class AdaptiveBinnedBayes implements Learner {
+  readonly kind = 'adaptiveBinnedBayes';
+  private readonly o: Options;
+  // Predictors in arrays (fast to walk when predicting) with a name index.
+  private readonly names: string[] = [];
+  private readonly list: Predictor[] = [];
+  private readonly index = new Map<string, number>();
+  private caches: Array<Cache | undefined> = [];
+  private positives = 0;
+  private negatives = 0;
+  /** Platt calibration: p = sigmoid(a + b * naiveBayesLogOdds). */
+  private calA = 0;
+  private calB = 1;
+  private calN = 0;
+  /** Accumulated curvature of the calibration [aa, ab, bb], starting from the prior. */
+  private calH: [number, number, number] = [CAL_PRIOR, 0, CAL_PRIOR * 4];
+  private readonly rng: { s: number };
+  private responsesAtAuc = 0;
+  /** Predictors switched off because their own AUC is too low. */
+  private inactive = new Set<string>();
+
+  constructor(options: AdaptiveBinnedBayesOptions = {}) {
+    this.o = { ...DEFAULTS, ...options };
+    this.rng = { s: this.o.seed | 0 };
+  }
+
+  get options(): Readonly<Options> {
+    return this.o;
+  }
+
+  // ---- prediction -------------------------------------------------------------------------------------
+
+  private cache(i: number): Cache {
+    const cached = this.caches[i];
+    if (cached) return cached;
+    const p = this.list[i]!;
+    const n = p.pos.length;
+    let tp = p.missPos;
+    let tn = p.missNeg;
+    for (let b = 0; b < n; b++) {
+      tp += p.pos[b]!;
+      tn += p.neg[b]!;
+    }
+    // The naive-Bayes sum adds the noise of every predictor, so with many predictors each bin needs more
+    // evidence before it moves the log-odds: the prior grows with the square root of the predictor count.
+    const m = this.o.binPrior * (this.o.scalePrior ? Math.max(1, Math.sqrt(this.list.length) / 4) : 1);
+    const bins = n + 1;
+    const total = tp + tn;
+    const a = new Float64Array(n);
+    const variance = new Float64Array(n);
+    for (let b = 0; b < n; b++) {
+      a[b] = binTerm(p.pos[b]!, p.neg[b]!, m, total, bins);
+      variance[b] = binVariance(p.pos[b]!, p.neg[b]!);
+    }
+    const c: Cache = {
+      a,
+      missA: binTerm(p.missPos, p.missNeg, m, total, bins),
+      offset: Math.log(tp + m) - Math.log(tn + m),
+      variance,
+      missingVariance: binVariance(p.missPos, p.missNeg),
+      factor: 1,
+      tp,
+      tn,
+      total0: total,
+      m,
+      bins,
+      active: !this.inactive.has(this.names[i]!),
+    };
+    if (this.o.shrink && total > 0) c.factor = this.shrinkFactor(p, c);
+    this.caches[i] = c;
+    return c;
+  }
+
+  /**
+   * Empirical-Bayes shrinkage: how much of the spread of this predictor's log-likelihood ratios over its bins
+   * is more than their sampling noise? Pure-noise predictors shrink to 0, strong ones keep about 1.
+   */
+  private shrinkFactor(p: Predictor, c: Cache): number {
+    const total = c.tp + c.tn;
+    const n = p.pos.length;
+    const missing = c.missA - c.offset;
+    let mean = (p.missPos + p.missNeg) * missing;
+    for (let b = 0; b < n; b++) mean += (p.pos[b]! + p.neg[b]!) * (c.a[b]! - c.offset);
+    mean /= total;
+    let spread = ((p.missPos + p.missNeg) * (missing - mean) ** 2) / total;
+    let noise = ((p.missPos + p.missNeg) * c.missingVariance) / total;
+    for (let b = 0; b < n; b++) {
+      const f = (p.pos[b]! + p.neg[b]!) / total;
+      spread += f * (c.a[b]! - c.offset - mean) ** 2;
+      noise += f * c.variance[b]!;
+    }
+    const raw = spread > 0 ? Math.max(0, 1 - noise / spread) : 0;
+    // With few responses the noise estimate itself is unreliable: start as plain naive Bayes and hand over
+    // to the shrinkage as positives and negatives accumulate.
+    const trust = Math.min(1, Math.min(c.tp, c.tn) / this.o.shrinkAfter);
+    return trust * raw + (1 - trust);
+  }
+
+  /** Keeps a predictor's cache current after one response landed in bin `b` (-1: the missing bin). */
+  private updateCache(i: number, b: number, wp: number, wn: number) {
+    const c = this.caches[i];
+    if (!c) return;
+    const p = this.list[i]!;
+    c.tp += wp;
+    c.tn += wn;
+    // The bins' prior weights drift as responses accumulate, and shrinkage looks at all bins: rebuild then.
+    if (this.o.shrink || c.tp + c.tn > 1.1 * c.total0 + 2 || b >= c.a.length) {
+      this.caches[i] = undefined;
+      return;
+    }
+    c.offset = Math.log(c.tp + c.m) - Math.log(c.tn + c.m);
+    if (b < 0) {
+      c.missA = binTerm(p.missPos, p.missNeg, c.m, c.tp + c.tn, c.bins);
+      c.missingVariance = binVariance(p.missPos, p.missNeg);
+    } else {
+      c.a[b] = binTerm(p.pos[b]!, p.neg[b]!, c.m, c.tp + c.tn, c.bins);
+      c.variance[b] = binVariance(p.pos[b]!, p.neg[b]!);
+    }
+  }
+
+  /** The bin of v in predictor p: an index, -1 for missing, -2 for a level never seen. */
+  private static binOf(p: Predictor, v: FeatureValue): number {
+    if (isMissing(v)) return -1;
+    if (p.type === 'numeric') return typeof v === 'number' ? binIndex(p.cuts, v) : -1;
+    return p.levels.get(String(v)) ?? p.levels.get(OTHER) ?? -2;
+  }
+
+  /** Naive-Bayes log-odds before calibration. The hot path: one lookup per predictor. */
+  logOdds(x: Features): number {
+    let z = Math.log((this.o.priorPositives + this.positives) / (this.o.priorNegatives + this.negatives));
+    const list = this.list;
+    const names = this.names;
+    for (let i = 0; i < list.length; i++) {
+      const c = this.caches[i] ?? this.cache(i);
+      if (!c.active) continue;
+      const p = list[i]!;
+      const v = x[names[i]!];
+      let term: number;
+      if (p.type === 'numeric' && typeof v === 'number' && Number.isFinite(v)) {
+        const cuts = p.cuts;
+        let lo = 0;
+        let hi = cuts.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (v <= cuts[mid]!) hi = mid;
+          else lo = mid + 1;
+        }
+        term = c.a[lo]!;
+      } else {
+        const b = AdaptiveBinnedBayes.binOf(p, v);
+        if (b === -2) continue;
+        term = b === -1 ? c.missA : c.a[b]!;
+      }
+      z += (term - c.offset) * c.factor;
+    }
+    return z;
+  }
+
+  logitSd(x: Features): number {
+    let v = 1 / (this.o.priorPositives + this.positives) + 1 / (this.o.priorNegatives + this.negatives);
+    if (this.o.sdScale === 0) return Math.sqrt(v);
+    for (let i = 0; i < this.list.length; i++) {
+      const c = this.cache(i);
+      if (!c.active) continue;
+      const b = AdaptiveBinnedBayes.binOf(this.list[i]!, x[this.names[i]!]);
+      if (b === -2) continue;
+      v += (b === -1 ? c.missingVariance : c.variance[b]!) * c.factor * c.factor;
+    }
+    return Math.sqrt(v) * this.o.sdScale * (this.o.calibrate ? this.calB : 1);
+  }
+
+  predict(x: Features): number {
+    const z = this.logOdds(x);
+    return this.o.calibrate ? sigmoid(this.calA + this.calB * z) : sigmoid(z);
+  }
+
+  // ---- learning ---------------------------------------------------------------------------------------
+
+  learn(x: Features, reward: number, weight = 1): void {
+    if (!(weight >= 0) || !Number.isFinite(weight))
+      throw new RangeError('weight must be a finite number >= 0');
+    if (!(reward >= 0 && reward <= 1)) throw new RangeError('reward must be in [0, 1]');
+    if (weight === 0) return;
+    if (this.o.calibrate) this.calibrationStep(this.logOdds(x), reward, weight);
+    const wp = reward * weight;
+    const wn = (1 - reward) * weight;
+    let present = 0;
+    for (const name in x) {
+      const v = x[name];
+      let i = this.index.get(name);
+      if (i === undefined) {
+        if (isMissing(v)) continue;
+        i = this.addPredictor(name, this.newPredictor(v!));
+      }
+      present++;
+      const p = this.list[i]!;
+      const before = p.pos.length;
+      const rebins = p.type === 'numeric' && p.seen + 1 >= p.nextRebin;
+      const b = this.addToPredictor(p, v, wp, wn);
+      if (rebins || p.pos.length !== before) this.caches[i] = undefined;
+      else this.updateCache(i, b, wp, wn);
+    }
+    // Predictors absent from x count the response as missing.
+    if (this.list.length > present) {
+      for (let i = 0; i < this.list.length; i++) {
+        if (this.names[i]! in x) continue;
+        const p = this.list[i]!;
+        p.missPos += wp;
+        p.missNeg += wn;
+        this.updateCache(i, -1, wp, wn);
+      }
+    }
+    this.positives += wp;
+    this.negatives += wn;
+    const responses = this.positives + this.negatives;
+    if (responses >= this.o.aucEvidence && responses - this.responsesAtAuc >= this.o.aucEvidence / 2) {
+      this.responsesAtAuc = responses;
+      this.inactive = new Set(this.predictorAucs().flatMap((a) => (a.auc < this.o.minAuc ? [a.name] : [])));
+      this.caches = [];
+    }
+  }
+
+  private addPredictor(name: string, p: Predictor): number {
+    this.names.push(name);
+    this.list.push(p);
+    this.index.set(name, this.list.length - 1);
+    // The bin prior depends on the number of predictors.
+    if (this.o.scalePrior) this.caches = [];
+    return this.list.length - 1;
+  }
+
+  private newPredictor(v: NonNullable<FeatureValue>): Predictor {
+    if (typeof v === 'number') {
+      return {
+        type: 'numeric',
+        cuts: [],
+        pos: [0],
+        neg: [0],
+        missPos: 0,
+        missNeg: 0,
+        sample: [],
+        seen: 0,
+        nextRebin: 4,
+      };
+    }
+    return { type: 'categorical', levels: new Map(), pos: [], neg: [], missPos: 0, missNeg: 0 };
+  }
+
+  /** Counts one response in its bin and returns the bin (-1: missing). */
+  private addToPredictor(p: Predictor, v: FeatureValue, wp: number, wn: number): number {
+    if (isMissing(v) || (p.type === 'numeric' && typeof v !== 'number')) {
+      p.missPos += wp;
+      p.missNeg += wn;
+      return -1;
+    }
+    if (p.type === 'numeric') {
+      const value = v as number;
+      p.seen++;
+      if (p.sample.length < this.o.reservoirSize) p.sample.push(value);
+      else {
+        const j = Math.floor(nextRandom(this.rng) * p.seen);
+        if (j < this.o.reservoirSize) p.sample[j] = value;
+      }
+      if (p.seen >= p.nextRebin) {
+        this.rebin(p);
+        p.nextRebin = p.seen < this.o.reservoirSize * 8 ? p.seen * 2 : p.seen + this.o.reservoirSize * 8;
+      }
+      const b = binIndex(p.cuts, value);
+      p.pos[b]! += wp;
+      p.neg[b]! += wn;
+      return b;
+    }
+    const key = String(v);
+    let level = p.levels.get(key);
+    if (level === undefined) {
+      const overflow = p.levels.size >= this.o.maxLevels;
+      level = overflow ? p.levels.get(OTHER) : undefined;
+      if (level === undefined) {
+        level = p.pos.length;
+        p.levels.set(overflow ? OTHER : key, level);
+        p.pos.push(0);
+        p.neg.push(0);
+      }
+    }
+    p.pos[level]! += wp;
+    p.neg[level]! += wn;
+    return level;
+  }
+
+  private rebin(p: NumericPredictor) {
+    const wanted = Math.round(Math.sqrt(p.seen) * 1.5);
+    const cuts = cutsFrom(p.sample, this.o.maxBins, wanted);
+    if (cuts.length === p.cuts.length && cuts.every((c, i) => c === p.cuts[i])) return;
+    p.pos = rebinCounts(p.cuts, p.pos, cuts, p.sample);
+    p.neg = rebinCounts(p.cuts, p.neg, cuts, p.sample);
+    p.cuts = cuts;
+  }
+
+  /**
+   * One online Newton step on the log loss of p = sigmoid(a + b·z): a 2×2 logistic regression whose
+   * curvature accumulates (with a prior that starts it at the identity), so overconfident naive-Bayes
+   * log-odds are shrunk as soon as the evidence says so.
+   */
+  private calibrationStep(z: number, reward: number, weight: number) {
+    const zc = Math.max(-30, Math.min(30, z));
+    const p = sigmoid(this.calA + this.calB * zc);
+    const g = (p - reward) * weight;
+    const w = Math.max(p * (1 - p), 0.01) * weight;
+    this.calH[0] += w;
+    this.calH[1] += w * zc;
+    this.calH[2] += w * zc * zc;
+    const [h00, h01, h11] = this.calH;
+    const det = h00 * h11 - h01 * h01;
+    if (det <= 0) return;
+    const ga = g;
+    const gb = g * zc;
+    this.calA -= (h11 * ga - h01 * gb) / det;
+    this.calB -= (-h01 * ga + h00 * gb) / det;
+    if (this.calB < 0.02) this.calB = 0.02;
+    this.calN += weight;
+  }
+
+  // ---- reports, persistence, merge --------------------------------------------------------------------
+
+  /** Each predictor's AUC from its own bins (bins ordered by their smoothed positive rate). */
+  predictorAucs(): Array<{ name: string; auc: number; bins: number; active: boolean }> {
+    const out: Array<{ name: string; auc: number; bins: number; active: boolean }> = [];
+    for (let i = 0; i < this.list.length; i++) {
+      const name = this.names[i]!;
+      const p = this.list[i]!;
+      const bins: Array<[number, number]> = p.pos.map((pos, i) => [pos, p.neg[i]!]);
+      bins.push([p.missPos, p.missNeg]);
+      out.push({ name, auc: binAuc(bins), bins: bins.length, active: !this.inactive.has(name) });
+    }
+    return out;
+  }
+
+  get responses(): number {
+    return this.positives + this.negatives;
+  }
+
+  report(): LearnerReport {
+    const responses = this.positives + this.negatives;
+    return {
+      kind: this.kind,
+      responses,
+      positives: this.positives,
+      successRate:
+        (this.o.priorPositives + this.positives) /
+        (this.o.priorPositives + this.o.priorNegatives + responses),
+    };
+  }
+
+  merge(other: Learner): void {
+    if (!(other instanceof AdaptiveBinnedBayes))
+      throw new TypeError(`cannot merge ${other.kind} into ${this.kind}`);
+    for (let j = 0; j < other.list.length; j++) {
+      const name = other.names[j]!;
+      const q = other.list[j]!;
+      const i = this.index.get(name);
+      if (i === undefined) {
+        this.addPredictor(name, clonePredictor(q));
+        continue;
+      }
+      const p = this.list[i]!;
+      if (p.type !== q.type) continue;
+      p.missPos += q.missPos;
+      p.missNeg += q.missNeg;
+      if (p.type === 'numeric' && q.type === 'numeric') {
+        const pos = rebinCounts(q.cuts, q.pos, p.cuts, q.sample);
+        const neg = rebinCounts(q.cuts, q.neg, p.cuts, q.sample);
+        pos.forEach((v, i) => {
+          p.pos[i]! += v;
+        });
+        neg.forEach((v, i) => {
+          p.neg[i]! += v;
+        });
+        // Keep a reservoir that represents both streams in proportion to what each saw.
+        const total = p.seen + q.seen;
+        const takeOther = Math.round((this.o.reservoirSize * q.seen) / Math.max(1, total));
+        p.sample = [...p.sample.slice(0, this.o.reservoirSize - takeOther), ...q.sample.slice(0, takeOther)];
+        p.seen = total;
+      } else if (p.type === 'categorical' && q.type === 'categorical') {
+        for (const [level, qi] of q.levels) {
+          let pi = p.levels.get(level);
+          if (pi === undefined) {
+            pi = p.pos.length;
+            p.levels.set(level, pi);
+            p.pos.push(0);
+            p.neg.push(0);
+          }
+          p.pos[pi]! += q.pos[qi]!;
+          p.neg[pi]! += q.neg[qi]!;
+        }
+      }
+    }
+    const n1 = this.calN;
+    const n2 = other.calN;
+    if (n1 + n2 > 0) {
+      this.calA = (this.calA * n1 + other.calA * n2) / (n1 + n2);
+      this.calB = (this.calB * n1 + other.calB * n2) / (n1 + n2);
+    }
+    this.calN = n1 + n2;
+    this.calH = [
+      this.calH[0] + other.calH[0] - CAL_PRIOR,
+      this.calH[1] + other.calH[1],
+      this.calH[2] + other.calH[2] - CAL_PRIOR * 4,
+    ];
+    this.positives += other.positives;
+    this.negatives += other.negatives;
+    this.caches = [];
+  }
+
+  toJSON(): LearnerState {
+    const predictors: Record<string, unknown> = {};
+    for (let i = 0; i < this.list.length; i++) {
+      const name = this.names[i]!;
+      const p = this.list[i]!;
+      predictors[name] = p.type === 'numeric' ? { ...p } : { ...p, levels: [...p.levels.entries()] };
+    }
+    return {
+      kind: this.kind,
+      options: this.o,
+      positives: this.positives,
+      negatives: this.negatives,
+      calibration: [this.calA, this.calB, this.calN, ...this.calH],
+      rng: this.rng.s,
+      responsesAtAuc: this.responsesAtAuc,
+      inactive: [...this.inactive],
+      predictors,
+    };
+  }
+
+  static fromJSON(state: LearnerState): AdaptiveBinnedBayes {
+    const s = state as unknown as {
+      options: AdaptiveBinnedBayesOptions;
+      positives: number;
+      negatives: number;
+      calibration: [number, number, number, number, number, number];
+      rng: number;
+      responsesAtAuc: number;
+      inactive: string[];
+      predictors: Record<string, Record<string, unknown>>;
+    };
+    const m = new AdaptiveBinnedBayes(s.options);
+    m.positives = s.positives;
+    m.negatives = s.negatives;
+    const [a, b, n, h00, h01, h11] = s.calibration;
+    [m.calA, m.calB, m.calN] = [a, b, n];
+    m.calH = [h00, h01, h11];
+    m.rng.s = s.rng;
+    m.responsesAtAuc = s.responsesAtAuc;
+    m.inactive = new Set(s.inactive);
+    for (const [name, p] of Object.entries(s.predictors)) {
+      if (p.type === 'numeric') m.addPredictor(name, { ...(p as unknown as NumericPredictor) });
+      else {
+        const c = p as unknown as Omit<CategoricalPredictor, 'levels'> & { levels: Array<[string, number]> };
+        m.addPredictor(name, { ...c, levels: new Map(c.levels) });
+      }
+    }
+    return m;
+  }
+}
+
+function clonePredictor(p: Predictor): Predictor {
+  return p.type === 'numeric'
+    ? { ...p, cuts: [...p.cuts], pos: [...p.pos], neg: [...p.neg], sample: [...p.sample] }
+    : { ...p, levels: new Map(p.levels), pos: [...p.pos], neg: [...p.neg] };
+}
+
+/** AUC of a binned score: bins ranked by their smoothed positive rate, ties count half. */
+export function binAuc(bins: ReadonlyArray<readonly [number, number]>): number {
+  let tp = 0;
+  let tn = 0;
+  for (const [p, n] of bins) {
+    tp += p;
+    tn += n;
+  }
+  if (tp === 0 || tn === 0) return 0.5;
+  const rate = tp / (tp + tn);
+  const ranked = [...bins].sort(
+    (a, b) => (b[0] + rate) / (b[0] + b[1] + 1) - (a[0] + rate) / (a[0] + a[1] + 1),
+  );
+  let negBelow = tn;
+  let area = 0;
+  for (const [p, n] of ranked) {
+    negBelow -= n;
+    area += p * negBelow + 0.5 * p * n;
+  }
+  return area / (tp * tn);
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import { smallCatalogDoc } from '../helpers.ts';
+
+async function open(doc: Record<string, unknown>) {
+  const store = new SqliteStore(':memory:');
+  await store.init();
+  const engine = await Engine.open(store, JSON.stringify(doc), { seed: 3, checkpointMs: 0 });
+  return { store, engine };
+}
+
+describe('engine learning', () => {
+  it('uses the learner the catalog names, per issue or group', async () => {
+    const { engine, store } = await open(
+      smallCatalogDoc({
+        learning: {
+          explorer: 'epsilonGreedy',
+          exploration: 0,
+          learner: 'adaptiveBinnedBayes',
+          overrides: [{ appliesTo: { issue: 'Retention' }, learner: 'betaBinomial' }],
+        },
+      }),
+    );
+    const kinds = Object.fromEntries(engine.modelReports().map((r) => [r.actionId, r.kind]));
+    expect(kinds).toEqual({
+      A1: 'adaptiveBinnedBayes',
+      A2: 'adaptiveBinnedBayes',
+      B1: 'adaptiveBinnedBayes',
+      R1: 'betaBinomial',
+    });
+    await engine.close();
+    await store.close();
+  });
+
+  it('rebuilds a model from the outcome log when the catalog switches its learner', async () => {
+    const doc = smallCatalogDoc();
+    const { engine, store } = await open(doc);
+    await engine.putCustomer('c', { age: 30 });
+    let accepted = 0;
+    for (let i = 0; i < 20; i++) {
+      const d = await engine.decide({ customerId: 'c', channel: 'web', limit: 4 });
+      for (const a of d.actions) {
+        const outcome = i % 3 === 0 ? 'accept' : 'reject';
+        if (a.actionId === 'R1' && outcome === 'accept') accepted++;
+        await engine.recordOutcome({ decisionId: d.decisionId, actionId: a.actionId, outcome });
+      }
+    }
+    const before = engine.modelReports().find((r) => r.actionId === 'R1')!;
+    expect(before.kind).toBe('adaptiveBinnedBayes');
+    expect(before.responses).toBe(20);
+    await engine.putCatalog(
+      JSON.stringify({
+        ...doc,
+        learning: {
+          ...(doc.learning as object),
+          overrides: [{ appliesTo: { action: 'R1' }, learner: 'betaBinomial' }],
+        },
+      }),
+    );
+    const after = engine.modelReports().find((r) => r.actionId === 'R1')!;
+    expect(after.kind).toBe('betaBinomial');
+    expect(after.responses).toBe(20);
+    expect(after.positives).toBe(accepted);
+    // The rebuilt model survives a restart.
+    await engine.close();
+    const again = await Engine.open(store, undefined, { checkpointMs: 0 });
+    expect(again.modelReports().find((r) => r.actionId === 'R1')).toMatchObject({
+      kind: 'betaBinomial',
+      responses: 20,
+    });
+    await again.close();
+    await store.close();
+  });
+});

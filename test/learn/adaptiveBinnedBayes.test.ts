@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/core/random.ts';
+import { AdaptiveBinnedBayes, binAuc } from '../../src/learn/adaptiveBinnedBayes.ts';
+import { learnerConformance, syntheticStream } from './conformance.ts';
+
+describe('AdaptiveBinnedBayes', () => {
+  learnerConformance(() => new AdaptiveBinnedBayes(), 0.04);
+
+  it('recovers the acceptance rates of a known stream by segment and age', () => {
+    const m = new AdaptiveBinnedBayes();
+    for (const { x, y } of syntheticStream(20_000, 3)) m.learn(x, y);
+    // True rates: gold & young 0.45, gold & old 0.35, basic & young 0.15, basic & old 0.05.
+    const rate = (segment: string, age: number) =>
+      m.predict({ 'customer.age': age, 'customer.segment': segment, channel: 'web' });
+    expect(rate('gold', 25)).toBeGreaterThan(rate('gold', 60));
+    expect(rate('gold', 60)).toBeGreaterThan(rate('basic', 25));
+    expect(rate('basic', 25)).toBeGreaterThan(rate('basic', 60));
+    expect(rate('basic', 60)).toBeLessThan(0.1);
+    expect(rate('gold', 25)).toBeGreaterThan(0.3);
+  });
+
+  it('copes with extreme outliers and values outside the range it has seen', () => {
+    const m = new AdaptiveBinnedBayes();
+    const rnd = mulberry32(9);
+    for (let i = 0; i < 5000; i++) {
+      const v = rnd() < 0.01 ? 1e12 * rnd() : rnd() * 10;
+      m.learn({ balance: v }, v > 5 ? (rnd() < 0.6 ? 1 : 0) : rnd() < 0.1 ? 1 : 0);
+    }
+    // The outliers do not squash the ordinary range into one bin.
+    expect(m.predict({ balance: 8 })).toBeGreaterThan(m.predict({ balance: 2 }) + 0.2);
+    for (const v of [-1e15, 1e300, Number.MAX_VALUE]) {
+      const p = m.predict({ balance: v });
+      expect(p).toBeGreaterThan(0);
+      expect(p).toBeLessThan(1);
+    }
+  });
+
+  it('treats missing values as a bin of their own, and learns what missing means', () => {
+    const m = new AdaptiveBinnedBayes();
+    const rnd = mulberry32(4);
+    for (let i = 0; i < 4000; i++) {
+      const missing = rnd() < 0.3;
+      m.learn(
+        missing ? { income: null } : { income: rnd() * 100 },
+        missing ? (rnd() < 0.5 ? 1 : 0) : rnd() < 0.1 ? 1 : 0,
+      );
+    }
+    expect(m.predict({ income: null })).toBeGreaterThan(0.35);
+    expect(m.predict({})).toBeGreaterThan(0.35);
+    expect(m.predict({ income: 50 })).toBeLessThan(0.2);
+  });
+
+  it('switches off predictors whose own AUC stays near 0.5 and reports their AUC', () => {
+    const m = new AdaptiveBinnedBayes({ minAuc: 0.55, aucEvidence: 200 });
+    const rnd = mulberry32(6);
+    for (let i = 0; i < 3000; i++) {
+      const signal = rnd();
+      m.learn({ signal, noise: rnd() }, rnd() < signal * 0.5 ? 1 : 0);
+    }
+    const aucs = Object.fromEntries(m.predictorAucs().map((a) => [a.name, a]));
+    expect(aucs.signal!.auc).toBeGreaterThan(0.65);
+    expect(aucs.signal!.active).toBe(true);
+    expect(aucs.noise!.active).toBe(false);
+  });
+
+  it('groups rare categorical levels beyond maxLevels into one bin', () => {
+    const m = new AdaptiveBinnedBayes({ maxLevels: 5 });
+    for (let i = 0; i < 100; i++) m.learn({ city: `c${i}` }, i % 2);
+    const state = m.toJSON() as unknown as { predictors: Record<string, { levels: unknown[] }> };
+    expect(state.predictors.city!.levels).toHaveLength(6);
+  });
+
+  it('binAuc is 1 for separating bins, 0.5 for uninformative ones', () => {
+    expect(
+      binAuc([
+        [10, 0],
+        [0, 10],
+      ]),
+    ).toBe(1);
+    expect(
+      binAuc([
+        [5, 5],
+        [5, 5],
+      ]),
+    ).toBe(0.5);
+  });
+});
