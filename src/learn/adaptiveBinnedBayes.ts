@@ -157,7 +157,10 @@ function rebinCounts(
     const from = binIndex(oldCuts, v);
     const to = binIndex(newCuts, v);
     let m = spread.get(from);
-    if (!m) spread.set(from, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      spread.set(from, m);
+    }
     m.set(to, (m.get(to) ?? 0) + 1);
   }
   oldCounts.forEach((count, i) => {

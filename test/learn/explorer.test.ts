@@ -68,7 +68,9 @@ describe('SquareCB and Thompson', () => {
       counts[c.index]!++;
       estimate = estimate.map((e, j) => e + c.probabilities[j]! / 2000);
     }
-    counts.forEach((n, j) => expect(n / 2000).toBeCloseTo(estimate[j]!, 1));
+    counts.forEach((n, j) => {
+      expect(n / 2000).toBeCloseTo(estimate[j]!, 1);
+    });
     expect(estimate.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
   });
 });
