@@ -211,6 +211,8 @@ export class AdaptiveBinnedBayes implements Learner {
   private caches: Array<Cache | undefined> = [];
   private positives = 0;
   private negatives = 0;
+  /** log of the smoothed base odds, kept current by learn() and merge(). */
+  private baseLogOdds = 0;
   /** Platt calibration: p = sigmoid(a + b * naiveBayesLogOdds). */
   private calA = 0;
   private calB = 1;
@@ -225,6 +227,11 @@ export class AdaptiveBinnedBayes implements Learner {
   constructor(options: AdaptiveBinnedBayesOptions = {}) {
     this.o = { ...DEFAULTS, ...options };
     this.rng = { s: this.o.seed | 0 };
+    this.baseLogOdds = this.computeBaseLogOdds();
+  }
+
+  private computeBaseLogOdds(): number {
+    return Math.log((this.o.priorPositives + this.positives) / (this.o.priorNegatives + this.negatives));
   }
 
   get options(): Readonly<Options> {
@@ -330,7 +337,7 @@ export class AdaptiveBinnedBayes implements Learner {
 
   /** Naive-Bayes log-odds before calibration. The hot path: one lookup per predictor. */
   logOdds(x: Features): number {
-    let z = Math.log((this.o.priorPositives + this.positives) / (this.o.priorNegatives + this.negatives));
+    let z = this.baseLogOdds;
     const list = this.list;
     const names = this.names;
     for (let i = 0; i < list.length; i++) {
@@ -415,6 +422,7 @@ export class AdaptiveBinnedBayes implements Learner {
     }
     this.positives += wp;
     this.negatives += wn;
+    this.baseLogOdds = this.computeBaseLogOdds();
     const responses = this.positives + this.negatives;
     if (responses >= this.o.aucEvidence && responses - this.responsesAtAuc >= this.o.aucEvidence / 2) {
       this.responsesAtAuc = responses;
@@ -611,6 +619,7 @@ export class AdaptiveBinnedBayes implements Learner {
     ];
     this.positives += other.positives;
     this.negatives += other.negatives;
+    this.baseLogOdds = this.computeBaseLogOdds();
     this.caches = [];
   }
 
@@ -648,6 +657,7 @@ export class AdaptiveBinnedBayes implements Learner {
     const m = new AdaptiveBinnedBayes(s.options);
     m.positives = s.positives;
     m.negatives = s.negatives;
+    m.baseLogOdds = m.computeBaseLogOdds();
     const [a, b, n, h00, h01, h11] = s.calibration;
     [m.calA, m.calB, m.calN] = [a, b, n];
     m.calH = [h00, h01, h11];
