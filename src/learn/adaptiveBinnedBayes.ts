@@ -347,15 +347,7 @@ export class AdaptiveBinnedBayes implements Learner {
       const v = x[names[i]!];
       let term: number;
       if (p.type === 'numeric' && typeof v === 'number' && Number.isFinite(v)) {
-        const cuts = p.cuts;
-        let lo = 0;
-        let hi = cuts.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (v <= cuts[mid]!) hi = mid;
-          else lo = mid + 1;
-        }
-        term = c.a[lo]!;
+        term = c.a[binIndex(p.cuts, v)]!;
       } else {
         const b = AdaptiveBinnedBayes.binOf(p, v);
         if (b === -2) continue;
