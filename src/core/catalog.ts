@@ -155,6 +155,8 @@ export const catalogFileSchema = z.strictObject({
       overrides: z
         .array(z.strictObject({ appliesTo: selectorSchema, learner: z.enum(LEARNER_NAMES) }))
         .default([]),
+      /** Forgetting for learners that support it: a response's weight halves after this many later responses. */
+      halfLife: z.number().positive().optional(),
     })
     .default({
       positive: ['click', 'accept', 'convert'],

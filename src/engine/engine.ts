@@ -125,7 +125,8 @@ export class Engine {
     if (!m) {
       const kind =
         this.catalog.actionsById.get(actionId)?.learner ?? this.catalog.definition.learning.learner;
-      m = LEARNERS[kind]();
+      const halfLife = this.catalog.definition.learning.halfLife;
+      m = LEARNERS[kind](halfLife === undefined ? undefined : { halfLife });
       this.models.set(actionId, m);
     }
     return m;

@@ -29,6 +29,11 @@ export interface AdaptiveBinnedBayesOptions {
   scalePrior?: boolean;
   /** Scale of the bins' share of the log-odds uncertainty (0: only the base rate's uncertainty). */
   sdScale?: number;
+  /**
+   * Exponential forgetting: a response's weight halves after this many later responses (0: never forget).
+   * Applied in steps of a tenth of the half-life, so that it costs nothing per response.
+   */
+  halfLife?: number;
   /** Most levels kept per categorical predictor; later new levels share one bin. */
   maxLevels?: number;
   seed?: number;
@@ -50,6 +55,7 @@ const DEFAULTS: Required<AdaptiveBinnedBayesOptions> = {
   sdScale: 1,
   scalePrior: true,
   maxLevels: 200,
+  halfLife: 0,
   seed: 1,
 };
 
@@ -211,6 +217,8 @@ export class AdaptiveBinnedBayes implements Learner {
   private caches: Array<Cache | undefined> = [];
   private positives = 0;
   private negatives = 0;
+  /** Weight learned since evidence was last decayed (with forgetting on). */
+  private sinceDecay = 0;
   /** log of the smoothed base odds, kept current by learn() and merge(). */
   private baseLogOdds = 0;
   /** Platt calibration: p = sigmoid(a + b * naiveBayesLogOdds). */
@@ -414,6 +422,13 @@ export class AdaptiveBinnedBayes implements Learner {
     }
     this.positives += wp;
     this.negatives += wn;
+    if (this.o.halfLife > 0) {
+      this.sinceDecay += weight;
+      if (this.sinceDecay >= this.o.halfLife / 10) {
+        this.decay(2 ** (-this.sinceDecay / this.o.halfLife));
+        this.sinceDecay = 0;
+      }
+    }
     this.baseLogOdds = this.computeBaseLogOdds();
     const responses = this.positives + this.negatives;
     if (responses >= this.o.aucEvidence && responses - this.responsesAtAuc >= this.o.aucEvidence / 2) {
@@ -421,6 +436,21 @@ export class AdaptiveBinnedBayes implements Learner {
       this.inactive = new Set(this.predictorAucs().flatMap((a) => (a.auc < this.o.minAuc ? [a.name] : [])));
       this.caches = [];
     }
+  }
+
+  /** Multiplies all evidence by f (< 1): older responses count less. */
+  private decay(f: number) {
+    for (const p of this.list) {
+      for (let b = 0; b < p.pos.length; b++) {
+        p.pos[b] = p.pos[b]! * f;
+        p.neg[b] = p.neg[b]! * f;
+      }
+      p.missPos *= f;
+      p.missNeg *= f;
+    }
+    this.positives *= f;
+    this.negatives *= f;
+    this.caches = [];
   }
 
   private addPredictor(name: string, p: Predictor): number {
@@ -631,6 +661,7 @@ export class AdaptiveBinnedBayes implements Learner {
       rng: this.rng.s,
       responsesAtAuc: this.responsesAtAuc,
       inactive: [...this.inactive],
+      sinceDecay: this.sinceDecay,
       predictors,
     };
   }
@@ -644,6 +675,7 @@ export class AdaptiveBinnedBayes implements Learner {
       rng: number;
       responsesAtAuc: number;
       inactive: string[];
+      sinceDecay?: number;
       predictors: Record<string, Record<string, unknown>>;
     };
     const m = new AdaptiveBinnedBayes(s.options);
@@ -656,6 +688,7 @@ export class AdaptiveBinnedBayes implements Learner {
     m.rng.s = s.rng;
     m.responsesAtAuc = s.responsesAtAuc;
     m.inactive = new Set(s.inactive);
+    m.sinceDecay = s.sinceDecay ?? 0;
     for (const [name, p] of Object.entries(s.predictors)) {
       if (p.type === 'numeric') m.addPredictor(name, { ...(p as unknown as NumericPredictor) });
       else {

@@ -85,3 +85,22 @@ describe('AdaptiveBinnedBayes', () => {
     ).toBe(0.5);
   });
 });
+
+describe('AdaptiveBinnedBayes forgetting', () => {
+  it('with a half-life it follows a rate that changed; without one it remembers the old rate', () => {
+    const rnd = mulberry32(12);
+    const forgetting = new AdaptiveBinnedBayes({ halfLife: 200 });
+    const remembering = new AdaptiveBinnedBayes();
+    for (let i = 0; i < 6000; i++) {
+      const y = rnd() < (i < 5000 ? 0.8 : 0.1) ? 1 : 0;
+      forgetting.learn({ channel: 'web' }, y);
+      remembering.learn({ channel: 'web' }, y);
+    }
+    expect(forgetting.predict({ channel: 'web' })).toBeLessThan(0.2);
+    expect(remembering.predict({ channel: 'web' })).toBeGreaterThan(0.6);
+    // Evidence is bounded: about halfLife / ln 2 responses.
+    expect(forgetting.responses).toBeLessThan(350);
+    const copy = AdaptiveBinnedBayes.fromJSON(JSON.parse(JSON.stringify(forgetting.toJSON())));
+    expect(copy.predict({ channel: 'web' })).toBeCloseTo(forgetting.predict({ channel: 'web' }), 12);
+  });
+});
