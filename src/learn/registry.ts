@@ -1,5 +1,6 @@
 // Learners and explorers by name: the catalog, the engine and the benchmarks choose them with these names.
 import { AdaptiveBinnedBayes } from './adaptiveBinnedBayes.ts';
+import { BayesianLogistic } from './bayesianLogistic.ts';
 import { BetaBinomial } from './betaBinomial.ts';
 import { EpsilonGreedy } from './explore/epsilonGreedy.ts';
 import { SquareCb } from './explore/squareCb.ts';
@@ -11,6 +12,7 @@ export type LearnerFactory = (options?: object) => Learner;
 
 export const LEARNERS = {
   adaptiveBinnedBayes: (options?: object) => new AdaptiveBinnedBayes(options),
+  bayesianLogistic: (options?: object) => new BayesianLogistic(options),
   betaBinomial: (options?: object) => new BetaBinomial(options),
 } satisfies Record<string, LearnerFactory>;
 export type LearnerName = keyof typeof LEARNERS;
@@ -30,6 +32,7 @@ export const DEFAULT_EXPLORER: ExplorerName = 'squareCb';
 
 const readers: Record<string, (state: LearnerState) => Learner> = {
   adaptiveBinnedBayes: (s) => AdaptiveBinnedBayes.fromJSON(s),
+  bayesianLogistic: (s) => BayesianLogistic.fromJSON(s),
   betaBinomial: (s) => BetaBinomial.fromJSON(s),
 };
 
