@@ -4,7 +4,14 @@
 // ratios add up to naive-Bayes log-odds, which an online Platt step calibrates. Predictors whose own AUC
 // stays near 0.5 are switched off. Hand-written because it is the product itself: no library learns this
 // way online with mergeable sufficient statistics.
-import type { Features, FeatureValue, Learner, LearnerReport, LearnerState } from './learner.ts';
+import {
+  checkResponse,
+  type Features,
+  type FeatureValue,
+  type Learner,
+  type LearnerReport,
+  type LearnerState,
+} from './learner.ts';
 
 export interface AdaptiveBinnedBayesOptions {
   /** Most bins per numeric predictor. */
@@ -387,9 +394,7 @@ export class AdaptiveBinnedBayes implements Learner {
   // ---- learning ---------------------------------------------------------------------------------------
 
   learn(x: Features, reward: number, weight = 1): void {
-    if (!(weight >= 0) || !Number.isFinite(weight))
-      throw new RangeError('weight must be a finite number >= 0');
-    if (!(reward >= 0 && reward <= 1)) throw new RangeError('reward must be in [0, 1]');
+    checkResponse(reward, weight);
     if (weight === 0) return;
     if (this.o.calibrate) this.calibrationStep(this.logOdds(x), reward, weight);
     const wp = reward * weight;

@@ -4,7 +4,14 @@
 // approximation and Thompson sampling for free (logitSd). Numeric inputs are standardised with running
 // means and variances (Welford), clipped at ±5 sd so outliers cannot dominate. Hand-written: it is product
 // logic whose sufficient statistics must merge across nodes.
-import type { Features, FeatureValue, Learner, LearnerReport, LearnerState } from './learner.ts';
+import {
+  checkResponse,
+  type Features,
+  type FeatureValue,
+  type Learner,
+  type LearnerReport,
+  type LearnerState,
+} from './learner.ts';
 
 export interface BayesianLogisticOptions {
   /** log2 of the number of hashed weights. */
@@ -117,9 +124,7 @@ export class BayesianLogistic implements Learner {
   }
 
   learn(x: Features, reward: number, weight = 1): void {
-    if (!(weight >= 0) || !Number.isFinite(weight))
-      throw new RangeError('weight must be a finite number >= 0');
-    if (!(reward >= 0 && reward <= 1)) throw new RangeError('reward must be in [0, 1]');
+    checkResponse(reward, weight);
     if (weight === 0) return;
     const terms = this.terms(x);
     const { mu, variance } = this.moments(terms);

@@ -1,6 +1,12 @@
 // The simplest propensity model: a Beta prior per action updated by outcomes, ignoring features.
 // It is the cold-start baseline and what the engine uses until a feature-aware learner is configured.
-import type { Features, Learner, LearnerReport, LearnerState } from './learner.ts';
+import {
+  checkResponse,
+  type Features,
+  type Learner,
+  type LearnerReport,
+  type LearnerState,
+} from './learner.ts';
 
 export interface BetaBinomialOptions {
   /** Prior pseudo-counts; the default Beta(1, 9) says "about 10 % until we know better", worth 10 responses. */
@@ -33,9 +39,7 @@ export class BetaBinomial implements Learner {
   }
 
   learn(_x: Features, reward: number, weight = 1): void {
-    if (!(weight >= 0) || !Number.isFinite(weight))
-      throw new RangeError('weight must be a finite number >= 0');
-    if (!(reward >= 0 && reward <= 1)) throw new RangeError('reward must be in [0, 1]');
+    checkResponse(reward, weight);
     this.positives += reward * weight;
     this.negatives += (1 - reward) * weight;
   }

@@ -19,6 +19,12 @@ export interface LearnerState {
   [field: string]: unknown;
 }
 
+/** Checks one response's reward (in [0, 1]) and weight (finite, >= 0); every learner calls it first. */
+export function checkResponse(reward: number, weight: number): void {
+  if (!(weight >= 0) || !Number.isFinite(weight)) throw new RangeError('weight must be a finite number >= 0');
+  if (!(reward >= 0 && reward <= 1)) throw new RangeError('reward must be in [0, 1]');
+}
+
 export interface Learner {
   readonly kind: string;
   /** Responses learned from (weighted): the model's evidence. */
