@@ -8,8 +8,8 @@ import type { AttributeType } from '../core/rules.ts';
 import type { Attributes, ChosenAction, Customer, InteractionRecord, OutcomeType } from '../core/types.ts';
 import { EpsilonGreedy } from '../learn/explore/epsilonGreedy.ts';
 import type { Explorer } from '../learn/explorer.ts';
-import type { Learner } from '../learn/learner.ts';
-import { EXPLORERS, LEARNERS, learnerFromJSON } from '../learn/registry.ts';
+import type { Learner, LearnerState } from '../learn/learner.ts';
+import { EXPLORERS, LEARNERS, type LearnerName, learnerFromJSON } from '../learn/registry.ts';
 import type { DecisionRecord, ErasureReport, OutcomeRecord, Store, StoredCatalog } from '../store/store.ts';
 
 /** An error a caller made; `field` names the input at fault (`body.channel`, `params.id`). */
@@ -22,6 +22,16 @@ export class EngineError extends Error {
     super(field ? `${field}: ${message}` : message);
     this.name = 'EngineError';
   }
+}
+
+interface ActiveCatalog {
+  stored: StoredCatalog;
+  catalog: Catalog;
+  explorer: Explorer;
+  /** How much interaction history the contact policies need. */
+  history: { days: number; acceptsForever: boolean };
+  /** Actions with a budget, whose usage each decision loads. */
+  budgeted: string[];
 }
 
 export interface EngineOptions {
@@ -56,15 +66,16 @@ export interface OutcomeRequest {
 }
 
 export class Engine {
-  private catalog!: Catalog;
-  private storedCatalog!: StoredCatalog;
+  /** The active catalog and what follows from it, replaced as one so a decision never mixes two versions. */
+  private active!: ActiveCatalog;
   private readonly models = new Map<string, Learner>();
   private readonly dirty = new Set<string>();
   private learnedSeq = 0;
   private checkpointTimer: NodeJS.Timeout | undefined;
   private readonly clock: () => number;
   private readonly rng: () => number;
-  private explorer!: Explorer;
+  /** The learner settings each action's model was built with (kind and options), to notice changes. */
+  private readonly specs = new Map<string, string>();
 
   private constructor(
     readonly store: Store,
@@ -93,7 +104,7 @@ export class Engine {
     }
     engine.activate(stored, compileCatalog(parseCatalogSource(stored.source)));
     await engine.loadModels();
-    await engine.rebuildMismatchedModels();
+    await engine.rebuildChangedModels();
     const every = options.checkpointMs ?? 2000;
     if (every > 0) {
       engine.checkpointTimer = setInterval(() => {
@@ -104,30 +115,49 @@ export class Engine {
     return engine;
   }
 
-  private activate(stored: StoredCatalog, compiled: Catalog) {
-    this.storedCatalog = stored;
-    this.catalog = compiled;
-    const learning = compiled.definition.learning;
-    this.explorer =
-      learning.explorer === 'epsilonGreedy'
-        ? new EpsilonGreedy(learning.exploration)
-        : EXPLORERS[learning.explorer]();
+  private activate(stored: StoredCatalog, catalog: Catalog) {
+    const learning = catalog.definition.learning;
+    this.active = {
+      stored,
+      catalog,
+      explorer:
+        learning.explorer === 'epsilonGreedy'
+          ? new EpsilonGreedy(learning.exploration)
+          : EXPLORERS[learning.explorer](),
+      history: historyRequirement(catalog),
+      budgeted: catalog.actions.filter((a) => a.budget).map((a) => a.id),
+    };
   }
 
   get activeCatalog(): { stored: StoredCatalog; catalog: Catalog } {
-    return { stored: this.storedCatalog, catalog: this.catalog };
+    return { stored: this.active.stored, catalog: this.active.catalog };
+  }
+
+  private get catalog(): Catalog {
+    return this.active.catalog;
   }
 
   // ---- models -------------------------------------------------------------------------------------------
 
+  /** The learner settings the catalog asks for this action: its kind and options. */
+  private specFor(actionId: string): {
+    kind: LearnerName;
+    options: { halfLife?: number } | undefined;
+    key: string;
+  } {
+    const kind = this.catalog.actionsById.get(actionId)?.learner ?? this.catalog.definition.learning.learner;
+    const halfLife = this.catalog.definition.learning.halfLife;
+    const options = halfLife === undefined ? undefined : { halfLife };
+    return { kind, options, key: JSON.stringify([kind, options ?? {}]) };
+  }
+
   private model(actionId: string): Learner {
     let m = this.models.get(actionId);
     if (!m) {
-      const kind =
-        this.catalog.actionsById.get(actionId)?.learner ?? this.catalog.definition.learning.learner;
-      const halfLife = this.catalog.definition.learning.halfLife;
-      m = LEARNERS[kind](halfLife === undefined ? undefined : { halfLife });
+      const spec = this.specFor(actionId);
+      m = LEARNERS[spec.kind](spec.options);
       this.models.set(actionId, m);
+      this.specs.set(actionId, spec.key);
     }
     return m;
   }
@@ -138,52 +168,53 @@ export class Engine {
   }
 
   /**
-   * When the catalog names another learner for an action than the one it has, the new learner is rebuilt
-   * from the stored outcome log: changing a learner never throws its history away.
+   * When the catalog asks for other learner settings (kind or options) than an action's model was built
+   * with, the model is rebuilt from the stored outcome log: changing a learner never throws its history away.
    */
-  private async rebuildMismatchedModels(): Promise<string[]> {
+  private async rebuildChangedModels(): Promise<void> {
     const rebuild = new Set<string>();
     for (const action of this.catalog.actions) {
-      const current = this.models.get(action.id);
-      if (current && current.kind !== action.learner) rebuild.add(action.id);
+      const built = this.specs.get(action.id);
+      if (built !== undefined && built !== this.specFor(action.id).key) rebuild.add(action.id);
     }
-    if (rebuild.size === 0) return [];
-    for (const id of rebuild) this.models.delete(id);
-    for (let after = 0; ; ) {
-      const batch = await this.store.learnedOutcomesAfter(after, 5000);
-      if (batch.length === 0) break;
-      for (const o of batch) {
-        after = o.seq;
-        if (o.seq > this.learnedSeq || !rebuild.has(o.actionId)) continue;
-        const reward = this.rewardOf(o.outcome);
-        if (reward !== undefined) this.model(o.actionId).learn(o.features, reward);
-      }
-    }
+    if (rebuild.size === 0) return;
     for (const id of rebuild) {
+      this.models.delete(id);
       this.model(id);
       this.dirty.add(id);
     }
+    await this.replay(0, this.learnedSeq, (actionId) => rebuild.has(actionId));
     await this.checkpoint();
-    return [...rebuild];
+  }
+
+  /**
+   * Teaches the models the learned outcomes with after < seq <= upTo whose action passes `which`;
+   * returns the last sequence number read.
+   */
+  private async replay(after: number, upTo: number, which: (actionId: string) => boolean): Promise<number> {
+    for (;;) {
+      const batch = await this.store.learnedOutcomesAfter(after, 5000);
+      if (batch.length === 0) return after;
+      for (const o of batch) {
+        if (o.seq > upTo) return after;
+        after = o.seq;
+        const reward = this.rewardOf(o.outcome);
+        if (reward === undefined || !which(o.actionId)) continue;
+        this.model(o.actionId).learn(o.features, reward);
+        this.dirty.add(o.actionId);
+      }
+    }
   }
 
   private async loadModels() {
     const { models, seq } = await this.store.loadModels();
-    for (const m of models) this.models.set(m.key, learnerFromJSON(m.state));
-    this.learnedSeq = seq;
-    // Replay outcomes acknowledged after the last checkpoint, so a crash loses no learning.
-    for (;;) {
-      const batch = await this.store.learnedOutcomesAfter(this.learnedSeq, 5000);
-      if (batch.length === 0) break;
-      for (const o of batch) {
-        const reward = this.rewardOf(o.outcome);
-        if (reward !== undefined) {
-          this.model(o.actionId).learn(o.features, reward);
-          this.dirty.add(o.actionId);
-        }
-        this.learnedSeq = o.seq;
-      }
+    for (const m of models) {
+      const { spec, ...state } = m.state as LearnerState & { spec?: string };
+      this.models.set(m.key, learnerFromJSON(state as LearnerState));
+      if (spec !== undefined) this.specs.set(m.key, spec);
     }
+    // Replay outcomes acknowledged after the last checkpoint, so a crash loses no learning.
+    this.learnedSeq = await this.replay(seq, Number.POSITIVE_INFINITY, () => true);
     await this.checkpoint();
   }
 
@@ -193,7 +224,8 @@ export class Engine {
     const keys = [...this.dirty];
     this.dirty.clear();
     await this.store.saveModels(
-      keys.map((key) => ({ key, state: this.model(key).toJSON() })),
+      // The settings the model was built with travel with its state, so a later catalog can tell a change.
+      keys.map((key) => ({ key, state: { ...this.model(key).toJSON(), spec: this.specs.get(key) } })),
       this.learnedSeq,
     );
   }
@@ -214,10 +246,10 @@ export class Engine {
   /** Validates and stores a new catalog version; identical content keeps the active version. */
   async putCatalog(source: string): Promise<{ stored: StoredCatalog; created: boolean }> {
     const compiled = compileCatalog(parseCatalogSource(source));
-    if (compiled.version === this.storedCatalog.hash) return { stored: this.storedCatalog, created: false };
+    if (compiled.version === this.active.stored.hash) return { stored: this.active.stored, created: false };
     const stored = await this.store.addCatalog(source, compiled.version, this.clock());
     this.activate(stored, compiled);
-    await this.rebuildMismatchedModels();
+    await this.rebuildChangedModels();
     return { stored, created: true };
   }
 
@@ -255,8 +287,7 @@ export class Engine {
   // ---- decisions ----------------------------------------------------------------------------------------
 
   async decide(request: DecideRequest): Promise<DecisionResponse> {
-    const catalog = this.catalog;
-    const stored = this.storedCatalog;
+    const { catalog, stored, explorer, history: need, budgeted } = this.active;
     if (!catalog.channels.has(request.channel)) {
       throw new EngineError(
         'invalid',
@@ -275,10 +306,8 @@ export class Engine {
       const found = await this.store.getCustomer(customerId);
       if (!found) throw new EngineError('not_found', 'body.customerId', `unknown customer '${customerId}'`);
       customer = found.attributes;
-      const need = historyRequirement(catalog);
       history = await this.store.loadHistory(customerId, now - need.days * DAY_MS, need.acceptsForever);
     }
-    const budgeted = catalog.actions.filter((a) => a.budget).map((a) => a.id);
     const budgetUsage = await this.store.budgetUsage(budgeted, Math.floor(now / DAY_MS));
     const result = decide({
       catalog,
@@ -293,11 +322,11 @@ export class Engine {
       rng: this.rng,
       propensity: (action, x) => {
         const model = this.model(action.id);
-        const logitSd = this.explorer.kind === 'thompson' ? model.logitSd(x) : 0;
+        const logitSd = explorer.kind === 'thompson' ? model.logitSd(x) : 0;
         return { propensity: model.predict(x), logitSd, evidence: model.responses };
       },
       round: this.learnedSeq,
-      explorer: this.explorer,
+      explorer,
     });
     const decisionId = randomUUID();
     const modelVersion = this.modelVersion;

@@ -1,5 +1,6 @@
 // The simplest propensity model: a Beta prior per action updated by outcomes, ignoring features.
-// It is the cold-start baseline and what the engine uses until a feature-aware learner is configured.
+// It is the cold-start baseline, and a sensible choice for actions whose response does not depend on who
+// the customer is.
 import {
   checkResponse,
   type Features,

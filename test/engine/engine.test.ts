@@ -72,4 +72,30 @@ describe('engine learning', () => {
     await again.close();
     await store.close();
   });
+
+  it('rebuilds from the outcome log when only the learner options change (half-life)', async () => {
+    const doc = smallCatalogDoc();
+    const { engine, store } = await open(doc);
+    await engine.putCustomer('c', { age: 30 });
+    for (let i = 0; i < 10; i++) {
+      const d = await engine.decide({ customerId: 'c', channel: 'web', limit: 1 });
+      await engine.recordOutcome({
+        decisionId: d.decisionId,
+        actionId: d.actions[0]!.actionId,
+        outcome: 'reject',
+      });
+    }
+    const before = engine.modelReports().reduce((n, r) => n + r.responses, 0);
+    expect(before).toBe(10);
+    await engine.putCatalog(
+      JSON.stringify({ ...doc, learning: { ...(doc.learning as object), halfLife: 1000 } }),
+    );
+    const state = (
+      engine as unknown as { models: Map<string, { toJSON(): { options?: { halfLife?: number } } }> }
+    ).models;
+    for (const m of state.values()) expect(m.toJSON().options?.halfLife).toBe(1000);
+    expect(engine.modelReports().reduce((n, r) => n + r.responses, 0)).toBeCloseTo(before, 6);
+    await engine.close();
+    await store.close();
+  });
 });
