@@ -24,6 +24,11 @@ export class EngineError extends Error {
   }
 }
 
+/** A new action's borrowed prior counts as this many responses… */
+const GROUP_PRIOR_RESPONSES = 10;
+/** …once its group has at least this much evidence. */
+const GROUP_PRIOR_MIN_EVIDENCE = 30;
+
 interface ActiveCatalog {
   stored: StoredCatalog;
   catalog: Catalog;
@@ -151,11 +156,37 @@ export class Engine {
     return { kind, options, key: JSON.stringify([kind, options ?? {}]) };
   }
 
+  /**
+   * Cold start: a new action borrows its group's acceptance rate as a prior worth GROUP_PRIOR_RESPONSES
+   * responses (when the group has evidence), instead of the generic prior.
+   */
+  private groupPrior(actionId: string): { priorPositives: number; priorNegatives: number } | undefined {
+    const action = this.catalog.actionsById.get(actionId);
+    if (!action) return undefined;
+    let positives = 0;
+    let responses = 0;
+    for (const sibling of this.catalog.actions) {
+      if (sibling.id === actionId || sibling.issue !== action.issue || sibling.group !== action.group)
+        continue;
+      const report = this.models.get(sibling.id)?.report();
+      if (!report) continue;
+      positives += report.positives;
+      responses += report.responses;
+    }
+    if (responses < GROUP_PRIOR_MIN_EVIDENCE) return undefined;
+    const rate = (positives + 1) / (responses + 2);
+    return {
+      priorPositives: GROUP_PRIOR_RESPONSES * rate,
+      priorNegatives: GROUP_PRIOR_RESPONSES * (1 - rate),
+    };
+  }
+
   private model(actionId: string): Learner {
     let m = this.models.get(actionId);
     if (!m) {
       const spec = this.specFor(actionId);
-      m = LEARNERS[spec.kind](spec.options);
+      const prior = this.groupPrior(actionId);
+      m = LEARNERS[spec.kind](prior ? { ...spec.options, ...prior } : spec.options);
       this.models.set(actionId, m);
       this.specs.set(actionId, spec.key);
     }
@@ -230,8 +261,13 @@ export class Engine {
     );
   }
 
+  /** Per action: the learner's report and its maturity (cold < 50 responses ≤ learning < 1,000 ≤ mature). */
   modelReports() {
-    return this.catalog.actions.map((a) => ({ actionId: a.id, ...this.model(a.id).report() }));
+    return this.catalog.actions.map((a) => {
+      const report = this.model(a.id).report();
+      const maturity = report.responses < 50 ? 'cold' : report.responses < 1000 ? 'learning' : 'mature';
+      return { actionId: a.id, ...report, maturity };
+    });
   }
 
   private rewardOf(outcome: OutcomeType): number | undefined {

@@ -20,10 +20,19 @@ export interface BayesianLogisticOptions {
   priorPrecision?: number;
   /** Add products of every pair of first-order terms. */
   interactions?: boolean;
+  /** A prior acceptance rate as pseudo-counts: it sets the bias's prior mean (default: 1 and 9, i.e. 10 %). */
+  priorPositives?: number;
+  priorNegatives?: number;
 }
 
 // priorPrecision 20 with interactions: bank-marketing progressive AUC 0.772 (1: 0.724; no interactions: 0.761).
-const DEFAULTS: Required<BayesianLogisticOptions> = { bits: 18, priorPrecision: 20, interactions: true };
+const DEFAULTS: Required<BayesianLogisticOptions> = {
+  bits: 18,
+  priorPrecision: 20,
+  interactions: true,
+  priorPositives: 1,
+  priorNegatives: 9,
+};
 
 interface Term {
   index: number;
@@ -65,6 +74,7 @@ export class BayesianLogistic implements Learner {
     this.mask = (1 << this.o.bits) - 1;
     this.mean = new Float64Array(1 << this.o.bits);
     this.precision = new Float64Array(1 << this.o.bits);
+    this.mean[0] = Math.log(this.o.priorPositives / this.o.priorNegatives);
   }
 
   get responses(): number {

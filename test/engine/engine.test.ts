@@ -98,4 +98,35 @@ describe('engine learning', () => {
     await engine.close();
     await store.close();
   });
+
+  it('a new action borrows the acceptance rate of its group; a new group starts from the generic prior', async () => {
+    const doc = smallCatalogDoc();
+    const { engine, store } = await open(doc);
+    await engine.putCustomer('c', { age: 30 });
+    for (let i = 0; i < 60; i++) {
+      const d = await engine.decide({ customerId: 'c', channel: 'web', limit: 4 });
+      for (const a of d.actions) {
+        // The Cards group (A1, A2) is accepted half of the time, everything else never.
+        const outcome = a.group === 'Cards' && i % 2 === 0 ? 'accept' : 'reject';
+        await engine.recordOutcome({ decisionId: d.decisionId, actionId: a.actionId, outcome });
+      }
+    }
+    const actions = [
+      ...(doc.actions as object[]),
+      { id: 'A3', name: 'A3', issue: 'Sales', group: 'Cards', treatments: { web: { title: 'A3' } } },
+      { id: 'N1', name: 'N1', issue: 'New', group: 'Fresh', treatments: { web: { title: 'N1' } } },
+    ];
+    await engine.putCatalog(JSON.stringify({ ...doc, actions }));
+    const d = await engine.decide({ channel: 'web', limit: 10 });
+    const logged = await engine.getDecision(d.decisionId);
+    const p = (id: string) => logged.candidates.find((c) => c.actionId === id)!.propensity;
+    expect(p('A3')).toBeGreaterThan(0.35);
+    expect(p('N1')).toBeCloseTo(0.1, 5);
+    const reports = Object.fromEntries(engine.modelReports().map((r) => [r.actionId, r]));
+    expect(reports.A3!.responses).toBe(0);
+    expect(reports.A3!.maturity).toBe('cold');
+    expect(reports.A2!.maturity).toBe('learning');
+    await engine.close();
+    await store.close();
+  });
 });
