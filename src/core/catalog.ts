@@ -73,6 +73,8 @@ const actionSchema = z.strictObject({
   eligibility: z.string().optional(),
   applicability: z.string().optional(),
   suitability: z.string().optional(),
+  /** Overrides learning.responseWindowHours for this action. */
+  responseWindowHours: z.number().positive().optional(),
 });
 
 const policyBase = {
@@ -155,6 +157,11 @@ export const catalogFileSchema = z.strictObject({
       overrides: z
         .array(z.strictObject({ appliesTo: selectorSchema, learner: z.enum(LEARNER_NAMES) }))
         .default([]),
+      /**
+       * A chosen action with no positive or negative outcome this many hours after the decision counts as a
+       * negative; a positive that arrives later takes that negative back. Omitted: no window.
+       */
+      responseWindowHours: z.number().positive().optional(),
       /** Forgetting for learners that support it: a response's weight halves after this many later responses. */
       halfLife: z.number().positive().optional(),
     })
@@ -209,6 +216,8 @@ export interface CompiledAction {
   contextWeights: CompiledContextWeight[];
   /** The learner that models this action's propensity. */
   learner: LearnerName;
+  /** Response window in ms, or undefined when silence never counts as a negative. */
+  responseWindowMs: number | undefined;
 }
 
 export interface CompiledContextWeight {
@@ -405,6 +414,10 @@ export function compileCatalog(input: unknown): Catalog {
       contextWeights: weights.filter((w) => selectorMatches(w.selector, a)).map((w) => w.compiled),
       learner:
         def.learning.overrides.find((o) => selectorMatches(o.appliesTo, a))?.learner ?? def.learning.learner,
+      responseWindowMs: (() => {
+        const hours = a.responseWindowHours ?? def.learning.responseWindowHours;
+        return hours === undefined ? undefined : hours * 3_600_000;
+      })(),
     };
     actionsById.set(a.id, compiled);
     return compiled;

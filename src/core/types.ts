@@ -8,6 +8,9 @@ export type Attributes = Record<string, AttributeValue>;
 /** What the customer did with an action that was shown. */
 export const OUTCOME_TYPES = ['impression', 'click', 'accept', 'reject', 'convert'] as const;
 export type OutcomeType = (typeof OUTCOME_TYPES)[number];
+/** Outcomes as logged: what customers did, plus `expired` when a response window passed in silence. */
+export const RECORDED_OUTCOMES = [...OUTCOME_TYPES, 'expired'] as const;
+export type RecordedOutcome = (typeof RECORDED_OUTCOMES)[number];
 
 /** One line of a customer's interaction history, as contact policies see it. */
 export interface InteractionRecord {

@@ -5,7 +5,14 @@ import { DAY_MS, historyRequirement } from '../core/contactPolicy.ts';
 import { decide } from '../core/decide.ts';
 import { mulberry32 } from '../core/random.ts';
 import type { AttributeType } from '../core/rules.ts';
-import type { Attributes, ChosenAction, Customer, InteractionRecord, OutcomeType } from '../core/types.ts';
+import type {
+  Attributes,
+  ChosenAction,
+  Customer,
+  InteractionRecord,
+  OutcomeType,
+  RecordedOutcome,
+} from '../core/types.ts';
 import { EpsilonGreedy } from '../learn/explore/epsilonGreedy.ts';
 import type { Explorer } from '../learn/explorer.ts';
 import type { Learner, LearnerState } from '../learn/learner.ts';
@@ -45,6 +52,8 @@ export interface EngineOptions {
   seed?: number;
   /** How often dirty model states are written to the store (ms). Outcomes are durable anyway. */
   checkpointMs?: number;
+  /** How often response windows are swept for expired choices (ms); 0 turns the sweep off. */
+  expiryMs?: number;
 }
 
 export interface DecideRequest {
@@ -76,7 +85,7 @@ export class Engine {
   private readonly models = new Map<string, Learner>();
   private readonly dirty = new Set<string>();
   private learnedSeq = 0;
-  private checkpointTimer: NodeJS.Timeout | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
   private readonly clock: () => number;
   private readonly rng: () => number;
   /** The learner settings each action's model was built with (kind and options), to notice changes. */
@@ -110,13 +119,17 @@ export class Engine {
     engine.activate(stored, compileCatalog(parseCatalogSource(stored.source)));
     await engine.loadModels();
     await engine.rebuildChangedModels();
-    const every = options.checkpointMs ?? 2000;
-    if (every > 0) {
-      engine.checkpointTimer = setInterval(() => {
-        engine.checkpoint().catch((error: unknown) => console.error('model checkpoint failed:', error));
-      }, every);
-      engine.checkpointTimer.unref();
-    }
+    const every = (ms: number | undefined, fallback: number, job: () => Promise<unknown>, what: string) => {
+      const period = ms ?? fallback;
+      if (period <= 0) return;
+      const timer = setInterval(() => {
+        job().catch((error: unknown) => console.error(`${what} failed:`, error));
+      }, period);
+      timer.unref();
+      engine.timers.push(timer);
+    };
+    every(options.checkpointMs, 2000, () => engine.checkpoint(), 'model checkpoint');
+    every(options.expiryMs, 60_000, () => engine.expireResponses(), 'response window sweep');
     return engine;
   }
 
@@ -223,6 +236,7 @@ export class Engine {
    * returns the last sequence number read.
    */
   private async replay(after: number, upTo: number, which: (actionId: string) => boolean): Promise<number> {
+    const start = after;
     for (;;) {
       const batch = await this.store.learnedOutcomesAfter(after, 5000);
       if (batch.length === 0) return after;
@@ -231,7 +245,10 @@ export class Engine {
         after = o.seq;
         const reward = this.rewardOf(o.outcome);
         if (reward === undefined || !which(o.actionId)) continue;
-        this.model(o.actionId).learn(o.features, reward);
+        const model = this.model(o.actionId);
+        // A late positive whose expiry the models learned before this replay started: take that back too.
+        if (o.corrects > 0 && o.corrects <= start) model.unlearn(o.features, 0);
+        model.learn(o.features, reward);
         this.dirty.add(o.actionId);
       }
     }
@@ -270,7 +287,8 @@ export class Engine {
     });
   }
 
-  private rewardOf(outcome: OutcomeType): number | undefined {
+  private rewardOf(outcome: RecordedOutcome): number | undefined {
+    if (outcome === 'expired') return 0;
     const learning = this.catalog.definition.learning;
     if ((learning.positive as string[]).includes(outcome)) return 1;
     if ((learning.negative as string[]).includes(outcome)) return 0;
@@ -430,21 +448,33 @@ export class Engine {
         `action '${request.actionId}' was not chosen in decision '${request.decisionId}'`,
       );
     }
-    const reward = this.rewardOf(request.outcome);
+    return this.applyOutcome(decision, choice, request.outcome, request.value);
+  }
+
+  /** Stores an outcome (idempotently) and teaches the model when it is the one that should. */
+  private async applyOutcome(
+    decision: DecisionRecord,
+    choice: DecisionRecord['chosen'][number],
+    outcome: RecordedOutcome,
+    value: number | undefined,
+  ): Promise<{ outcome: OutcomeRecord; duplicate: boolean }> {
+    const reward = this.rewardOf(outcome);
     const now = this.clock();
     const { record, duplicate } = await this.store.recordOutcome({
-      decisionId: request.decisionId,
-      actionId: request.actionId,
-      outcome: request.outcome,
-      value: request.value,
+      decisionId: decision.id,
+      actionId: choice.actionId,
+      outcome,
+      value,
       at: now,
       customerId: decision.customerId,
       teaches: reward !== undefined,
+      positive: reward === 1,
+      // An expired window is not something the customer did: contact policies do not see it.
       interaction:
-        decision.customerId === null
+        decision.customerId === null || outcome === 'expired'
           ? undefined
           : {
-              kind: request.outcome,
+              kind: outcome,
               actionId: choice.actionId,
               issue: choice.issue,
               group: choice.group,
@@ -453,15 +483,52 @@ export class Engine {
             },
     });
     if (!duplicate && record.learned && reward !== undefined) {
-      this.model(request.actionId).learn(decision.features, reward);
-      this.dirty.add(request.actionId);
+      const model = this.model(choice.actionId);
+      // A late positive: the negative the expired window taught is taken back first.
+      if (record.corrects > 0) model.unlearn(decision.features, 0);
+      model.learn(decision.features, reward);
+      this.dirty.add(choice.actionId);
       this.learnedSeq = Math.max(this.learnedSeq, record.seq);
     }
     return { outcome: record, duplicate };
   }
 
+  /**
+   * Counts chosen actions whose response window passed without a positive or negative outcome as negatives
+   * (outcome `expired`). Runs on a timer; returns how many it expired.
+   */
+  async expireResponses(): Promise<number> {
+    const windows = this.catalog.actions.flatMap((a) =>
+      a.responseWindowMs === undefined ? [] : [a.responseWindowMs],
+    );
+    if (windows.length === 0) return 0;
+    const now = this.clock();
+    const shortest = Math.min(...windows);
+    const longest = Math.max(...windows);
+    const swept = Number((await this.store.getSetting('responses.swept')) ?? 0);
+    let from = swept;
+    let expired = 0;
+    for (;;) {
+      const open = await this.store.openChoices(from, now - shortest, 1000);
+      for (const c of open) {
+        const window = this.catalog.actionsById.get(c.actionId)?.responseWindowMs;
+        if (window === undefined || c.at + window > now) continue;
+        const decision = await this.store.getDecision(c.decisionId);
+        const choice = decision?.chosen.find((x) => x.actionId === c.actionId);
+        if (!decision || !choice) continue;
+        const { duplicate } = await this.applyOutcome(decision, choice, 'expired', undefined);
+        if (!duplicate) expired++;
+      }
+      if (open.length < 1000) break;
+      from = open[open.length - 1]!.at;
+    }
+    // Decisions older than the longest window are settled: later sweeps need not look at them again.
+    await this.store.setSetting('responses.swept', String(Math.max(swept, now - longest)));
+    return expired;
+  }
+
   async close(): Promise<void> {
-    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    for (const timer of this.timers) clearInterval(timer);
     await this.checkpoint();
   }
 }

@@ -443,6 +443,29 @@ export class AdaptiveBinnedBayes implements Learner {
     }
   }
 
+  unlearn(x: Features, reward: number, weight = 1): void {
+    checkResponse(reward, weight);
+    const wp = reward * weight;
+    const wn = (1 - reward) * weight;
+    const less = (n: number, w: number) => Math.max(0, n - w);
+    for (let i = 0; i < this.list.length; i++) {
+      const p = this.list[i]!;
+      const b = AdaptiveBinnedBayes.binOf(p, x[this.names[i]!]);
+      if (b === -2) continue;
+      if (b === -1) {
+        p.missPos = less(p.missPos, wp);
+        p.missNeg = less(p.missNeg, wn);
+      } else {
+        p.pos[b] = less(p.pos[b]!, wp);
+        p.neg[b] = less(p.neg[b]!, wn);
+      }
+      this.caches[i] = undefined;
+    }
+    this.positives = less(this.positives, wp);
+    this.negatives = less(this.negatives, wn);
+    this.baseLogOdds = this.computeBaseLogOdds();
+  }
+
   /** Multiplies all evidence by f (< 1): older responses count less. */
   private decay(f: number) {
     for (const p of this.list) {

@@ -133,6 +133,24 @@ export class BayesianLogistic implements Learner {
     return Math.sqrt(this.moments(this.terms(x)).variance);
   }
 
+  unlearn(x: Features, reward: number, weight = 1): void {
+    checkResponse(reward, weight);
+    if (weight === 0) return;
+    // The reverse of one learning step: move the means back and remove the curvature it added.
+    const terms = this.terms(x);
+    const { mu, variance } = this.moments(terms);
+    const p = sigmoid(mu);
+    const h = Math.max(p * (1 - p), 1e-6) * weight;
+    const step = ((reward - p) * weight) / (1 + h * variance);
+    for (const t of terms) {
+      const precision = Math.max(0, this.precision[t.index]! - h * t.value * t.value);
+      this.precision[t.index] = precision;
+      this.mean[t.index] = this.mean[t.index]! - (step * t.value) / (this.o.priorPrecision + precision);
+    }
+    this.positives = Math.max(0, this.positives - reward * weight);
+    this.negatives = Math.max(0, this.negatives - (1 - reward) * weight);
+  }
+
   learn(x: Features, reward: number, weight = 1): void {
     checkResponse(reward, weight);
     if (weight === 0) return;

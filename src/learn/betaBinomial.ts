@@ -45,6 +45,12 @@ export class BetaBinomial implements Learner {
     this.negatives += (1 - reward) * weight;
   }
 
+  unlearn(_x: Features, reward: number, weight = 1): void {
+    checkResponse(reward, weight);
+    this.positives = Math.max(0, this.positives - reward * weight);
+    this.negatives = Math.max(0, this.negatives - (1 - reward) * weight);
+  }
+
   merge(other: Learner): void {
     if (!(other instanceof BetaBinomial)) throw new TypeError(`cannot merge ${other.kind} into ${this.kind}`);
     this.positives += other.positives;

@@ -33,6 +33,11 @@ export interface Learner {
   predict(x: Features): number;
   /** Standard deviation of the model's log-odds at x: its uncertainty, used by Thompson sampling. */
   logitSd(x: Features): number;
+  /**
+   * Takes back a response learned earlier (a late positive replaces the negative that an expired response
+   * window taught). Exact for count-based learners, one reverse step for the logistic one.
+   */
+  unlearn(x: Features, reward: number, weight?: number): void;
   /** Learns from one response; reward is 1 (positive) or 0 (negative), weight defaults to 1. */
   learn(x: Features, reward: number, weight?: number): void;
   toJSON(): LearnerState;

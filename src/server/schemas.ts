@@ -1,6 +1,6 @@
 // Wire schemas of the HTTP API (zod). They validate requests and feed the OpenAPI document.
 import { z } from 'zod';
-import { OUTCOME_TYPES } from '../core/types.ts';
+import { OUTCOME_TYPES, RECORDED_OUTCOMES } from '../core/types.ts';
 
 const id = z.string().min(1).max(200);
 const attributes = z.record(z.string(), z.json());
@@ -74,7 +74,9 @@ export const outcomeBody = z
 
 const outcomeRecord = z.object({
   actionId: z.string(),
-  outcome: z.enum(OUTCOME_TYPES),
+  outcome: z
+    .enum(RECORDED_OUTCOMES)
+    .describe('expired: the response window passed without an answer (a negative).'),
   value: z.number().optional(),
   at: z.string().describe('ISO 8601 time the outcome was recorded.'),
 });

@@ -1,12 +1,13 @@
 // Embedded SQLite adapter (better-sqlite3). WAL with synchronous=FULL: a transaction is on disk before the
 // call returns, so an acknowledged outcome survives a crash of the process (and of the machine).
 import Database from 'better-sqlite3';
-import type { Attributes, BudgetUsage, Customer, InteractionRecord, OutcomeType } from '../core/types.ts';
+import type { Attributes, BudgetUsage, Customer, InteractionRecord, RecordedOutcome } from '../core/types.ts';
 import type {
   DecisionRecord,
   ErasureReport,
   LearnedOutcome,
   NewOutcome,
+  OpenChoice,
   OutcomeRecord,
   Store,
   StoredCatalog,
@@ -80,6 +81,8 @@ const MIGRATIONS: string[] = [
     value TEXT NOT NULL
   );
   `,
+  // Response windows: a late positive takes back the negative an expired window taught.
+  `ALTER TABLE outcomes ADD COLUMN corrects INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 interface OutcomeRow {
@@ -90,6 +93,7 @@ interface OutcomeRow {
   value: number | null;
   at: number;
   learned: number;
+  corrects: number;
 }
 
 function toOutcome(row: OutcomeRow): OutcomeRecord {
@@ -97,10 +101,11 @@ function toOutcome(row: OutcomeRow): OutcomeRecord {
     seq: row.seq,
     decisionId: row.decision_id,
     actionId: row.action_id,
-    outcome: row.outcome as OutcomeType,
+    outcome: row.outcome as RecordedOutcome,
     ...(row.value === null ? {} : { value: row.value }),
     at: row.at,
     learned: row.learned === 1,
+    corrects: row.corrects,
   };
 }
 
@@ -398,21 +403,34 @@ export class SqliteStore implements Store {
 
   async recordOutcome(o: NewOutcome): Promise<{ record: OutcomeRecord; duplicate: boolean }> {
     return this.write(() => {
-      // Decided inside the transaction, so two outcomes of one decision never both teach the model.
-      const learned =
-        o.teaches &&
-        this.sql(
-          'SELECT 1 FROM outcomes WHERE decision_id = ? AND action_id = ? AND learned = 1 LIMIT 1',
-        ).get(o.decisionId, o.actionId) === undefined;
-      const info = this.sql(
-        'INSERT INTO outcomes (decision_id, action_id, outcome, value, at, customer_id, learned) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      ).run(o.decisionId, o.actionId, o.outcome, o.value ?? null, o.at, o.customerId, learned ? 1 : 0);
-      if (info.changes === 0) {
-        const row = this.sql(
-          'SELECT * FROM outcomes WHERE decision_id = ? AND action_id = ? AND outcome = ?',
-        ).get(o.decisionId, o.actionId, o.outcome) as OutcomeRow;
-        return { record: toOutcome(row), duplicate: true };
+      const existing = this.sql(
+        'SELECT * FROM outcomes WHERE decision_id = ? AND action_id = ? AND outcome = ?',
+      ).get(o.decisionId, o.actionId, o.outcome) as OutcomeRow | undefined;
+      if (existing) return { record: toOutcome(existing), duplicate: true };
+      // Decided inside the transaction, so two outcomes of one decision never both teach the model; only a
+      // late positive may replace what an expired response window taught.
+      const teacher = this.sql(
+        'SELECT seq, outcome FROM outcomes WHERE decision_id = ? AND action_id = ? AND learned = 1 LIMIT 1',
+      ).get(o.decisionId, o.actionId) as { seq: number; outcome: string } | undefined;
+      let learned = o.teaches && teacher === undefined;
+      let corrects = 0;
+      if (o.teaches && o.positive === true && teacher?.outcome === 'expired') {
+        this.sql('UPDATE outcomes SET learned = 0 WHERE seq = ?').run(teacher.seq);
+        learned = true;
+        corrects = teacher.seq;
       }
+      const info = this.sql(
+        'INSERT INTO outcomes (decision_id, action_id, outcome, value, at, customer_id, learned, corrects) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        o.decisionId,
+        o.actionId,
+        o.outcome,
+        o.value ?? null,
+        o.at,
+        o.customerId,
+        learned ? 1 : 0,
+        corrects,
+      );
       if (o.interaction && o.customerId !== null) {
         const i = o.interaction;
         this.sql(
@@ -427,9 +445,32 @@ export class SqliteStore implements Store {
         ...(o.value === undefined ? {} : { value: o.value }),
         at: o.at,
         learned,
+        corrects,
       };
       return { record, duplicate: false };
     });
+  }
+
+  async openChoices(from: number, to: number, limit: number): Promise<OpenChoice[]> {
+    const rows = this.sql(
+      `SELECT d.id AS decision_id, d.customer_id, d.at, json_extract(c.value, '$.actionId') AS action_id
+       FROM decisions d, json_each(d.payload, '$.chosen') c
+       WHERE d.at > ? AND d.at <= ?
+         AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = d.id
+                         AND o.action_id = json_extract(c.value, '$.actionId') AND o.learned = 1)
+       ORDER BY d.at LIMIT ?`,
+    ).all(from, to, limit) as Array<{
+      decision_id: string;
+      customer_id: string | null;
+      at: number;
+      action_id: string;
+    }>;
+    return rows.map((r) => ({
+      decisionId: r.decision_id,
+      actionId: r.action_id,
+      customerId: r.customer_id,
+      at: r.at,
+    }));
   }
 
   async learnedOutcomesAfter(seq: number, limit: number): Promise<LearnedOutcome[]> {

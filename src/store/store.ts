@@ -6,7 +6,7 @@ import type {
   Customer,
   DroppedCandidate,
   InteractionRecord,
-  OutcomeType,
+  RecordedOutcome,
   ScoredCandidate,
   Treatment,
 } from '../core/types.ts';
@@ -51,7 +51,7 @@ export interface DecisionRecord {
 export interface NewOutcome {
   decisionId: string;
   actionId: string;
-  outcome: OutcomeType;
+  outcome: RecordedOutcome;
   value?: number | undefined;
   at: number;
   customerId: string | null;
@@ -60,6 +60,11 @@ export interface NewOutcome {
    * when no earlier outcome of the same decision and action taught it already.
    */
   teaches: boolean;
+  /**
+   * A positive outcome: when the response window already expired for this decision and action, the expiry
+   * stops teaching (learned = false) and this outcome teaches instead, recording the expiry's seq in `corrects`.
+   */
+  positive?: boolean;
   /** The history line contact policies will see; absent for anonymous decisions. */
   interaction?: InteractionRecord | undefined;
 }
@@ -68,10 +73,20 @@ export interface OutcomeRecord {
   seq: number;
   decisionId: string;
   actionId: string;
-  outcome: OutcomeType;
+  outcome: RecordedOutcome;
   value?: number | undefined;
   at: number;
   learned: boolean;
+  /** Sequence number of the expiry this late positive took back; 0 when none. */
+  corrects: number;
+}
+
+/** A chosen action still waiting for a response. */
+export interface OpenChoice {
+  decisionId: string;
+  actionId: string;
+  customerId: string | null;
+  at: number;
 }
 
 /** An outcome that taught the model, with what the model saw at decision time (for replay). */
@@ -123,6 +138,8 @@ export interface Store {
   outcomesForDecision(id: string): Promise<OutcomeRecord[]>;
   /** Idempotent on (decision, action, outcome): a repeat returns the first record with `duplicate: true`. */
   recordOutcome(outcome: NewOutcome): Promise<{ record: OutcomeRecord; duplicate: boolean }>;
+  /** Chosen actions of decisions made in (from, to] that no outcome has taught the model yet, oldest first. */
+  openChoices(from: number, to: number, limit: number): Promise<OpenChoice[]>;
   /** Learned outcomes after a sequence number, oldest first, to replay into models after a restart. */
   learnedOutcomesAfter(seq: number, limit: number): Promise<LearnedOutcome[]>;
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
@@ -128,5 +131,56 @@ describe('engine learning', () => {
     expect(reports.A2!.maturity).toBe('learning');
     await engine.close();
     await store.close();
+  });
+
+  it('counts silence past the response window as a negative, and a late positive takes it back', async () => {
+    let now = Date.parse('2026-06-01T10:00:00Z');
+    const clock = () => now;
+    const doc = smallCatalogDoc({
+      learning: {
+        explorer: 'epsilonGreedy',
+        exploration: 0,
+        learner: 'betaBinomial',
+        responseWindowHours: 24,
+      },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'nextbest-window-'));
+    const store = new SqliteStore(join(dir, 'w.db'));
+    await store.init();
+    const engine = await Engine.open(store, JSON.stringify(doc), {
+      seed: 1,
+      checkpointMs: 0,
+      expiryMs: 0,
+      clock,
+    });
+    await engine.putCustomer('c', { age: 30 });
+    const d = await engine.decide({ customerId: 'c', channel: 'web', limit: 1 });
+    const actionId = d.actions[0]!.actionId;
+    const report = (e: Engine) => e.modelReports().find((r) => r.actionId === actionId)!;
+
+    now += 23 * 3_600_000;
+    expect(await engine.expireResponses()).toBe(0);
+    now += 2 * 3_600_000;
+    expect(await engine.expireResponses()).toBe(1);
+    expect(await engine.expireResponses()).toBe(0);
+    expect(report(engine)).toMatchObject({ responses: 1, positives: 0 });
+    await engine.checkpoint();
+
+    // The customer accepts two days late: the negative is taken back and the positive counts.
+    now += 48 * 3_600_000;
+    await engine.recordOutcome({ decisionId: d.decisionId, actionId, outcome: 'accept' });
+    expect(report(engine)).toMatchObject({ responses: 1, positives: 1 });
+    const logged = await engine.getDecision(d.decisionId);
+    expect(logged.outcomes.map((o) => [o.outcome, o.learned])).toEqual([
+      ['expired', false],
+      ['accept', true],
+    ]);
+
+    // After a crash (no checkpoint since the expiry), the replay makes the same correction.
+    const again = await Engine.open(store, undefined, { checkpointMs: 0, expiryMs: 0, clock });
+    expect(report(again)).toMatchObject({ responses: 1, positives: 1 });
+    await again.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

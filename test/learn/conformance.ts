@@ -72,6 +72,19 @@ export function learnerConformance(make: () => Learner, mergeTolerance = 0.005) 
     expect(left.report().responses).toBeCloseTo(whole.report().responses, 6);
   });
 
+  it('unlearn takes a response back', () => {
+    const base = make();
+    const taken = make();
+    for (const { x, y } of stream.slice(0, 500)) {
+      base.learn(x, y);
+      taken.learn(x, y);
+    }
+    taken.learn(probes[0]!, 0);
+    taken.unlearn(probes[0]!, 0);
+    for (const x of probes) expect(Math.abs(taken.predict(x) - base.predict(x))).toBeLessThan(0.01);
+    expect(taken.responses).toBeCloseTo(base.responses, 9);
+  });
+
   it('does not change its inputs', () => {
     const m = make();
     const x = { 'customer.age': 30, 'customer.segment': 'gold' };

@@ -154,6 +154,35 @@ export function storeSuite(make: () => Promise<Store>) {
     expect(await store.getDecision('other')).toBeDefined();
   });
 
+  it('lets a late positive replace what an expired response window taught', async () => {
+    await store.saveDecision(decisionRecord('d1', 'c1'), []);
+    const base = { decisionId: 'd1', actionId: 'A1', at: T0, customerId: 'c1', teaches: true };
+    const expired = await store.recordOutcome({ ...base, outcome: 'expired' });
+    expect(expired.record.learned).toBe(true);
+    const reject = await store.recordOutcome({ ...base, outcome: 'reject' });
+    expect(reject.record.learned).toBe(false);
+    const accept = await store.recordOutcome({ ...base, outcome: 'accept', positive: true });
+    expect(accept.record).toMatchObject({ learned: true, corrects: expired.record.seq });
+    expect((await store.learnedOutcomesAfter(0, 10)).map((o) => o.outcome)).toEqual(['accept']);
+  });
+
+  it('lists chosen actions still waiting for a response', async () => {
+    await store.saveDecision(decisionRecord('old', 'c1', { at: T0 - 10 }), []);
+    await store.saveDecision(decisionRecord('d1', 'c1'), []);
+    await store.saveDecision(decisionRecord('d2', 'c1', { at: T0 + 5 }), []);
+    await store.recordOutcome({
+      decisionId: 'd2',
+      actionId: 'A1',
+      outcome: 'click',
+      at: T0,
+      customerId: 'c1',
+      teaches: true,
+    });
+    expect(await store.openChoices(T0 - 1, T0 + 10, 10)).toEqual([
+      { decisionId: 'd1', actionId: 'A1', customerId: 'c1', at: T0 },
+    ]);
+  });
+
   it('loads old acceptances when asked for them', async () => {
     await store.saveDecision(decisionRecord('d1', 'c1'), []);
     await store.recordOutcome({
