@@ -133,20 +133,30 @@ export class BayesianLogistic implements Learner {
     return Math.sqrt(this.moments(this.terms(x)).variance);
   }
 
-  unlearn(x: Features, reward: number, weight = 1): void {
-    checkResponse(reward, weight);
-    if (weight === 0) return;
-    // The reverse of one learning step: move the means back and remove the curvature it added.
+  /**
+   * One Newton step along the posterior variance (direction 1), or its reverse (-1). All terms move together,
+   * so the step on the log-odds is g·v / (1 + h·v): never more than the residual asks for, however many terms.
+   */
+  private step(x: Features, reward: number, weight: number, direction: 1 | -1): void {
     const terms = this.terms(x);
     const { mu, variance } = this.moments(terms);
     const p = sigmoid(mu);
     const h = Math.max(p * (1 - p), 1e-6) * weight;
     const step = ((reward - p) * weight) / (1 + h * variance);
     for (const t of terms) {
-      const precision = Math.max(0, this.precision[t.index]! - h * t.value * t.value);
-      this.precision[t.index] = precision;
-      this.mean[t.index] = this.mean[t.index]! - (step * t.value) / (this.o.priorPrecision + precision);
+      const before = this.precision[t.index]!;
+      const after = Math.max(0, before + direction * h * t.value * t.value);
+      // Learning divides by the precision before the step, unlearning by the precision after it (its inverse).
+      const q = this.o.priorPrecision + (direction === 1 ? before : after);
+      this.mean[t.index] = this.mean[t.index]! + (direction * step * t.value) / q;
+      this.precision[t.index] = after;
     }
+  }
+
+  unlearn(x: Features, reward: number, weight = 1): void {
+    checkResponse(reward, weight);
+    if (weight === 0) return;
+    this.step(x, reward, weight, -1);
     this.positives = Math.max(0, this.positives - reward * weight);
     this.negatives = Math.max(0, this.negatives - (1 - reward) * weight);
   }
@@ -154,19 +164,7 @@ export class BayesianLogistic implements Learner {
   learn(x: Features, reward: number, weight = 1): void {
     checkResponse(reward, weight);
     if (weight === 0) return;
-    const terms = this.terms(x);
-    const { mu, variance } = this.moments(terms);
-    const p = sigmoid(mu);
-    const g = (reward - p) * weight;
-    const h = Math.max(p * (1 - p), 1e-6) * weight;
-    // A Newton step along the posterior variance: all terms move together, so the step on the log-odds is
-    // g·v / (1 + h·v), never more than the residual asks for, however many terms the example has.
-    const step = g / (1 + h * variance);
-    for (const t of terms) {
-      const q0 = this.o.priorPrecision + this.precision[t.index]!;
-      this.mean[t.index] = this.mean[t.index]! + (step * t.value) / q0;
-      this.precision[t.index] = this.precision[t.index]! + h * t.value * t.value;
-    }
+    this.step(x, reward, weight, 1);
     // Standardisation learns after the weights, so a prediction and its update see the same scale.
     for (const name in x) {
       const v = x[name];
