@@ -154,8 +154,22 @@ export const catalogFileSchema = z.strictObject({
       explorer: z.enum(EXPLORER_NAMES).default(DEFAULT_EXPLORER),
       /** For the epsilonGreedy explorer: the share of slots filled at random among eligible actions. */
       exploration: z.number().min(0).max(1).default(0.05),
+      /**
+       * One shared model for all actions (that no override takes out): it sees the action's id, group, issue and
+       * tags as features beside the customer's, so a new action starts from what similar actions learned, and a
+       * large catalog needs one model instead of one per action. Best with bayesianLogistic, whose pairwise
+       * interactions learn customer × action effects.
+       */
+      shared: z.boolean().default(false),
+      /** Per issue, group, action or tag: another learner, and/or one shared model for the matching actions. */
       overrides: z
-        .array(z.strictObject({ appliesTo: selectorSchema, learner: z.enum(LEARNER_NAMES) }))
+        .array(
+          z.strictObject({
+            appliesTo: selectorSchema,
+            learner: z.enum(LEARNER_NAMES).optional(),
+            shared: z.boolean().optional(),
+          }),
+        )
         .default([]),
       /**
        * A chosen action with no positive or negative outcome this many hours after the decision counts as a
@@ -164,6 +178,8 @@ export const catalogFileSchema = z.strictObject({
       responseWindowHours: z.number().positive().optional(),
       /** Forgetting for learners that support it: a response's weight halves after this many later responses. */
       halfLife: z.number().positive().optional(),
+      /** Forgetting in time, for every learner: a response's weight halves after this many days. */
+      halfLifeDays: z.number().positive().optional(),
     })
     .default({
       positive: ['click', 'accept', 'convert'],
@@ -171,6 +187,7 @@ export const catalogFileSchema = z.strictObject({
       learner: DEFAULT_LEARNER,
       explorer: DEFAULT_EXPLORER,
       exploration: 0.05,
+      shared: false,
       overrides: [],
     }),
 });
@@ -216,6 +233,11 @@ export interface CompiledAction {
   contextWeights: CompiledContextWeight[];
   /** The learner that models this action's propensity. */
   learner: LearnerName;
+  /**
+   * The model this action learns into: its own (key = action id) or one shared with other actions (key
+   * `shared:…`), which then also sees the action's features (`actionFeatures`).
+   */
+  model: { key: string; shared: boolean };
   /** Response window in ms, or undefined when silence never counts as a negative. */
   responseWindowMs: number | undefined;
 }
@@ -413,7 +435,9 @@ export function compileCatalog(input: unknown): Catalog {
       contactPolicies: def.contactPolicies.flatMap((p, j) => (selectorMatches(p.appliesTo, a) ? [j] : [])),
       contextWeights: weights.filter((w) => selectorMatches(w.selector, a)).map((w) => w.compiled),
       learner:
-        def.learning.overrides.find((o) => selectorMatches(o.appliesTo, a))?.learner ?? def.learning.learner,
+        def.learning.overrides.find((o) => o.learner !== undefined && selectorMatches(o.appliesTo, a))
+          ?.learner ?? def.learning.learner,
+      model: modelOf(def, a),
       responseWindowMs: (() => {
         const hours = a.responseWindowHours ?? def.learning.responseWindowHours;
         return hours === undefined ? undefined : hours * 3_600_000;
@@ -423,6 +447,7 @@ export function compileCatalog(input: unknown): Catalog {
     return compiled;
   });
 
+  issues.push(...sharedModelIssues(actions));
   if (issues.length > 0) throw new CatalogError(issues);
   return {
     version: contentHash(stableStringify(def)),
@@ -435,6 +460,60 @@ export function compileCatalog(input: unknown): Catalog {
     ruleSchema,
     explorer: def.learning.explorer,
   };
+}
+
+/** Which model an action learns into: the first matching override that says `shared` decides. */
+function modelOf(def: CatalogFile, a: ActionDefinition): { key: string; shared: boolean } {
+  const override = def.learning.overrides.find(
+    (o) => o.shared !== undefined && selectorMatches(o.appliesTo, a),
+  );
+  if (override) {
+    // Keyed by the selector's content, so reordering the overrides keeps the model.
+    return override.shared
+      ? { key: `shared:${stableStringify(override.appliesTo)}`, shared: true }
+      : { key: a.id, shared: false };
+  }
+  return def.learning.shared ? { key: 'shared:*', shared: true } : { key: a.id, shared: false };
+}
+
+/** Actions that share a model must ask for the same learner, and one that reads features. */
+function sharedModelIssues(actions: readonly CompiledAction[]): CatalogIssue[] {
+  const issues: CatalogIssue[] = [];
+  const learnerOf = new Map<string, CompiledAction>();
+  for (const a of actions) {
+    if (!a.model.shared) continue;
+    const path = `actions[${a.index}]`;
+    if (a.learner === 'betaBinomial') {
+      issues.push({
+        path,
+        message: `a shared model needs a learner that reads features; betaBinomial ignores them (action '${a.id}')`,
+      });
+      continue;
+    }
+    const first = learnerOf.get(a.model.key);
+    if (!first) learnerOf.set(a.model.key, a);
+    else if (first.learner !== a.learner) {
+      issues.push({
+        path,
+        message: `action '${a.id}' shares a model with '${first.id}' but asks for learner ${a.learner}, not ${first.learner}`,
+      });
+    }
+  }
+  return issues;
+}
+
+/**
+ * What a shared model sees of an action, beside the customer's features: its id, group, issue and tags.
+ * A new action shares its group, issue and tags with older ones, so it starts from what they learned.
+ */
+export function actionFeatures(action: CompiledAction): Record<string, string | boolean> {
+  const features: Record<string, string | boolean> = {
+    'action.id': action.id,
+    'action.group': `${action.issue}/${action.group}`,
+    'action.issue': action.issue,
+  };
+  for (const tag of action.tags) features[`action.tag.${tag}`] = true;
+  return features;
 }
 
 /** Parses catalog text; YAML is a superset of JSON, so one parser reads both. Errors give line and column. */

@@ -1,6 +1,12 @@
 // The one place that joins the core, the learners and the store. Routes and CLI commands stay thin.
 import { randomInt, randomUUID } from 'node:crypto';
-import { type Catalog, CatalogError, compileCatalog, parseCatalogSource } from '../core/catalog.ts';
+import {
+  actionFeatures,
+  type Catalog,
+  CatalogError,
+  compileCatalog,
+  parseCatalogSource,
+} from '../core/catalog.ts';
 import { DAY_MS, historyRequirement } from '../core/contactPolicy.ts';
 import { decide } from '../core/decide.ts';
 import { mulberry32 } from '../core/random.ts';
@@ -15,7 +21,7 @@ import type {
 } from '../core/types.ts';
 import { EpsilonGreedy } from '../learn/explore/epsilonGreedy.ts';
 import type { Explorer } from '../learn/explorer.ts';
-import type { Learner, LearnerState } from '../learn/learner.ts';
+import type { Features, Learner, LearnerState } from '../learn/learner.ts';
 import { EXPLORERS, LEARNERS, type LearnerName, learnerFromJSON } from '../learn/registry.ts';
 import type { DecisionRecord, ErasureReport, OutcomeRecord, Store, StoredCatalog } from '../store/store.ts';
 
@@ -44,6 +50,8 @@ interface ActiveCatalog {
   history: { days: number; acceptsForever: boolean };
   /** Actions with a budget, whose usage each decision loads. */
   budgeted: string[];
+  /** What a shared model sees of each of its actions. */
+  actionFeatures: Map<string, Record<string, string | boolean>>;
 }
 
 export interface EngineOptions {
@@ -90,6 +98,10 @@ export class Engine {
   private readonly rng: () => number;
   /** The learner settings each action's model was built with (kind and options), to notice changes. */
   private readonly specs = new Map<string, string>();
+  /** Per model: the actions whose outcomes it has learned from. */
+  private readonly members = new Map<string, Set<string>>();
+  /** Per model, with forgetting in time: when its evidence was last discounted. */
+  private readonly forgottenAt = new Map<string, number>();
 
   private constructor(
     readonly store: Store,
@@ -144,6 +156,9 @@ export class Engine {
           : EXPLORERS[learning.explorer](),
       history: historyRequirement(catalog),
       budgeted: catalog.actions.filter((a) => a.budget).map((a) => a.id),
+      actionFeatures: new Map(
+        catalog.actions.flatMap((a) => (a.model.shared ? [[a.id, actionFeatures(a)] as const] : [])),
+      ),
     };
   }
 
@@ -156,31 +171,51 @@ export class Engine {
   }
 
   // ---- models -------------------------------------------------------------------------------------------
+  // A model key is an action id (the action's own model) or `shared:…` (one model for several actions).
 
-  /** The learner settings the catalog asks for this action: its kind and options. */
-  private specFor(actionId: string): {
+  /** The model key an action learns into; an action no longer in the catalog keeps its own key. */
+  private keyOf(actionId: string): string {
+    return this.catalog.actionsById.get(actionId)?.model.key ?? actionId;
+  }
+
+  /** What the action's model sees: the customer's features, plus the action's own for a shared model. */
+  private modelInput(actionId: string, x: Features): Features {
+    const action = this.catalog.actionsById.get(actionId);
+    if (!action?.model.shared) return x;
+    return { ...x, ...this.active.actionFeatures.get(actionId) };
+  }
+
+  /** The learner settings the catalog asks for a model: its kind, options and forgetting. */
+  private specFor(key: string): {
     kind: LearnerName;
     options: { halfLife?: number } | undefined;
     key: string;
   } {
-    const kind = this.catalog.actionsById.get(actionId)?.learner ?? this.catalog.definition.learning.learner;
-    const halfLife = this.catalog.definition.learning.halfLife;
-    const options = halfLife === undefined ? undefined : { halfLife };
-    return { kind, options, key: JSON.stringify([kind, options ?? {}]) };
+    const action = this.catalog.actionsById.get(key) ?? this.catalog.actions.find((a) => a.model.key === key);
+    const learning = this.catalog.definition.learning;
+    const kind = action?.learner ?? learning.learner;
+    const options = learning.halfLife === undefined ? undefined : { halfLife: learning.halfLife };
+    const shared = action?.model.shared ?? false;
+    return {
+      kind,
+      options,
+      key: JSON.stringify([kind, options ?? {}, { halfLifeDays: learning.halfLifeDays ?? null, shared }]),
+    };
   }
 
   /**
-   * Cold start: a new action borrows its group's acceptance rate as a prior worth GROUP_PRIOR_RESPONSES
-   * responses (when the group has evidence), instead of the generic prior.
+   * Cold start: a new action with its own model borrows its group's acceptance rate as a prior worth
+   * GROUP_PRIOR_RESPONSES responses (when the group has evidence), instead of the generic prior.
    */
   private groupPrior(actionId: string): { priorPositives: number; priorNegatives: number } | undefined {
     const action = this.catalog.actionsById.get(actionId);
-    if (!action) return undefined;
+    if (!action || action.model.shared) return undefined;
     let positives = 0;
     let responses = 0;
     for (const sibling of this.catalog.actions) {
       if (sibling.id === actionId || sibling.issue !== action.issue || sibling.group !== action.group)
         continue;
+      if (sibling.model.shared) continue;
       const report = this.models.get(sibling.id)?.report();
       if (!report) continue;
       positives += report.positives;
@@ -194,16 +229,43 @@ export class Engine {
     };
   }
 
-  private model(actionId: string): Learner {
-    let m = this.models.get(actionId);
+  /** The model with this key, created from the catalog's settings when there is none yet. */
+  private model(key: string): Learner {
+    let m = this.models.get(key);
     if (!m) {
-      const spec = this.specFor(actionId);
-      const prior = this.groupPrior(actionId);
+      const spec = this.specFor(key);
+      const prior = this.groupPrior(key);
       m = LEARNERS[spec.kind](prior ? { ...spec.options, ...prior } : spec.options);
-      this.models.set(actionId, m);
-      this.specs.set(actionId, spec.key);
+      this.models.set(key, m);
+      this.specs.set(key, spec.key);
+      this.members.set(key, new Set());
     }
     return m;
+  }
+
+  /**
+   * Teaches one response (at time `at`) to the action's model; `correctsExpiry` first takes back the negative
+   * that an expired response window taught. With `halfLifeDays`, older evidence is first discounted.
+   */
+  private teach(actionId: string, x: Features, reward: number, at: number, correctsExpiry: boolean): void {
+    const key = this.keyOf(actionId);
+    const model = this.model(key);
+    const halfLifeDays = this.catalog.definition.learning.halfLifeDays;
+    if (halfLifeDays !== undefined) {
+      const since = this.forgottenAt.get(key);
+      const halfLifeMs = halfLifeDays * DAY_MS;
+      if (since === undefined) this.forgottenAt.set(key, at);
+      // In steps of a hundredth of the half-life: forgetting touches every weight, so not on every response.
+      else if (at - since >= halfLifeMs / 100) {
+        model.forget(2 ** (-(at - since) / halfLifeMs));
+        this.forgottenAt.set(key, at);
+      }
+    }
+    const input = this.modelInput(actionId, x);
+    if (correctsExpiry) model.unlearn(input, 0);
+    model.learn(input, reward);
+    this.members.get(key)?.add(actionId);
+    this.dirty.add(key);
   }
 
   /** The learner named by the catalog and the number of outcomes learned so far. */
@@ -212,22 +274,36 @@ export class Engine {
   }
 
   /**
-   * When the catalog asks for other learner settings (kind or options) than an action's model was built
-   * with, the model is rebuilt from the stored outcome log: changing a learner never throws its history away.
+   * When the catalog asks for other learner settings (kind, options, forgetting, sharing) than a model was built
+   * with, or routes an action with history into a model that has not learned from it (an action joins or leaves
+   * a shared model), that model is rebuilt from the stored outcome log: changing a learner never throws its
+   * history away. Outcomes of actions no longer in the catalog are not replayed.
    */
   private async rebuildChangedModels(): Promise<void> {
     const rebuild = new Set<string>();
+    const learnedBy = new Map<string, string[]>();
+    for (const [key, actions] of this.members) {
+      for (const a of actions) learnedBy.set(a, [...(learnedBy.get(a) ?? []), key]);
+    }
     for (const action of this.catalog.actions) {
-      const built = this.specs.get(action.id);
-      if (built !== undefined && built !== this.specFor(action.id).key) rebuild.add(action.id);
+      const key = action.model.key;
+      const built = this.specs.get(key);
+      if (built !== undefined && built !== this.specFor(key).key) rebuild.add(key);
+      const elsewhere = (learnedBy.get(action.id) ?? []).some((k) => k !== key);
+      if (elsewhere && !this.members.get(key)?.has(action.id)) rebuild.add(key);
     }
     if (rebuild.size === 0) return;
-    for (const id of rebuild) {
-      this.models.delete(id);
-      this.model(id);
-      this.dirty.add(id);
+    for (const key of rebuild) {
+      this.models.delete(key);
+      this.forgottenAt.delete(key);
+      this.model(key);
+      this.dirty.add(key);
     }
-    await this.replay(0, this.learnedSeq, (actionId) => rebuild.has(actionId));
+    await this.replay(
+      0,
+      this.learnedSeq,
+      (actionId) => this.catalog.actionsById.has(actionId) && rebuild.has(this.keyOf(actionId)),
+    );
     await this.checkpoint();
   }
 
@@ -245,11 +321,8 @@ export class Engine {
         after = o.seq;
         const reward = this.rewardOf(o.outcome);
         if (reward === undefined || !which(o.actionId)) continue;
-        const model = this.model(o.actionId);
         // A late positive whose expiry the models learned before this replay started: take that back too.
-        if (o.corrects > 0 && o.corrects <= start) model.unlearn(o.features, 0);
-        model.learn(o.features, reward);
-        this.dirty.add(o.actionId);
+        this.teach(o.actionId, o.features, reward, o.at, o.corrects > 0 && o.corrects <= start);
       }
     }
   }
@@ -257,9 +330,16 @@ export class Engine {
   private async loadModels() {
     const { models, seq } = await this.store.loadModels();
     for (const m of models) {
-      const { spec, ...state } = m.state as LearnerState & { spec?: string };
+      const { spec, actions, forgottenAt, ...state } = m.state as LearnerState & {
+        spec?: string;
+        actions?: string[];
+        forgottenAt?: number;
+      };
       this.models.set(m.key, learnerFromJSON(state as LearnerState));
       if (spec !== undefined) this.specs.set(m.key, spec);
+      // Before model states carried their actions, a model's key was its action's id.
+      this.members.set(m.key, new Set(actions ?? (m.key.startsWith('shared:') ? [] : [m.key])));
+      if (forgottenAt !== undefined) this.forgottenAt.set(m.key, forgottenAt);
     }
     // Replay outcomes acknowledged after the last checkpoint, so a crash loses no learning.
     this.learnedSeq = await this.replay(seq, Number.POSITIVE_INFINITY, () => true);
@@ -273,7 +353,15 @@ export class Engine {
     this.dirty.clear();
     await this.store.saveModels(
       // The settings the model was built with travel with its state, so a later catalog can tell a change.
-      keys.map((key) => ({ key, state: { ...this.model(key).toJSON(), spec: this.specs.get(key) } })),
+      keys.map((key) => ({
+        key,
+        state: {
+          ...this.model(key).toJSON(),
+          spec: this.specs.get(key),
+          actions: [...(this.members.get(key) ?? [])],
+          forgottenAt: this.forgottenAt.get(key),
+        },
+      })),
       this.learnedSeq,
     );
   }
@@ -281,9 +369,9 @@ export class Engine {
   /** Per action: the learner's report and its maturity (cold < 50 responses ≤ learning < 1,000 ≤ mature). */
   modelReports() {
     return this.catalog.actions.map((a) => {
-      const report = this.model(a.id).report();
+      const report = this.model(a.model.key).report();
       const maturity = report.responses < 50 ? 'cold' : report.responses < 1000 ? 'learning' : 'mature';
-      return { actionId: a.id, ...report, maturity };
+      return { actionId: a.id, model: a.model.key, shared: a.model.shared, ...report, maturity };
     });
   }
 
@@ -374,8 +462,9 @@ export class Engine {
       limit,
       now,
       rng: this.rng,
-      propensity: (action, x) => {
-        const model = this.model(action.id);
+      propensity: (action, features) => {
+        const model = this.model(action.model.key);
+        const x = this.modelInput(action.id, features);
         const logitSd = explorer.kind === 'thompson' ? model.logitSd(x) : 0;
         return { propensity: model.predict(x), logitSd, evidence: model.responses };
       },
@@ -483,11 +572,8 @@ export class Engine {
             },
     });
     if (!duplicate && record.learned && reward !== undefined) {
-      const model = this.model(choice.actionId);
       // A late positive: the negative the expired window taught is taken back first.
-      if (record.corrects > 0) model.unlearn(decision.features, 0);
-      model.learn(decision.features, reward);
-      this.dirty.add(choice.actionId);
+      this.teach(choice.actionId, decision.features, reward, record.at, record.corrects > 0);
       this.learnedSeq = Math.max(this.learnedSeq, record.seq);
     }
     return { outcome: record, duplicate };

@@ -5,6 +5,7 @@
 // stays near 0.5 are switched off. Hand-written because it is the product itself: no library learns this
 // way online with mergeable sufficient statistics.
 import {
+  checkForgetFactor,
   checkResponse,
   type Features,
   type FeatureValue,
@@ -463,6 +464,13 @@ export class AdaptiveBinnedBayes implements Learner {
     }
     this.positives = less(this.positives, wp);
     this.negatives = less(this.negatives, wn);
+    this.baseLogOdds = this.computeBaseLogOdds();
+  }
+
+  forget(factor: number): void {
+    checkForgetFactor(factor);
+    if (factor === 1) return;
+    this.decay(factor);
     this.baseLogOdds = this.computeBaseLogOdds();
   }
 

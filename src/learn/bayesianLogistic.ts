@@ -5,6 +5,7 @@
 // means and variances (Welford), clipped at ±5 sd so outliers cannot dominate. Hand-written: it is product
 // logic whose sufficient statistics must merge across nodes.
 import {
+  checkForgetFactor,
   checkResponse,
   type Features,
   type FeatureValue,
@@ -181,6 +182,17 @@ export class BayesianLogistic implements Learner {
     }
     this.positives += reward * weight;
     this.negatives += (1 - reward) * weight;
+  }
+
+  /** Forgetting: the evidence part of every precision shrinks, so the weights can move again. */
+  forget(factor: number): void {
+    checkForgetFactor(factor);
+    if (factor === 1) return;
+    for (let i = 0; i < this.precision.length; i++) {
+      if (this.precision[i] !== 0) this.precision[i] = this.precision[i]! * factor;
+    }
+    this.positives *= factor;
+    this.negatives *= factor;
   }
 
   /** Combines two posteriors: precisions add, means are precision-weighted. */

@@ -2,6 +2,7 @@
 // It is the cold-start baseline, and a sensible choice for actions whose response does not depend on who
 // the customer is.
 import {
+  checkForgetFactor,
   checkResponse,
   type Features,
   type Learner,
@@ -49,6 +50,12 @@ export class BetaBinomial implements Learner {
     checkResponse(reward, weight);
     this.positives = Math.max(0, this.positives - reward * weight);
     this.negatives = Math.max(0, this.negatives - (1 - reward) * weight);
+  }
+
+  forget(factor: number): void {
+    checkForgetFactor(factor);
+    this.positives *= factor;
+    this.negatives *= factor;
   }
 
   merge(other: Learner): void {

@@ -25,6 +25,11 @@ export function checkResponse(reward: number, weight: number): void {
   if (!(reward >= 0 && reward <= 1)) throw new RangeError('reward must be in [0, 1]');
 }
 
+/** Checks a forgetting factor; every learner calls it first. */
+export function checkForgetFactor(factor: number): void {
+  if (!(factor > 0 && factor <= 1)) throw new RangeError('forget factor must be in (0, 1]');
+}
+
 export interface Learner {
   readonly kind: string;
   /** Responses learned from (weighted): the model's evidence. */
@@ -40,6 +45,11 @@ export interface Learner {
   unlearn(x: Features, reward: number, weight?: number): void;
   /** Learns from one response; reward is 1 (positive) or 0 (negative), weight defaults to 1. */
   learn(x: Features, reward: number, weight?: number): void;
+  /**
+   * Multiplies the evidence learned so far by `factor` in (0, 1]: older responses count less. The engine calls
+   * it for forgetting in time (`learning.halfLifeDays`); the posterior widens back towards the prior.
+   */
+  forget(factor: number): void;
   toJSON(): LearnerState;
   /** Adds another learner's sufficient statistics to this one (both started from the same prior). */
   merge(other: Learner): void;

@@ -84,3 +84,41 @@ describe('catalog', () => {
     expect(compileCatalog(smallCatalogDoc({ name: 'other' })).version).not.toBe(a.version);
   });
 });
+
+describe('shared models', () => {
+  it('rejects a shared model with a learner that ignores features, or with two learners', () => {
+    const base = smallCatalogDoc();
+    expect(issuesOf({ ...base, learning: { learner: 'betaBinomial', shared: true } })[0]?.message).toMatch(
+      /shared model needs a learner that reads features/,
+    );
+    const mixed = issuesOf({
+      ...base,
+      learning: {
+        shared: true,
+        learner: 'bayesianLogistic',
+        overrides: [{ appliesTo: { action: 'R1' }, learner: 'adaptiveBinnedBayes' }],
+      },
+    });
+    expect(mixed[0]).toMatchObject({ path: 'actions[3]' });
+    expect(mixed[0]?.message).toMatch(/shares a model with 'A1' but asks for learner adaptiveBinnedBayes/);
+  });
+
+  it('routes actions to their own or a shared model; the first override that says shared decides', () => {
+    const catalog = compileCatalog(
+      smallCatalogDoc({
+        learning: {
+          learner: 'bayesianLogistic',
+          overrides: [
+            { appliesTo: { group: 'Loans' }, shared: false },
+            { appliesTo: { issue: 'Sales' }, shared: true },
+          ],
+        },
+      }),
+    );
+    const models = Object.fromEntries(catalog.actions.map((a) => [a.id, a.model]));
+    expect(models.A1).toEqual(models.A2);
+    expect(models.A1?.shared).toBe(true);
+    expect(models.B1).toEqual({ key: 'B1', shared: false });
+    expect(models.R1).toEqual({ key: 'R1', shared: false });
+  });
+});

@@ -100,4 +100,25 @@ export function learnerConformance(make: () => Learner, mergeTolerance = 0.005) 
     m.learn(probes[0]!, 1, 2);
     expect(m.report().responses).toBeCloseTo(102, 6);
   });
+
+  it('forgets: evidence shrinks by the factor and a new rate is followed faster', () => {
+    const rnd = mulberry32(5);
+    const x = { 'customer.segment': 'gold' };
+    const forgetting = make();
+    const remembering = make();
+    for (let i = 0; i < 1000; i++) {
+      const y = rnd() < 0.8 ? 1 : 0;
+      forgetting.learn(x, y);
+      remembering.learn(x, y);
+    }
+    forgetting.forget(0.01);
+    expect(forgetting.responses).toBeCloseTo(remembering.responses * 0.01, 6);
+    for (let i = 0; i < 100; i++) {
+      forgetting.learn(x, 0);
+      remembering.learn(x, 0);
+    }
+    expect(forgetting.predict(x)).toBeLessThan(remembering.predict(x) - 0.2);
+    expect(() => forgetting.forget(0)).toThrow(RangeError);
+    expect(() => forgetting.forget(1.5)).toThrow(RangeError);
+  });
 }
