@@ -9,8 +9,9 @@ export function smallCatalogDoc(patch: Record<string, unknown> = {}): Record<str
       customer: { age: 'number', segment: 'string', products: 'list<string>', balance: 'number' },
       context: { intent: 'string' },
     },
-    // Greedy, so that tests see deterministic rankings.
+    // Greedy and without control groups, so that tests see deterministic rankings.
     learning: { explorer: 'epsilonGreedy', exploration: 0 },
+    measurement: { controlShare: 0 },
     actions: [
       action('A1', 'Sales', 'Cards', { value: 10 }),
       action('A2', 'Sales', 'Cards', { value: 20 }),

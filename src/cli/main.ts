@@ -1,14 +1,16 @@
 // The nextbest command line. Commands stay thin: they parse flags and call the engine or the server.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { CatalogError, compileCatalog, parseCatalogSource } from '../core/catalog.ts';
 import { telcoCustomers } from '../demo/telcoCustomers.ts';
 import { Engine } from '../engine/engine.ts';
+import { formatKpiReport, kpiReport } from '../measure/kpis.ts';
 import { buildServer } from '../server/app.ts';
 import { resolveKeys } from '../server/keys.ts';
 import { SqliteStore } from '../store/sqlite.ts';
+import { KPI_DIMENSIONS, type KpiDimension } from '../store/store.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const BUNDLED_CATALOG = resolve(here, '../../examples/telco/catalog.yaml');
@@ -114,6 +116,54 @@ catalogCommand
       }
       console.error(`${file}: ${error instanceof Error ? error.message : String(error)}`);
       process.exitCode = 1;
+    }
+  });
+
+function isoTime(value: string): number {
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new InvalidArgumentError('must be an ISO 8601 date or date-time');
+  return t;
+}
+
+function dimensions(value: string): KpiDimension[] {
+  const dims = value === '' ? [] : value.split(',').map((d) => d.trim());
+  for (const d of dims) {
+    if (!(KPI_DIMENSIONS as readonly string[]).includes(d))
+      throw new InvalidArgumentError(`unknown dimension '${d}' (known: ${KPI_DIMENSIONS.join(', ')})`);
+  }
+  return dims as KpiDimension[];
+}
+
+/** Opens an existing database (never creates one by accident). */
+async function openStore(path: string): Promise<SqliteStore> {
+  if (!existsSync(path)) {
+    console.error(`--db: no database at ${path}`);
+    process.exit(1);
+  }
+  const store = new SqliteStore(path);
+  await store.init();
+  return store;
+}
+
+program
+  .command('kpis')
+  .description('KPIs and the lift of adaptive decisions over the control arm, from a nextbest database')
+  .option('--db <path>', 'SQLite database file', 'nextbest.db')
+  .option('--from <time>', 'start, ISO 8601 (default: 30 days before --to)', isoTime)
+  .option('--to <time>', 'end (exclusive), ISO 8601 (default: now)', isoTime)
+  .option('--by <dims>', `comma-separated: ${KPI_DIMENSIONS.join(', ')}`, dimensions, [
+    'arm',
+  ] as KpiDimension[])
+  .option('--json', 'print the report as JSON')
+  .action(async (opts: { db: string; from?: number; to?: number; by: KpiDimension[]; json?: boolean }) => {
+    const store = await openStore(opts.db);
+    const to = opts.to ?? Date.now();
+    const report = await kpiReport(store, { from: opts.from ?? to - 30 * 86_400_000, to, by: opts.by });
+    await store.close();
+    if (opts.json) console.log(JSON.stringify(report, null, 2));
+    else {
+      console.log(`KPIs ${new Date(report.from).toISOString()} – ${new Date(report.to).toISOString()}`);
+      console.log(formatKpiReport(report));
     }
   });
 

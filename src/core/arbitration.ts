@@ -23,6 +23,8 @@ export interface ArbitrationOptions {
   rng: () => number;
   /** Responses learned so far: explorers explore less as it grows. */
   round: number;
+  /** What the explorer maximises; the priority unless an arm ranks otherwise (business rules). */
+  score?: (c: ScoredCandidate) => number;
 }
 
 /** Candidates sorted by priority (highest first, stable on input order). */
@@ -34,12 +36,13 @@ export function rankByPriority(candidates: readonly ScoredCandidate[]): ScoredCa
 }
 
 export function arbitrate(candidates: readonly ScoredCandidate[], options: ArbitrationOptions): Slot[] {
+  const score = options.score ?? ((c: ScoredCandidate) => c.priority);
   let remaining = rankByPriority(candidates);
   const slots: Slot[] = [];
   while (slots.length < options.limit && remaining.length > 0) {
     const choice = options.explorer.choose(
       remaining.map((c) => ({
-        score: c.priority,
+        score: score(c),
         propensity: c.propensity,
         logitSd: c.logitSd,
         evidence: c.evidence,

@@ -10,6 +10,7 @@ import {
   LEARNER_NAMES,
   type LearnerName,
 } from '../learn/registry.ts';
+import type { ArmSettings, ArmShares } from './arms.ts';
 import {
   ATTRIBUTE_TYPES,
   type CompiledRule,
@@ -113,6 +114,25 @@ const contextWeightSchema = z.strictObject({
   weight: z.number().finite().nonnegative(),
 });
 
+const armSharesSchema = {
+  /** Share of decisions in the random control arm (uniform among the eligible actions). */
+  controlShare: z.number().min(0).max(0.5).optional(),
+  /** Share of decisions in the business-rule arm (highest lever × value, no model). */
+  businessRuleShare: z.number().min(0).max(0.5).optional(),
+};
+
+const measurementSchema = z
+  .strictObject({
+    ...armSharesSchema,
+    /** Per channel: other shares, e.g. a larger control group on email. */
+    channels: z.record(z.string(), z.strictObject(armSharesSchema)).default({}),
+    /** A customer stays in the same arm for this many days. */
+    stickyDays: z.number().positive().default(30),
+    /** Salt of the assignment hash; change it to reshuffle the arms. */
+    salt: z.string().default('nextbest'),
+  })
+  .default({ channels: {}, stickyDays: 30, salt: 'nextbest' });
+
 export const catalogFileSchema = z.strictObject({
   name: z.string().default('catalog'),
   description: z.string().optional(),
@@ -144,6 +164,8 @@ export const catalogFileSchema = z.strictObject({
       maxLimit: z.number().int().positive().default(20),
     })
     .default({ onePerGroup: true, defaultLimit: 3, maxLimit: 20 }),
+  /** Control groups: the arms every decision is assigned to (see src/core/arms.ts). */
+  measurement: measurementSchema,
   learning: z
     .strictObject({
       positive: z.array(z.enum(['click', 'accept', 'convert'])).default(['click', 'accept', 'convert']),
@@ -259,6 +281,8 @@ export interface Catalog {
   ruleEnvironment: RuleEnvironment;
   ruleSchema: RuleSchema;
   explorer: ExplorerName;
+  /** Control-group settings: arm shares (overall and per channel), stickiness and salt. */
+  arms: ArmSettings;
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -448,6 +472,21 @@ export function compileCatalog(input: unknown): Catalog {
   });
 
   issues.push(...sharedModelIssues(actions));
+  const m = def.measurement;
+  const arms: ArmSettings = {
+    shares: { control: m.controlShare ?? 0.05, businessRule: m.businessRuleShare ?? 0 },
+    channels: {},
+    stickyDays: m.stickyDays,
+    salt: m.salt,
+  };
+  for (const [channel, shares] of Object.entries(m.channels)) {
+    if (!channels.has(channel))
+      issues.push({ path: `measurement.channels.${channel}`, message: `unknown channel '${channel}'` });
+    const own: Partial<ArmShares> = {};
+    if (shares.controlShare !== undefined) own.control = shares.controlShare;
+    if (shares.businessRuleShare !== undefined) own.businessRule = shares.businessRuleShare;
+    (arms.channels as Record<string, Partial<ArmShares>>)[channel] = own;
+  }
   if (issues.length > 0) throw new CatalogError(issues);
   return {
     version: contentHash(stableStringify(def)),
@@ -459,6 +498,7 @@ export function compileCatalog(input: unknown): Catalog {
     ruleEnvironment: env,
     ruleSchema,
     explorer: def.learning.explorer,
+    arms,
   };
 }
 

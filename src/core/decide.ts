@@ -1,8 +1,10 @@
 // One decision, as pure data flowing one way: engagement policies → contact policies → budgets → scoring →
 // arbitration. The caller passes in everything (profile, history, budgets, models, clock, random source).
+import { EpsilonGreedy } from '../learn/explore/epsilonGreedy.ts';
 import type { Explorer } from '../learn/explorer.ts';
 import type { Features, FeatureValue } from '../learn/learner.ts';
 import { arbitrate, priorityOf } from './arbitration.ts';
+import type { Arm } from './arms.ts';
 import type { Catalog, CompiledAction } from './catalog.ts';
 import { checkContactPolicies, indexHistory } from './contactPolicy.ts';
 import { type RuleScope, ruleErrorMessage } from './rules.ts';
@@ -37,6 +39,11 @@ export interface DecideInput {
   explorer: Explorer;
   /** Responses learned so far (explorers explore less as it grows). */
   round: number;
+  /**
+   * The measurement arm (default adaptive). Control: uniform among the eligible actions; business rule: the
+   * highest lever × value, no model. Propensities are computed and logged in every arm.
+   */
+  arm?: Arm;
 }
 
 export interface DecideResult {
@@ -77,6 +84,11 @@ export function learnerFeatures(
   add('context', context);
   return out;
 }
+
+/** The control arm's explorer: every eligible action equally likely. */
+const UNIFORM = new EpsilonGreedy(1);
+/** The business-rule arm's: always the best score. */
+const GREEDY = new EpsilonGreedy(0);
 
 export function decide(input: DecideInput): DecideResult {
   const { catalog, channel, now } = input;
@@ -178,12 +190,14 @@ export function decide(input: DecideInput): DecideResult {
     treatments.set(action.id, treatment);
   }
 
+  const arm = input.arm ?? 'adaptive';
   const slots = arbitrate(candidates, {
     limit: input.limit,
     onePerGroup: catalog.definition.arbitration.onePerGroup,
-    explorer: input.explorer,
+    explorer: arm === 'control' ? UNIFORM : arm === 'businessRule' ? GREEDY : input.explorer,
     rng: input.rng,
     round: input.round,
+    score: arm === 'businessRule' ? (c) => c.lever * c.value : undefined,
   });
   const chosen: ChosenAction[] = slots.map((s) => ({
     ...s.candidate,

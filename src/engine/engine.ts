@@ -1,5 +1,6 @@
 // The one place that joins the core, the learners and the store. Routes and CLI commands stay thin.
 import { randomInt, randomUUID } from 'node:crypto';
+import { type Arm, assignArm } from '../core/arms.ts';
 import {
   actionFeatures,
   type Catalog,
@@ -23,7 +24,15 @@ import { EpsilonGreedy } from '../learn/explore/epsilonGreedy.ts';
 import type { Explorer } from '../learn/explorer.ts';
 import type { Features, Learner, LearnerState } from '../learn/learner.ts';
 import { EXPLORERS, LEARNERS, type LearnerName, learnerFromJSON } from '../learn/registry.ts';
-import type { DecisionRecord, ErasureReport, OutcomeRecord, Store, StoredCatalog } from '../store/store.ts';
+import { type KpiReport, kpiReport } from '../measure/kpis.ts';
+import type {
+  DecisionRecord,
+  ErasureReport,
+  KpiDimension,
+  OutcomeRecord,
+  Store,
+  StoredCatalog,
+} from '../store/store.ts';
 
 /** An error a caller made; `field` names the input at fault (`body.channel`, `params.id`). */
 export class EngineError extends Error {
@@ -77,6 +86,8 @@ export interface DecisionResponse {
   channel: string;
   catalogVersion: number;
   modelVersion: string;
+  /** The measurement arm: adaptive, control (random) or businessRule. */
+  arm: Arm;
   actions: Array<ChosenAction & { name: string; description: string }>;
 }
 
@@ -160,6 +171,11 @@ export class Engine {
         catalog.actions.flatMap((a) => (a.model.shared ? [[a.id, actionFeatures(a)] as const] : [])),
       ),
     };
+  }
+
+  /** The engine's clock (epoch ms). */
+  now(): number {
+    return this.clock();
   }
 
   get activeCatalog(): { stored: StoredCatalog; catalog: Catalog } {
@@ -451,7 +467,9 @@ export class Engine {
       history = await this.store.loadHistory(customerId, now - need.days * DAY_MS, need.acceptsForever);
     }
     const budgetUsage = await this.store.budgetUsage(budgeted, Math.floor(now / DAY_MS));
+    const arm = assignArm(catalog.arms, customerId, request.channel, now, this.rng);
     const result = decide({
+      arm,
       catalog,
       channel: request.channel,
       customer,
@@ -481,6 +499,7 @@ export class Engine {
       at: now,
       catalogVersion: stored.version,
       modelVersion,
+      arm,
       features: result.features,
       candidates: result.candidates,
       dropped: result.dropped,
@@ -510,6 +529,7 @@ export class Engine {
       channel: request.channel,
       catalogVersion: stored.version,
       modelVersion,
+      arm,
       actions: result.chosen.map((c) => {
         const action = catalog.actionsById.get(c.actionId)!;
         return { ...c, name: action.name, description: action.description };
@@ -611,6 +631,13 @@ export class Engine {
     // Decisions older than the longest window are settled: later sweeps need not look at them again.
     await this.store.setSetting('responses.swept', String(Math.max(swept, now - longest)));
     return expired;
+  }
+
+  // ---- measurement --------------------------------------------------------------------------------------
+
+  /** KPIs over [from, to) grouped by `by`, and the adaptive arm's lift per group of the other dimensions. */
+  kpis(query: { from: number; to: number; by: readonly KpiDimension[] }): Promise<KpiReport> {
+    return kpiReport(this.store, query);
   }
 
   async close(): Promise<void> {

@@ -20,6 +20,7 @@ import { type KeyRing, type Role, roleOf } from './auth.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { decisionRoutes } from './routes/decisions.ts';
+import { measureRoutes } from './routes/measure.ts';
 
 export interface ServerOptions {
   keys: KeyRing;
@@ -197,6 +198,7 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
       await decisionRoutes(v1, engine);
       await customerRoutes(v1, engine);
       await catalogRoutes(v1, engine, (options.bodyLimit ?? 256 * 1024) * 16);
+      await measureRoutes(v1, engine, () => engine.now());
     },
     { prefix: '/v1' },
   );

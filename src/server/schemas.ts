@@ -1,6 +1,8 @@
 // Wire schemas of the HTTP API (zod). They validate requests and feed the OpenAPI document.
 import { z } from 'zod';
+import { ARMS } from '../core/arms.ts';
 import { OUTCOME_TYPES, RECORDED_OUTCOMES } from '../core/types.ts';
+import { KPI_DIMENSIONS, type KpiDimension } from '../store/store.ts';
 
 const id = z.string().min(1).max(200);
 const attributes = z.record(z.string(), z.json());
@@ -59,6 +61,11 @@ export const decideResponse = z
     channel: z.string(),
     catalogVersion: z.number().int(),
     modelVersion: z.string(),
+    arm: z
+      .enum(ARMS)
+      .describe(
+        'Measurement arm: adaptive (models), control (uniform random among eligible actions) or businessRule (highest lever × value).',
+      ),
     actions: z.array(chosenAction),
   })
   .meta({ id: 'Decision' });
@@ -101,6 +108,11 @@ export const decisionRecordResponse = z
     at: z.string(),
     catalogVersion: z.number().int(),
     modelVersion: z.string(),
+    arm: z
+      .enum(ARMS)
+      .describe(
+        'Measurement arm: adaptive (models), control (uniform random among eligible actions) or businessRule (highest lever × value).',
+      ),
     actions: z.array(
       z.object({
         actionId: z.string(),
@@ -182,3 +194,76 @@ export const healthResponse = z.object({
   modelVersion: z.string(),
   uptimeSeconds: z.number(),
 });
+
+const isoTime = z
+  .string()
+  .refine((v) => !Number.isNaN(Date.parse(v)), 'expected an ISO 8601 date or date-time')
+  .transform((v) => Date.parse(v));
+
+export const kpiQuery = z.strictObject({
+  from: isoTime.optional().describe('Start (inclusive), ISO 8601; default: 30 days before `to`.'),
+  to: isoTime.optional().describe('End (exclusive), ISO 8601; default: now.'),
+  by: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const dims = v === '' ? [] : v.split(',').map((d) => d.trim());
+      for (const d of dims) {
+        if (!(KPI_DIMENSIONS as readonly string[]).includes(d)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown dimension '${d}' (known: ${KPI_DIMENSIONS.join(', ')})`,
+          });
+          return z.NEVER;
+        }
+      }
+      return [...new Set(dims)] as KpiDimension[];
+    })
+    .describe(`Comma-separated dimensions: ${KPI_DIMENSIONS.join(', ')}, e.g. arm,day.`),
+});
+
+const kpiKey = z.record(z.string(), z.string());
+const interval = z.tuple([z.number(), z.number()]);
+
+export const kpiResponse = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    by: z.array(z.string()),
+    rows: z.array(
+      z.object({
+        key: kpiKey,
+        decisions: z.number().int(),
+        offers: z.number().int().describe('Chosen actions.'),
+        impressions: z.number().int(),
+        clicks: z.number().int(),
+        accepts: z.number().int().describe('Offers with an accept or convert outcome.'),
+        conversions: z.number().int(),
+        rejects: z.number().int(),
+        expired: z.number().int(),
+        value: z
+          .number()
+          .describe('Realised value (reported outcome values, else the action value when accepted).'),
+        acceptRate: z.number(),
+        acceptRateCi: interval.describe('95 % Wilson score interval.'),
+        conversionRate: z.number(),
+        clickRate: z.number(),
+        valuePerDecision: z.number(),
+        valuePerOffer: z.number(),
+      }),
+    ),
+    lift: z.array(
+      z.object({
+        key: kpiKey,
+        baseline: z.enum(['control', 'businessRule']),
+        adaptive: z.object({ offers: z.number(), accepts: z.number(), acceptRate: z.number() }),
+        other: z.object({ offers: z.number(), accepts: z.number(), acceptRate: z.number() }),
+        lift: z.number().nullable().describe('Relative lift of the accept rate: 0.5 means +50 %.'),
+        liftCi: interval.nullable().describe('95 % CI of the lift (Katz log method).'),
+        difference: z.number(),
+        differenceCi: interval.describe("95 % CI of the difference (Newcombe's hybrid score)."),
+      }),
+    ),
+    method: z.string(),
+  })
+  .meta({ id: 'Kpis' });

@@ -1,10 +1,14 @@
 // Embedded SQLite adapter (better-sqlite3). WAL with synchronous=FULL: a transaction is on disk before the
 // call returns, so an acknowledged outcome survives a crash of the process (and of the machine).
 import Database from 'better-sqlite3';
+import type { Arm } from '../core/arms.ts';
 import type { Attributes, BudgetUsage, Customer, InteractionRecord, RecordedOutcome } from '../core/types.ts';
 import type {
+  ChoiceLogRow,
   DecisionRecord,
   ErasureReport,
+  KpiCounts,
+  KpiDimension,
   LearnedOutcome,
   NewOutcome,
   OpenChoice,
@@ -83,6 +87,50 @@ const MIGRATIONS: string[] = [
   `,
   // Response windows: a late positive takes back the negative an expired window taught.
   `ALTER TABLE outcomes ADD COLUMN corrects INTEGER NOT NULL DEFAULT 0;`,
+  // Measurement: the arm of each decision, and one row per chosen action with its outcome flags, so that KPIs,
+  // model reports and off-policy evaluation aggregate one table instead of parsing decision payloads.
+  `ALTER TABLE decisions ADD COLUMN arm TEXT NOT NULL DEFAULT 'adaptive';
+  CREATE TABLE choices (
+    decision_id TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    customer_id TEXT,
+    channel TEXT NOT NULL,
+    arm TEXT NOT NULL,
+    issue TEXT NOT NULL,
+    grp TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    rank INTEGER NOT NULL,
+    probability REAL NOT NULL,
+    propensity REAL NOT NULL,
+    value REAL NOT NULL,
+    impression INTEGER NOT NULL DEFAULT 0,
+    click INTEGER NOT NULL DEFAULT 0,
+    accept INTEGER NOT NULL DEFAULT 0,
+    reject INTEGER NOT NULL DEFAULT 0,
+    convert INTEGER NOT NULL DEFAULT 0,
+    expired INTEGER NOT NULL DEFAULT 0,
+    outcome_value REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (decision_id, action_id)
+  );
+  CREATE INDEX choices_at ON choices(at);
+  CREATE INDEX choices_action ON choices(action_id, at);
+  INSERT INTO choices (decision_id, action_id, customer_id, channel, arm, issue, grp, at, rank, probability,
+                       propensity, value)
+    SELECT d.id, json_extract(c.value, '$.actionId'), d.customer_id, d.channel, 'adaptive',
+           json_extract(c.value, '$.issue'), json_extract(c.value, '$.group'), d.at,
+           json_extract(c.value, '$.rank'), json_extract(c.value, '$.probability'),
+           json_extract(c.value, '$.propensity'),
+           coalesce((SELECT json_extract(k.value, '$.value') FROM json_each(d.payload, '$.candidates') k
+                     WHERE json_extract(k.value, '$.actionId') = json_extract(c.value, '$.actionId')), 0)
+    FROM decisions d, json_each(d.payload, '$.chosen') c;
+  UPDATE choices SET
+    impression = EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id AND o.outcome = 'impression'),
+    click = EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id AND o.outcome = 'click'),
+    accept = EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id AND o.outcome = 'accept'),
+    reject = EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id AND o.outcome = 'reject'),
+    convert = EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id AND o.outcome = 'convert'),
+    expired = EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id AND o.outcome = 'expired'),
+    outcome_value = coalesce((SELECT sum(o.value) FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id), 0);`,
 ];
 
 interface OutcomeRow {
@@ -260,6 +308,7 @@ export class SqliteStore implements Store {
       const outcomes = this.sql(
         'DELETE FROM outcomes WHERE customer_id = ? OR decision_id IN (SELECT id FROM decisions WHERE customer_id = ?)',
       ).run(id, id).changes;
+      this.sql('DELETE FROM choices WHERE customer_id = ?').run(id);
       const decisions = this.sql('DELETE FROM decisions WHERE customer_id = ?').run(id).changes;
       const interactions = this.sql('DELETE FROM interactions WHERE customer_id = ?').run(id).changes;
       const customer = this.sql('DELETE FROM customers WHERE id = ?').run(id).changes > 0;
@@ -345,13 +394,34 @@ export class SqliteStore implements Store {
   }
 
   async saveDecision(decision: DecisionRecord, contacts: readonly InteractionRecord[]): Promise<void> {
-    const { id, customerId, channel, at, catalogVersion, modelVersion, ...rest } = decision;
+    const { id, customerId, channel, at, catalogVersion, modelVersion, arm, ...rest } = decision;
     const payload = JSON.stringify(rest);
     const day = Math.floor(at / 86_400_000);
     await this.write(() => {
       this.sql(
-        'INSERT INTO decisions (id, customer_id, channel, at, catalog_version, model_version, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ).run(id, customerId, channel, at, catalogVersion, modelVersion, payload);
+        'INSERT INTO decisions (id, customer_id, channel, at, catalog_version, model_version, arm, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(id, customerId, channel, at, catalogVersion, modelVersion, arm, payload);
+      const choice = this.sql(
+        `INSERT INTO choices (decision_id, action_id, customer_id, channel, arm, issue, grp, at, rank, probability,
+                              propensity, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const c of decision.chosen) {
+        const value = decision.candidates.find((k) => k.actionId === c.actionId)?.value ?? 0;
+        choice.run(
+          id,
+          c.actionId,
+          customerId,
+          channel,
+          arm,
+          c.issue,
+          c.group,
+          at,
+          c.rank,
+          c.probability,
+          c.propensity,
+          value,
+        );
+      }
       if (customerId !== null) {
         const insert = this.sql(
           'INSERT INTO interactions (customer_id, kind, action_id, issue, grp, channel, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -375,13 +445,14 @@ export class SqliteStore implements Store {
           at: number;
           catalog_version: number;
           model_version: string;
+          arm: Arm;
           payload: string;
         }
       | undefined;
     if (!row) return undefined;
     const rest = JSON.parse(row.payload) as Omit<
       DecisionRecord,
-      'id' | 'customerId' | 'channel' | 'at' | 'catalogVersion' | 'modelVersion'
+      'id' | 'customerId' | 'channel' | 'at' | 'catalogVersion' | 'modelVersion' | 'arm'
     >;
     return {
       id: row.id,
@@ -390,6 +461,7 @@ export class SqliteStore implements Store {
       at: row.at,
       catalogVersion: row.catalog_version,
       modelVersion: row.model_version,
+      arm: row.arm,
       ...rest,
     };
   }
@@ -431,6 +503,10 @@ export class SqliteStore implements Store {
         learned ? 1 : 0,
         corrects,
       );
+      // The choice's outcome flags (column names are the closed set of outcome types).
+      this.sql(
+        `UPDATE choices SET ${o.outcome} = 1, outcome_value = outcome_value + ? WHERE decision_id = ? AND action_id = ?`,
+      ).run(o.value ?? 0, o.decisionId, o.actionId);
       if (o.interaction && o.customerId !== null) {
         const i = o.interaction;
         this.sql(
@@ -449,6 +525,93 @@ export class SqliteStore implements Store {
       };
       return { record, duplicate: false };
     });
+  }
+
+  async kpiCounts(from: number, to: number, by: readonly KpiDimension[]): Promise<KpiCounts[]> {
+    const columns: Record<KpiDimension, string> = {
+      action: 'action_id',
+      group: "issue || '/' || grp",
+      issue: 'issue',
+      channel: 'channel',
+      arm: 'arm',
+      day: "strftime('%Y-%m-%d', at / 1000, 'unixepoch')",
+    };
+    const keys = by.map((d, i) => `${columns[d]} AS k${i}`);
+    const groupBy = by.length > 0 ? `GROUP BY ${by.map((_, i) => `k${i}`).join(', ')}` : '';
+    const rows = this.sql(
+      `SELECT ${[...keys, ''].join(', ')}
+         count(DISTINCT decision_id) AS decisions, count(*) AS offers, sum(impression) AS impressions,
+         sum(click) AS clicks, sum(accept OR convert) AS accepts, sum(convert) AS conversions,
+         sum(reject) AS rejects, sum(expired AND NOT (accept OR convert OR click OR reject)) AS expired,
+         sum(CASE WHEN outcome_value <> 0 THEN outcome_value WHEN accept OR convert THEN value ELSE 0 END) AS value
+       FROM choices WHERE at >= ? AND at < ? ${groupBy} ORDER BY ${by.length > 0 ? by.map((_, i) => `k${i}`).join(', ') : '1'}`,
+    ).all(from, to) as Array<Record<string, number | string>>;
+    return rows
+      .filter((r) => Number(r.offers) > 0)
+      .map((r) => ({
+        key: Object.fromEntries(by.map((d, i) => [d, String(r[`k${i}`])])),
+        decisions: Number(r.decisions),
+        offers: Number(r.offers),
+        impressions: Number(r.impressions),
+        clicks: Number(r.clicks),
+        accepts: Number(r.accepts),
+        conversions: Number(r.conversions),
+        rejects: Number(r.rejects),
+        expired: Number(r.expired),
+        value: Number(r.value),
+      }));
+  }
+
+  async choiceLog(query: {
+    from: number;
+    to: number;
+    actionId?: string;
+    positive: readonly string[];
+    limit: number;
+    after?: { at: number; decisionId: string; actionId: string };
+  }): Promise<ChoiceLogRow[]> {
+    const known = new Set(['click', 'accept', 'convert']);
+    const positive = query.positive.filter((p) => known.has(p));
+    const anyPositive = positive.length > 0 ? positive.join(' OR ') : '0';
+    const after = query.after ?? { at: query.from - 1, decisionId: '', actionId: '' };
+    const rows = this.sql(
+      `SELECT decision_id, action_id, arm, channel, at, probability, propensity, value,
+              CASE WHEN ${anyPositive} THEN 1 WHEN reject OR expired THEN 0 ELSE NULL END AS reward
+       FROM choices
+       WHERE at >= ? AND at < ? AND (? IS NULL OR action_id = ?)
+         AND (at, decision_id, action_id) > (?, ?, ?)
+       ORDER BY at, decision_id, action_id LIMIT ?`,
+    ).all(
+      query.from,
+      query.to,
+      query.actionId ?? null,
+      query.actionId ?? null,
+      after.at,
+      after.decisionId,
+      after.actionId,
+      query.limit,
+    ) as Array<{
+      decision_id: string;
+      action_id: string;
+      arm: string;
+      channel: string;
+      at: number;
+      probability: number;
+      propensity: number;
+      value: number;
+      reward: 0 | 1 | null;
+    }>;
+    return rows.map((r) => ({
+      decisionId: r.decision_id,
+      actionId: r.action_id,
+      arm: r.arm,
+      channel: r.channel,
+      at: r.at,
+      probability: r.probability,
+      propensity: r.propensity,
+      value: r.value,
+      reward: r.reward,
+    }));
   }
 
   async openChoices(from: number, to: number, limit: number): Promise<OpenChoice[]> {

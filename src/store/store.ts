@@ -1,5 +1,6 @@
 // The one storage interface. It is async so that a networked database (PostgreSQL) fits behind it without
 // changing callers; the embedded SQLite adapter is the default.
+import type { Arm } from '../core/arms.ts';
 import type {
   Attributes,
   BudgetUsage,
@@ -42,6 +43,8 @@ export interface DecisionRecord {
   at: number;
   catalogVersion: number;
   modelVersion: string;
+  /** The measurement arm the decision was made in. */
+  arm: Arm;
   features: Record<string, FeatureValue>;
   candidates: ScoredCandidate[];
   dropped: DroppedCandidate[];
@@ -92,6 +95,46 @@ export interface OpenChoice {
 /** An outcome that taught the model, with what the model saw at decision time (for replay). */
 export interface LearnedOutcome extends OutcomeRecord {
   features: Record<string, FeatureValue>;
+}
+
+/** What KPIs can be grouped by. */
+export const KPI_DIMENSIONS = ['action', 'group', 'issue', 'channel', 'arm', 'day'] as const;
+export type KpiDimension = (typeof KPI_DIMENSIONS)[number];
+
+/** Counts over the chosen actions (offers) of one group of a KPI query. */
+export interface KpiCounts {
+  /** The group's value per dimension asked for (`group` is `issue/group`, `day` is YYYY-MM-DD in UTC). */
+  key: Partial<Record<KpiDimension, string>>;
+  /** Decisions that chose at least one action of this group. */
+  decisions: number;
+  /** Chosen actions. */
+  offers: number;
+  impressions: number;
+  clicks: number;
+  /** Offers accepted (an accept or a convert outcome). */
+  accepts: number;
+  conversions: number;
+  rejects: number;
+  expired: number;
+  /**
+   * Realised value: the values reported with outcomes; an accepted offer reported without a value counts with
+   * the action's value at decision time.
+   */
+  value: number;
+}
+
+/** One logged choice with what happened to it: the input of model reports and off-policy evaluation. */
+export interface ChoiceLogRow {
+  decisionId: string;
+  actionId: string;
+  arm: string;
+  channel: string;
+  at: number;
+  probability: number;
+  propensity: number;
+  value: number;
+  /** 1 for a positive (click, accept or convert per the catalog), 0 for a reject or an expiry; null: no answer. */
+  reward: 0 | 1 | null;
 }
 
 export interface ErasureReport {
@@ -146,6 +189,21 @@ export interface Store {
   loadModels(): Promise<{ models: StoredModel[]; seq: number }>;
   /** Saves model states with the last outcome sequence they include. */
   saveModels(models: readonly StoredModel[], seq: number): Promise<void>;
+
+  /** KPI counts over the choices made in [from, to), grouped by the given dimensions. */
+  kpiCounts(from: number, to: number, by: readonly KpiDimension[]): Promise<KpiCounts[]>;
+  /**
+   * Logged choices in [from, to) in time order, optionally of one action; `positive` lists the outcome types
+   * that count as a positive response.
+   */
+  choiceLog(query: {
+    from: number;
+    to: number;
+    actionId?: string;
+    positive: readonly string[];
+    limit: number;
+    after?: { at: number; decisionId: string; actionId: string };
+  }): Promise<ChoiceLogRow[]>;
 
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;

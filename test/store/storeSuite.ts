@@ -18,6 +18,7 @@ export function decisionRecord(
     at: T0,
     catalogVersion: 1,
     modelVersion: 'm#0',
+    arm: 'adaptive',
     features: { 'customer.age': 40 },
     candidates: [],
     dropped: [],
@@ -251,5 +252,142 @@ export function storeSuite(make: () => Promise<Store>) {
     await store.setSetting('x', '1');
     await store.setSetting('x', '2');
     expect(await store.getSetting('x')).toBe('2');
+  });
+
+  it('aggregates KPIs per arm and day from choices and outcomes (hand-computed fixture)', async () => {
+    const choice = (actionId: string) => ({
+      actionId,
+      issue: 'Sales',
+      group: actionId === 'B1' ? 'Loans' : 'Cards',
+      rank: 1,
+      probability: 0.5,
+      propensity: 0.2,
+      priority: 1,
+      treatment: { title: actionId },
+    });
+    const candidates = [
+      {
+        actionId: 'A1',
+        issue: 'Sales',
+        group: 'Cards',
+        propensity: 0.2,
+        value: 10,
+        contextWeight: 1,
+        lever: 1,
+        priority: 2,
+        logitSd: 0,
+        evidence: 0,
+      },
+      {
+        actionId: 'B1',
+        issue: 'Sales',
+        group: 'Loans',
+        propensity: 0.2,
+        value: 4,
+        contextWeight: 1,
+        lever: 1,
+        priority: 0.8,
+        logitSd: 0,
+        evidence: 0,
+      },
+    ];
+    const day2 = T0 + 86_400_000;
+    // Adaptive: d1 offers A1 + B1 (A1 accepted, no value reported → 10; B1 rejected), d2 offers A1 (converted, 25).
+    // Control: d3 offers B1 (impression only), d4 offers A1 on day 2 (expired).
+    await store.saveDecision(
+      decisionRecord('d1', 'c1', { candidates, chosen: [choice('A1'), choice('B1')] }),
+      [],
+    );
+    await store.saveDecision(decisionRecord('d2', 'c2', { candidates, chosen: [choice('A1')] }), []);
+    await store.saveDecision(
+      decisionRecord('d3', 'c3', { candidates, arm: 'control', chosen: [choice('B1')] }),
+      [],
+    );
+    await store.saveDecision(
+      decisionRecord('d4', 'c4', { candidates, arm: 'control', at: day2, chosen: [choice('A1')] }),
+      [],
+    );
+    const out = (
+      decisionId: string,
+      actionId: string,
+      outcome: 'accept' | 'reject' | 'convert' | 'impression' | 'expired',
+      value?: number,
+    ) =>
+      store.recordOutcome({
+        decisionId,
+        actionId,
+        outcome,
+        value,
+        at: T0 + 10,
+        customerId: null,
+        teaches: false,
+      });
+    await out('d1', 'A1', 'impression');
+    await out('d1', 'A1', 'accept');
+    await out('d1', 'B1', 'reject');
+    await out('d2', 'A1', 'convert', 25);
+    await out('d3', 'B1', 'impression');
+    await out('d4', 'A1', 'expired');
+
+    const byArm = await store.kpiCounts(T0 - 1, T0 + 10 * 86_400_000, ['arm']);
+    expect(byArm).toEqual([
+      {
+        key: { arm: 'adaptive' },
+        decisions: 2,
+        offers: 3,
+        impressions: 1,
+        clicks: 0,
+        accepts: 2,
+        conversions: 1,
+        rejects: 1,
+        expired: 0,
+        value: 35,
+      },
+      {
+        key: { arm: 'control' },
+        decisions: 2,
+        offers: 2,
+        impressions: 1,
+        clicks: 0,
+        accepts: 0,
+        conversions: 0,
+        rejects: 0,
+        expired: 1,
+        value: 0,
+      },
+    ]);
+    const byActionDay = await store.kpiCounts(T0 - 1, T0 + 10 * 86_400_000, ['action', 'day']);
+    expect(byActionDay.map((r) => [r.key.action, r.key.day, r.offers, r.accepts])).toEqual([
+      ['A1', '2026-06-15', 2, 2],
+      ['A1', '2026-06-16', 1, 0],
+      ['B1', '2026-06-15', 2, 0],
+    ]);
+    // The time range is half-open and filters by decision time.
+    expect((await store.kpiCounts(T0 - 1, day2, [])).map((r) => r.offers)).toEqual([4]);
+    // The choice log gives rewards per the positive outcome types, oldest first.
+    const log = await store.choiceLog({
+      from: T0 - 1,
+      to: day2 + 1,
+      positive: ['accept', 'convert'],
+      limit: 10,
+    });
+    expect(log.map((r) => [r.decisionId, r.actionId, r.reward, r.arm])).toEqual([
+      ['d1', 'A1', 1, 'adaptive'],
+      ['d1', 'B1', 0, 'adaptive'],
+      ['d2', 'A1', 1, 'adaptive'],
+      ['d3', 'B1', null, 'control'],
+      ['d4', 'A1', 0, 'control'],
+    ]);
+    const page = await store.choiceLog({
+      from: T0 - 1,
+      to: day2 + 1,
+      positive: ['accept'],
+      limit: 2,
+      after: log[1]!,
+    });
+    expect(page.map((r) => r.decisionId)).toEqual(['d2', 'd3']);
+    // Erasure removes the customer's choices from the KPIs too.
+    await store.deleteCustomer('c1');
+    expect((await store.kpiCounts(T0 - 1, day2 + 1, [])).map((r) => r.offers)).toEqual([3]);
   });
 }

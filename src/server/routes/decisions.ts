@@ -81,6 +81,7 @@ export async function decisionRoutes(parent: FastifyInstance, engine: Engine) {
         at: iso(d.at),
         catalogVersion: d.catalogVersion,
         modelVersion: d.modelVersion,
+        arm: d.arm,
         actions: d.chosen,
         candidates: d.candidates,
         dropped: d.dropped,

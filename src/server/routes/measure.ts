@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Engine } from '../../engine/engine.ts';
+import { LIFT_METHOD } from '../../measure/kpis.ts';
+import { errorSchema, kpiQuery, kpiResponse } from '../schemas.ts';
+
+const DAY_MS = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export async function measureRoutes(parent: FastifyInstance, engine: Engine, clock: () => number) {
+  const app = parent.withTypeProvider<ZodTypeProvider>();
+  const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema };
+
+  app.get(
+    '/kpis',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['measurement'],
+        summary: 'KPIs per action, group, issue, channel, arm and/or day, with the lift over the control arm',
+        description: `Counts are per chosen action (offer) in [from, to). ${LIFT_METHOD}`,
+        querystring: kpiQuery,
+        response: { 200: kpiResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const to = request.query.to ?? clock();
+      const from = request.query.from ?? to - 30 * DAY_MS;
+      const report = await engine.kpis({ from, to, by: request.query.by });
+      return { ...report, from: iso(report.from), to: iso(report.to) };
+    },
+  );
+}
