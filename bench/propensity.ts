@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { mulberry32 } from '../src/core/random.ts';
 import { DEFAULT_LEARNER, LEARNERS, type LearnerName } from '../src/learn/registry.ts';
+import { auc } from '../src/measure/modelQuality.ts';
 import { loadDataset, SHARED_DATA, shuffledOrder } from './lib/dataset.ts';
 import { progress, writeResult } from './lib/results.ts';
 
@@ -15,29 +16,6 @@ interface Row {
   auc: number;
   logLoss: number;
   examplesPerSecond: number;
-}
-
-/** Exact AUC with ties counted half (rank-sum). */
-export function auc(scores: readonly number[], labels: readonly number[]): number {
-  const idx = scores.map((_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
-  let rankSumPos = 0;
-  let pos = 0;
-  let i = 0;
-  while (i < idx.length) {
-    let j = i;
-    while (j + 1 < idx.length && scores[idx[j + 1]!] === scores[idx[i]!]) j++;
-    const rank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) {
-      if (labels[idx[k]!] === 1) {
-        rankSumPos += rank;
-        pos++;
-      }
-    }
-    i = j + 1;
-  }
-  const neg = idx.length - pos;
-  if (pos === 0 || neg === 0) return 0.5;
-  return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
 const opts = new Command()

@@ -25,6 +25,7 @@ import type { Explorer } from '../learn/explorer.ts';
 import type { Features, Learner, LearnerState } from '../learn/learner.ts';
 import { EXPLORERS, LEARNERS, type LearnerName, learnerFromJSON } from '../learn/registry.ts';
 import { type KpiReport, kpiReport } from '../measure/kpis.ts';
+import { auc, averagePrecision, calibrationTable, logLoss } from '../measure/modelQuality.ts';
 import type {
   DecisionRecord,
   ErasureReport,
@@ -386,9 +387,51 @@ export class Engine {
   modelReports() {
     return this.catalog.actions.map((a) => {
       const report = this.model(a.model.key).report();
-      const maturity = report.responses < 50 ? 'cold' : report.responses < 1000 ? 'learning' : 'mature';
+      const maturity: 'cold' | 'learning' | 'mature' =
+        report.responses < 50 ? 'cold' : report.responses < 1000 ? 'learning' : 'mature';
       return { actionId: a.id, model: a.model.key, shared: a.model.shared, ...report, maturity };
     });
+  }
+
+  /**
+   * One action's model report: the learner's figures, plus progressive quality from the decision log — each
+   * logged propensity was predicted before its outcome was known — per action, never pooled across actions.
+   */
+  async modelReport(actionId: string) {
+    const action = this.catalog.actionsById.get(actionId);
+    if (!action) throw new EngineError('not_found', 'params.id', `unknown action '${actionId}'`);
+    const model = this.model(action.model.key);
+    const summary = this.modelReports().find((r) => r.actionId === actionId)!;
+    const scores: number[] = [];
+    const labels: number[] = [];
+    let after: { at: number; decisionId: string; actionId: string } | undefined;
+    const positive = this.catalog.definition.learning.positive;
+    for (;;) {
+      const page = await this.store.choiceLog({
+        from: 0,
+        to: this.clock() + 1,
+        actionId,
+        positive,
+        limit: 5000,
+        after,
+      });
+      for (const row of page) {
+        if (row.reward === null) continue;
+        scores.push(row.propensity);
+        labels.push(row.reward);
+      }
+      if (page.length < 5000) break;
+      after = page[page.length - 1];
+    }
+    return {
+      ...summary,
+      answered: scores.length,
+      auc: scores.length > 0 ? auc(scores, labels) : null,
+      averagePrecision: scores.length > 0 ? averagePrecision(scores, labels) : null,
+      logLoss: scores.length > 0 ? logLoss(scores, labels) : null,
+      calibration: calibrationTable(scores, labels),
+      predictors: model.importance?.() ?? [],
+    };
   }
 
   private rewardOf(outcome: RecordedOutcome): number | undefined {

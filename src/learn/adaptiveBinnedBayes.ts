@@ -13,6 +13,7 @@ import {
   type Learner,
   type LearnerReport,
   type LearnerState,
+  type PredictorImportance,
 } from './learner.ts';
 
 export interface AdaptiveBinnedBayesOptions {
@@ -659,6 +660,12 @@ export class AdaptiveBinnedBayes implements Learner {
 
   get responses(): number {
     return this.positives + this.negatives;
+  }
+
+  importance(): PredictorImportance[] {
+    return this.predictorAucs()
+      .map((p) => ({ name: p.name, importance: Math.abs(2 * p.auc - 1), active: p.active }))
+      .sort((a, b) => b.importance - a.importance);
   }
 
   report(): LearnerReport {

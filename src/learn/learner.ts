@@ -54,4 +54,17 @@ export interface Learner {
   /** Adds another learner's sufficient statistics to this one (both started from the same prior). */
   merge(other: Learner): void;
   report(): LearnerReport;
+  /**
+   * How much each predictor tells about the response (0 = nothing), for model reports; learners that cannot
+   * name their predictors (hashed weights) leave it out.
+   */
+  importance?(): PredictorImportance[];
+}
+
+export interface PredictorImportance {
+  name: string;
+  /** Gini = 2 · AUC − 1 of the predictor on its own (binned learner). */
+  importance: number;
+  /** Predictors switched off (too little signal) do not count in predictions. */
+  active: boolean;
 }

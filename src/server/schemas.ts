@@ -267,3 +267,35 @@ export const kpiResponse = z
     method: z.string(),
   })
   .meta({ id: 'Kpis' });
+
+const modelSummary = z.object({
+  actionId: z.string(),
+  model: z.string().describe('Model key: the action id, or shared:… for a model shared by several actions.'),
+  shared: z.boolean(),
+  kind: z.string().describe('The learner.'),
+  responses: z.number().describe('Evidence: (weighted) responses learned from.'),
+  positives: z.number(),
+  successRate: z.number(),
+  maturity: z
+    .enum(['cold', 'learning', 'mature'])
+    .describe('cold < 50 responses ≤ learning < 1,000 ≤ mature'),
+});
+
+export const modelListResponse = z.object({ models: z.array(modelSummary) }).meta({ id: 'Models' });
+
+export const modelParams = z.strictObject({ id });
+
+export const modelReportResponse = modelSummary
+  .extend({
+    answered: z.number().int().describe('Logged choices of this action with a positive or negative outcome.'),
+    auc: z.number().nullable().describe('Progressive ROC AUC of the logged propensities of this action.'),
+    averagePrecision: z.number().nullable().describe('Progressive area under the precision-recall curve.'),
+    logLoss: z.number().nullable(),
+    calibration: z
+      .array(z.object({ n: z.number().int(), meanPredicted: z.number(), observedRate: z.number() }))
+      .describe('Predicted vs observed acceptance in deciles of the prediction.'),
+    predictors: z
+      .array(z.object({ name: z.string(), importance: z.number(), active: z.boolean() }))
+      .describe('Predictor importance (Gini of each predictor alone); empty for hashed learners.'),
+  })
+  .meta({ id: 'ModelReport' });

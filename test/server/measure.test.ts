@@ -60,3 +60,40 @@ describe('GET /v1/kpis', () => {
     expect((await s.call('GET', '/v1/kpis')).status).toBe(403);
   });
 });
+
+describe('model reports', () => {
+  it('lists the models and reports one with progressive AUC, calibration and predictor importance', async () => {
+    for (let i = 0; i < 40; i++) {
+      await s.call('PUT', `/v1/customers/m${i}`, { key: ADMIN_KEY, body: { attributes: { age: 20 + i } } });
+    }
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 40; i++) {
+        const d = (
+          await s.call('POST', '/v1/decide', { body: { customerId: `m${i}`, channel: 'web', limit: 4 } })
+        ).body;
+        for (const a of d.actions) {
+          // Older customers accept R1.
+          const outcome = a.actionId === 'R1' && i >= 20 ? 'accept' : 'reject';
+          await s.call('POST', '/v1/outcomes', {
+            body: { decisionId: d.decisionId, actionId: a.actionId, outcome },
+          });
+        }
+      }
+    }
+    const list = await s.call('GET', '/v1/models', { key: ADMIN_KEY });
+    expect(list.status).toBe(200);
+    expect(list.body.models.map((m: { actionId: string }) => m.actionId)).toEqual(['A1', 'A2', 'B1', 'R1']);
+    const r1 = await s.call('GET', '/v1/models/R1/report', { key: ADMIN_KEY });
+    expect(r1.status).toBe(200);
+    expect(r1.body.kind).toBe('adaptiveBinnedBayes');
+    expect(r1.body.answered).toBeGreaterThan(100);
+    // The model learns the age effect as it goes: the logged (progressive) propensities rank accepts first.
+    expect(r1.body.auc).toBeGreaterThan(0.8);
+    expect(r1.body.calibration.length).toBe(10);
+    expect(r1.body.calibration.reduce((n: number, b: { n: number }) => n + b.n, 0)).toBe(r1.body.answered);
+    expect(r1.body.predictors[0].name).toBe('customer.age');
+    const missing = await s.call('GET', '/v1/models/nope/report', { key: ADMIN_KEY });
+    expect(missing.status).toBe(404);
+    expect(missing.body.field).toBe('params.id');
+  });
+});

@@ -2,7 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Engine } from '../../engine/engine.ts';
 import { LIFT_METHOD } from '../../measure/kpis.ts';
-import { errorSchema, kpiQuery, kpiResponse } from '../schemas.ts';
+import {
+  errorSchema,
+  kpiQuery,
+  kpiResponse,
+  modelListResponse,
+  modelParams,
+  modelReportResponse,
+} from '../schemas.ts';
 
 const DAY_MS = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -29,5 +36,33 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
       const report = await engine.kpis({ from, to, by: request.query.by });
       return { ...report, from: iso(report.from), to: iso(report.to) };
     },
+  );
+
+  app.get(
+    '/models',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['measurement'],
+        summary: 'Every action with its propensity model: learner, evidence, success rate and maturity',
+        response: { 200: modelListResponse, ...errors },
+      },
+    },
+    async () => ({ models: engine.modelReports() }),
+  );
+
+  app.get(
+    '/models/:id/report',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['measurement'],
+        summary:
+          "One action's model report: progressive AUC, AUC-PR, calibration deciles, predictor importance",
+        params: modelParams,
+        response: { 200: modelReportResponse, 404: errorSchema, ...errors },
+      },
+    },
+    async (request) => engine.modelReport(request.params.id),
   );
 }

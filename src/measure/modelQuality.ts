@@ -1,0 +1,90 @@
+// How good a propensity model is, from predictions made before each outcome was known (progressive
+// validation): AUC, average precision, log loss and a calibration table. Pure functions over two arrays.
+
+/** Exact ROC AUC with ties counted half (rank-sum); 0.5 when one class is missing. */
+export function auc(scores: readonly number[], labels: readonly number[]): number {
+  const idx = scores.map((_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  let rankSumPos = 0;
+  let pos = 0;
+  let i = 0;
+  while (i < idx.length) {
+    let j = i;
+    while (j + 1 < idx.length && scores[idx[j + 1]!] === scores[idx[i]!]) j++;
+    const rank = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) {
+      if (labels[idx[k]!] === 1) {
+        rankSumPos += rank;
+        pos++;
+      }
+    }
+    i = j + 1;
+  }
+  const neg = idx.length - pos;
+  if (pos === 0 || neg === 0) return 0.5;
+  return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
+}
+
+/** Average precision (area under the precision-recall curve, step-wise); tied scores enter together. */
+export function averagePrecision(scores: readonly number[], labels: readonly number[]): number {
+  const idx = scores.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  const positives = labels.reduce((n, y) => n + (y === 1 ? 1 : 0), 0);
+  if (positives === 0) return 0;
+  let tp = 0;
+  let seen = 0;
+  let area = 0;
+  let i = 0;
+  while (i < idx.length) {
+    let j = i;
+    let newTp = 0;
+    while (j < idx.length && scores[idx[j]!] === scores[idx[i]!]) {
+      if (labels[idx[j]!] === 1) newTp++;
+      j++;
+    }
+    tp += newTp;
+    seen = j;
+    area += (newTp / positives) * (tp / seen);
+    i = j;
+  }
+  return area;
+}
+
+export function logLoss(scores: readonly number[], labels: readonly number[]): number {
+  if (scores.length === 0) return Number.NaN;
+  let loss = 0;
+  scores.forEach((s, i) => {
+    const p = Math.min(1 - 1e-15, Math.max(1e-15, s));
+    loss -= labels[i] === 1 ? Math.log(p) : Math.log(1 - p);
+  });
+  return loss / scores.length;
+}
+
+export interface CalibrationBin {
+  /** Responses in the bin. */
+  n: number;
+  meanPredicted: number;
+  observedRate: number;
+}
+
+/** Predicted vs observed rate in up to `bins` equal-count bins of the sorted predictions (deciles by default). */
+export function calibrationTable(
+  scores: readonly number[],
+  labels: readonly number[],
+  bins = 10,
+): CalibrationBin[] {
+  const idx = scores.map((_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  const out: CalibrationBin[] = [];
+  const k = Math.min(bins, idx.length);
+  for (let b = 0; b < k; b++) {
+    const from = Math.floor((b * idx.length) / k);
+    const to = Math.floor(((b + 1) * idx.length) / k);
+    let p = 0;
+    let y = 0;
+    for (let i = from; i < to; i++) {
+      p += scores[idx[i]!]!;
+      y += labels[idx[i]!]!;
+    }
+    const n = to - from;
+    if (n > 0) out.push({ n, meanPredicted: p / n, observedRate: y / n });
+  }
+  return out;
+}
