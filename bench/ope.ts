@@ -101,7 +101,7 @@ function opeRounds(logs: readonly LoggedRound[], target: number[][], seed: numbe
   const folds = [0, 1].map(() => LEARNERS[rewardModel]({ priorPositives: 1, priorNegatives: 99 }));
   const rng = mulberry32(seed);
   const fold = logs.map(() => (rng() < 0.5 ? 0 : 1));
-  logs.forEach((r, i) => folds[fold[i]!]!.learn(features(r, r.item), r.click));
+  for (const [i, r] of logs.entries()) folds[fold[i]!]!.learn(features(r, r.item), r.click);
   const items = target[0]!.length;
   return logs.map((r, i) => {
     const model = folds[1 - fold[i]!]!;
