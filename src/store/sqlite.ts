@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { Arm } from '../core/arms.ts';
 import type { Attributes, BudgetUsage, Customer, InteractionRecord, RecordedOutcome } from '../core/types.ts';
 import type {
+  ChoiceLogQuery,
   ChoiceLogRow,
   DecisionRecord,
   ErasureReport,
@@ -562,14 +563,7 @@ export class SqliteStore implements Store {
       }));
   }
 
-  async choiceLog(query: {
-    from: number;
-    to: number;
-    actionId?: string;
-    positive: readonly string[];
-    limit: number;
-    after?: { at: number; decisionId: string; actionId: string };
-  }): Promise<ChoiceLogRow[]> {
+  async choiceLog(query: ChoiceLogQuery): Promise<ChoiceLogRow[]> {
     const known = new Set(['click', 'accept', 'convert']);
     const positive = query.positive.filter((p) => known.has(p));
     const anyPositive = positive.length > 0 ? positive.join(' OR ') : '0';

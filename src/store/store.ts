@@ -137,6 +137,17 @@ export interface ChoiceLogRow {
   reward: 0 | 1 | null;
 }
 
+export interface ChoiceLogQuery {
+  from: number;
+  to: number;
+  actionId?: string;
+  /** Outcome types that count as a positive response. */
+  positive: readonly string[];
+  limit: number;
+  /** Keyset paging: the last row of the previous page. */
+  after?: { at: number; decisionId: string; actionId: string };
+}
+
 export interface ErasureReport {
   customer: boolean;
   decisions: number;
@@ -196,14 +207,7 @@ export interface Store {
    * Logged choices in [from, to) in time order, optionally of one action; `positive` lists the outcome types
    * that count as a positive response.
    */
-  choiceLog(query: {
-    from: number;
-    to: number;
-    actionId?: string;
-    positive: readonly string[];
-    limit: number;
-    after?: { at: number; decisionId: string; actionId: string };
-  }): Promise<ChoiceLogRow[]>;
+  choiceLog(query: ChoiceLogQuery): Promise<ChoiceLogRow[]>;
 
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
