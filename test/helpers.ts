@@ -1,4 +1,6 @@
 import { type CatalogFile, compileCatalog } from '../src/core/catalog.ts';
+import { Engine, type EngineOptions } from '../src/engine/engine.ts';
+import { SqliteStore } from '../src/store/sqlite.ts';
 
 /** A small catalog for tests; `patch` replaces top-level sections. */
 export function smallCatalogDoc(patch: Record<string, unknown> = {}): Record<string, unknown> {
@@ -38,3 +40,11 @@ export function smallCatalog(patch: Record<string, unknown> = {}) {
 }
 
 export type { CatalogFile };
+
+/** An engine on a fresh in-memory store with the given catalog; checkpoints off unless asked for. */
+export async function openEngine(doc: Record<string, unknown>, options: EngineOptions = {}) {
+  const store = new SqliteStore(':memory:');
+  await store.init();
+  const engine = await Engine.open(store, JSON.stringify(doc), { checkpointMs: 0, ...options });
+  return { store, engine };
+}

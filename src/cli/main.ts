@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { CatalogError, compileCatalog, parseCatalogSource } from '../core/catalog.ts';
 import { telcoCustomers } from '../demo/telcoCustomers.ts';
 import { Engine } from '../engine/engine.ts';
-import { formatKpiReport, kpiReport } from '../measure/kpis.ts';
+import { formatKpiReport, kpiRange, kpiReport, parseKpiDimensions } from '../measure/kpis.ts';
 import { buildServer } from '../server/app.ts';
 import { resolveKeys } from '../server/keys.ts';
 import { SqliteStore } from '../store/sqlite.ts';
@@ -126,12 +126,11 @@ function isoTime(value: string): number {
 }
 
 function dimensions(value: string): KpiDimension[] {
-  const dims = value === '' ? [] : value.split(',').map((d) => d.trim());
-  for (const d of dims) {
-    if (!(KPI_DIMENSIONS as readonly string[]).includes(d))
-      throw new InvalidArgumentError(`unknown dimension '${d}' (known: ${KPI_DIMENSIONS.join(', ')})`);
+  try {
+    return parseKpiDimensions(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
   }
-  return dims as KpiDimension[];
 }
 
 /** Opens an existing database (never creates one by accident). */
@@ -157,8 +156,7 @@ program
   .option('--json', 'print the report as JSON')
   .action(async (opts: { db: string; from?: number; to?: number; by: KpiDimension[]; json?: boolean }) => {
     const store = await openStore(opts.db);
-    const to = opts.to ?? Date.now();
-    const report = await kpiReport(store, { from: opts.from ?? to - 30 * 86_400_000, to, by: opts.by });
+    const report = await kpiReport(store, { ...kpiRange(opts.from, opts.to, Date.now()), by: opts.by });
     await store.close();
     if (opts.json) console.log(JSON.stringify(report, null, 2));
     else {

@@ -4,6 +4,8 @@
 // a salted hash of the customer id and the current period, so a customer stays in one arm across sessions,
 // channels and nodes for `stickyDays`, without any shared state.
 
+import { DAY_MS } from './contactPolicy.ts';
+
 export const ARMS = ['adaptive', 'control', 'businessRule'] as const;
 export type Arm = (typeof ARMS)[number];
 
@@ -22,8 +24,6 @@ export interface ArmSettings {
   /** Salt of the assignment hash: changing it reshuffles everyone. */
   salt: string;
 }
-
-const DAY_MS = 86_400_000;
 
 /** 32-bit FNV-1a of a string, then a murmur3 finaliser so that near-identical ids spread evenly. */
 export function hash32(text: string): number {

@@ -5,6 +5,7 @@ import {
   actionFeatures,
   type Catalog,
   CatalogError,
+  type CompiledAction,
   compileCatalog,
   parseCatalogSource,
 } from '../core/catalog.ts';
@@ -385,12 +386,14 @@ export class Engine {
 
   /** Per action: the learner's report and its maturity (cold < 50 responses ≤ learning < 1,000 ≤ mature). */
   modelReports() {
-    return this.catalog.actions.map((a) => {
-      const report = this.model(a.model.key).report();
-      const maturity: 'cold' | 'learning' | 'mature' =
-        report.responses < 50 ? 'cold' : report.responses < 1000 ? 'learning' : 'mature';
-      return { actionId: a.id, model: a.model.key, shared: a.model.shared, ...report, maturity };
-    });
+    return this.catalog.actions.map((a) => this.modelSummary(a));
+  }
+
+  private modelSummary(a: CompiledAction) {
+    const report = this.model(a.model.key).report();
+    const maturity: 'cold' | 'learning' | 'mature' =
+      report.responses < 50 ? 'cold' : report.responses < 1000 ? 'learning' : 'mature';
+    return { actionId: a.id, model: a.model.key, shared: a.model.shared, ...report, maturity };
   }
 
   /**
@@ -401,7 +404,7 @@ export class Engine {
     const action = this.catalog.actionsById.get(actionId);
     if (!action) throw new EngineError('not_found', 'params.id', `unknown action '${actionId}'`);
     const model = this.model(action.model.key);
-    const summary = this.modelReports().find((r) => r.actionId === actionId)!;
+    const summary = this.modelSummary(action);
     const scores: number[] = [];
     const labels: number[] = [];
     let after: { at: number; decisionId: string; actionId: string } | undefined;

@@ -1,7 +1,8 @@
 // KPIs and lift: rates with their Wilson intervals, and the adaptive arm's lift over the control (and the
 // business-rule) arm as a ratio of acceptance rates with the Katz log interval, plus the difference in
 // acceptance rate with Newcombe's hybrid score interval. Pure: it gets counts and returns figures.
-import type { KpiCounts, KpiDimension, Store } from '../store/store.ts';
+import { DAY_MS } from '../core/contactPolicy.ts';
+import { KPI_DIMENSIONS, type KpiCounts, type KpiDimension, type Store } from '../store/store.ts';
 import { katzRatio, newcombeDifference, wilson } from './stats.ts';
 
 export const LIFT_METHOD =
@@ -95,6 +96,22 @@ export function lifts(counts: readonly KpiCounts[], dims: readonly KpiDimension[
     }
   }
   return out;
+}
+
+/** Reads `arm,day`-style dimension lists; throws a RangeError naming the unknown one. */
+export function parseKpiDimensions(text: string): KpiDimension[] {
+  const dims = text === '' ? [] : text.split(',').map((d) => d.trim());
+  for (const d of dims) {
+    if (!(KPI_DIMENSIONS as readonly string[]).includes(d))
+      throw new RangeError(`unknown dimension '${d}' (known: ${KPI_DIMENSIONS.join(', ')})`);
+  }
+  return [...new Set(dims)] as KpiDimension[];
+}
+
+/** The default KPI window: the 30 days before `to`, `to` defaulting to now. */
+export function kpiRange(from: number | undefined, to: number | undefined, now: number) {
+  const end = to ?? now;
+  return { from: from ?? end - 30 * DAY_MS, to: end };
 }
 
 /** KPIs over [from, to) grouped by `by`, and the adaptive arm's lift per group of the other dimensions. */

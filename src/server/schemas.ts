@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { ARMS } from '../core/arms.ts';
 import { OUTCOME_TYPES, RECORDED_OUTCOMES } from '../core/types.ts';
-import { KPI_DIMENSIONS, type KpiDimension } from '../store/store.ts';
+import { parseKpiDimensions } from '../measure/kpis.ts';
+import { KPI_DIMENSIONS } from '../store/store.ts';
 
 const id = z.string().min(1).max(200);
 const attributes = z.record(z.string(), z.json());
@@ -207,17 +208,12 @@ export const kpiQuery = z.strictObject({
     .string()
     .default('')
     .transform((v, ctx) => {
-      const dims = v === '' ? [] : v.split(',').map((d) => d.trim());
-      for (const d of dims) {
-        if (!(KPI_DIMENSIONS as readonly string[]).includes(d)) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `unknown dimension '${d}' (known: ${KPI_DIMENSIONS.join(', ')})`,
-          });
-          return z.NEVER;
-        }
+      try {
+        return parseKpiDimensions(v);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
       }
-      return [...new Set(dims)] as KpiDimension[];
     })
     .describe(`Comma-separated dimensions: ${KPI_DIMENSIONS.join(', ')}, e.g. arm,day.`),
 });

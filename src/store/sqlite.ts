@@ -568,8 +568,8 @@ export class SqliteStore implements Store {
     const positive = query.positive.filter((p) => known.has(p));
     const anyPositive = positive.length > 0 ? positive.join(' OR ') : '0';
     const after = query.after ?? { at: query.from - 1, decisionId: '', actionId: '' };
-    const rows = this.sql(
-      `SELECT decision_id, action_id, arm, channel, at, probability, propensity, value,
+    return this.sql(
+      `SELECT decision_id AS decisionId, action_id AS actionId, arm, channel, at, probability, propensity, value,
               CASE WHEN ${anyPositive} THEN 1 WHEN reject OR expired THEN 0 ELSE NULL END AS reward
        FROM choices
        WHERE at >= ? AND at < ? AND (? IS NULL OR action_id = ?)
@@ -584,50 +584,17 @@ export class SqliteStore implements Store {
       after.decisionId,
       after.actionId,
       query.limit,
-    ) as Array<{
-      decision_id: string;
-      action_id: string;
-      arm: string;
-      channel: string;
-      at: number;
-      probability: number;
-      propensity: number;
-      value: number;
-      reward: 0 | 1 | null;
-    }>;
-    return rows.map((r) => ({
-      decisionId: r.decision_id,
-      actionId: r.action_id,
-      arm: r.arm,
-      channel: r.channel,
-      at: r.at,
-      probability: r.probability,
-      propensity: r.propensity,
-      value: r.value,
-      reward: r.reward,
-    }));
+    ) as ChoiceLogRow[];
   }
 
   async openChoices(from: number, to: number, limit: number): Promise<OpenChoice[]> {
-    const rows = this.sql(
-      `SELECT d.id AS decision_id, d.customer_id, d.at, json_extract(c.value, '$.actionId') AS action_id
-       FROM decisions d, json_each(d.payload, '$.chosen') c
-       WHERE d.at > ? AND d.at <= ?
-         AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = d.id
-                         AND o.action_id = json_extract(c.value, '$.actionId') AND o.learned = 1)
-       ORDER BY d.at LIMIT ?`,
-    ).all(from, to, limit) as Array<{
-      decision_id: string;
-      customer_id: string | null;
-      at: number;
-      action_id: string;
-    }>;
-    return rows.map((r) => ({
-      decisionId: r.decision_id,
-      actionId: r.action_id,
-      customerId: r.customer_id,
-      at: r.at,
-    }));
+    return this.sql(
+      `SELECT decision_id AS decisionId, action_id AS actionId, customer_id AS customerId, at FROM choices c
+       WHERE at > ? AND at <= ?
+         AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = c.decision_id
+                         AND o.action_id = c.action_id AND o.learned = 1)
+       ORDER BY at LIMIT ?`,
+    ).all(from, to, limit) as OpenChoice[];
   }
 
   async learnedOutcomesAfter(seq: number, limit: number): Promise<LearnedOutcome[]> {

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../../src/engine/engine.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
-import { action, smallCatalogDoc } from '../helpers.ts';
+import { action, openEngine, smallCatalogDoc } from '../helpers.ts';
 
-async function open(doc: Record<string, unknown>) {
-  const store = new SqliteStore(':memory:');
-  await store.init();
-  const engine = await Engine.open(store, JSON.stringify(doc), { seed: 5, checkpointMs: 0, expiryMs: 0 });
-  return { store, engine };
-}
+const open = (doc: Record<string, unknown>) => openEngine(doc, { seed: 5, expiryMs: 0 });
 
 const fourActions = {
   contactPolicies: [],

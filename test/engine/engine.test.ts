@@ -4,14 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
-import { smallCatalogDoc } from '../helpers.ts';
+import { openEngine, smallCatalogDoc } from '../helpers.ts';
 
-async function open(doc: Record<string, unknown>) {
-  const store = new SqliteStore(':memory:');
-  await store.init();
-  const engine = await Engine.open(store, JSON.stringify(doc), { seed: 3, checkpointMs: 0 });
-  return { store, engine };
-}
+const open = (doc: Record<string, unknown>) => openEngine(doc, { seed: 3 });
 
 describe('engine learning', () => {
   it('uses the learner the catalog names, per issue or group', async () => {

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
-import { action, smallCatalogDoc } from '../helpers.ts';
+import { action, openEngine, smallCatalogDoc } from '../helpers.ts';
 
-async function open(doc: Record<string, unknown>, clock?: () => number) {
-  const store = new SqliteStore(':memory:');
-  await store.init();
-  const engine = await Engine.open(store, JSON.stringify(doc), {
-    seed: 3,
-    checkpointMs: 0,
-    expiryMs: 0,
-    clock,
-  });
-  return { store, engine };
-}
+const open = (doc: Record<string, unknown>, clock?: () => number) =>
+  openEngine(doc, { seed: 3, expiryMs: 0, clock });
 
 /** Young customers accept the Cards group and reject the rest; older customers the other way round. */
 async function teachCardsForTheYoung(engine: Engine, rounds: number) {

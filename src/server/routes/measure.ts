@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Engine } from '../../engine/engine.ts';
-import { LIFT_METHOD } from '../../measure/kpis.ts';
+import { kpiRange, LIFT_METHOD } from '../../measure/kpis.ts';
 import {
   errorSchema,
   kpiQuery,
@@ -11,7 +11,6 @@ import {
   modelReportResponse,
 } from '../schemas.ts';
 
-const DAY_MS = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export async function measureRoutes(parent: FastifyInstance, engine: Engine, clock: () => number) {
@@ -31,9 +30,8 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
       },
     },
     async (request) => {
-      const to = request.query.to ?? clock();
-      const from = request.query.from ?? to - 30 * DAY_MS;
-      const report = await engine.kpis({ from, to, by: request.query.by });
+      const range = kpiRange(request.query.from, request.query.to, clock());
+      const report = await engine.kpis({ ...range, by: request.query.by });
       return { ...report, from: iso(report.from), to: iso(report.to) };
     },
   );
