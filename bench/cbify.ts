@@ -2,6 +2,7 @@
 // action, the policy sees a row, one action is drawn from its probabilities, reward 1 if it is the row's class.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { mulberry32 } from '../src/core/random.ts';
 import type { Arm } from '../src/learn/explorer.ts';
@@ -211,4 +212,5 @@ function round(x: number, digits: number) {
   return Math.round(x * 10 ** digits) / 10 ** digits;
 }
 
-await main();
+// Run only as a script, so that other benchmarks (and quick speed checks) can import runPass.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
