@@ -1,4 +1,5 @@
 // The one place that joins the core, the learners and the store. Routes and CLI commands stay thin.
+
 import { randomInt, randomUUID } from 'node:crypto';
 import { type Arm, assignArm } from '../core/arms.ts';
 import {
@@ -11,6 +12,7 @@ import {
 } from '../core/catalog.ts';
 import { DAY_MS, historyRequirement } from '../core/contactPolicy.ts';
 import { decide } from '../core/decide.ts';
+import { type CandidateExplanation, explainDecision } from '../core/explain.ts';
 import { mulberry32 } from '../core/random.ts';
 import type { AttributeType } from '../core/rules.ts';
 import type {
@@ -80,6 +82,21 @@ export interface DecideRequest {
   channel: string;
   context?: Attributes | undefined;
   limit?: number | undefined;
+  /** Also return why each candidate was chosen, ranked out or dropped (computed with the deciding models). */
+  explain?: boolean | undefined;
+}
+
+export interface DecisionExplanation {
+  decisionId: string;
+  arm: Arm;
+  /** The model version the decision was made with. */
+  modelVersion: string;
+  /**
+   * The model version the feature contributions were computed with: the same as `modelVersion` inline in a
+   * decision; later, the current models (they may have learned since; scores are always the logged ones).
+   */
+  explainedWith: string;
+  candidates: CandidateExplanation[];
 }
 
 export interface DecisionResponse {
@@ -91,6 +108,7 @@ export interface DecisionResponse {
   /** The measurement arm: adaptive, control (random) or businessRule. */
   arm: Arm;
   actions: Array<ChosenAction & { name: string; description: string }>;
+  explanation?: DecisionExplanation;
 }
 
 export interface OutcomeRequest {
@@ -579,6 +597,34 @@ export class Engine {
       actions: result.chosen.map((c) => {
         const action = catalog.actionsById.get(c.actionId)!;
         return { ...c, name: action.name, description: action.description };
+      }),
+      ...(request.explain ? { explanation: this.explanationOf(record) } : {}),
+    };
+  }
+
+  /** Why each candidate of a logged decision was chosen, ranked out or dropped. */
+  async explain(id: string): Promise<DecisionExplanation> {
+    const decision = await this.store.getDecision(id);
+    if (!decision) throw new EngineError('not_found', 'params.id', `unknown decision '${id}'`);
+    return this.explanationOf(decision);
+  }
+
+  private explanationOf(d: DecisionRecord): DecisionExplanation {
+    return {
+      decisionId: d.id,
+      arm: d.arm,
+      modelVersion: d.modelVersion,
+      explainedWith: this.modelVersion,
+      candidates: explainDecision({
+        arm: d.arm,
+        candidates: d.candidates,
+        dropped: d.dropped,
+        chosen: d.chosen,
+        contributions: (actionId) => {
+          // Actions removed from the catalog since have no model to ask.
+          if (!this.catalog.actionsById.has(actionId)) return undefined;
+          return this.model(this.keyOf(actionId)).explain?.(this.modelInput(actionId, d.features));
+        },
       }),
     };
   }

@@ -8,12 +8,14 @@
 import {
   checkForgetFactor,
   checkResponse,
+  type FeatureContribution,
   type Features,
   type FeatureValue,
   type Learner,
   type LearnerReport,
   type LearnerState,
   type PredictorImportance,
+  rankContributions,
 } from './learner.ts';
 
 export interface AdaptiveBinnedBayesOptions {
@@ -403,6 +405,14 @@ export class AdaptiveBinnedBayes implements Learner {
       out[i] = ((b === -1 ? c.missA : c.a[b]!) - c.offset) * c.factor;
     }
     return out;
+  }
+
+  /** Each predictor's weighted log-likelihood ratio at x: exactly the terms logOdds adds up. */
+  explain(x: Features): FeatureContribution[] {
+    const t = this.terms(x);
+    return rankContributions(
+      this.names.map((name, i) => ({ name, value: x[name], contribution: t[i]! * this.weights[i]! })),
+    );
   }
 
   /** One diagonal Newton step of the predictor weights on this response's log loss. */

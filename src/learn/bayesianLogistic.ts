@@ -7,11 +7,13 @@
 import {
   checkForgetFactor,
   checkResponse,
+  type FeatureContribution,
   type Features,
   type FeatureValue,
   type Learner,
   type LearnerReport,
   type LearnerState,
+  rankContributions,
 } from './learner.ts';
 
 export interface BayesianLogisticOptions {
@@ -128,6 +130,37 @@ export class BayesianLogistic implements Learner {
     const { mu, variance } = this.moments(this.terms(x));
     // Probit approximation of the predictive probability under the Gaussian posterior.
     return sigmoid(mu / Math.sqrt(1 + (Math.PI * variance) / 8));
+  }
+
+  /**
+   * Each feature's part of the posterior-mean log-odds: its own weight × value plus half of every pairwise
+   * interaction it takes part in (the bias is the baseline, not a feature).
+   */
+  explain(x: Features): FeatureContribution[] {
+    const named: Array<{ name: string; value: FeatureValue; index: number; scaled: number }> = [];
+    for (const name in x) {
+      const v: FeatureValue = x[name];
+      if (v === null || v === undefined || v === '') continue;
+      if (typeof v === 'number') {
+        if (!Number.isFinite(v)) continue;
+        named.push({ name, value: v, index: hashString(name), scaled: this.standardise(name, v) });
+      } else named.push({ name, value: v, index: hashString(String(v), hashString(name)), scaled: 1 });
+    }
+    const parts = named.map((f) => this.mean[f.index & this.mask]! * f.scaled);
+    if (this.o.interactions) {
+      for (let i = 0; i < named.length; i++) {
+        for (let j = i + 1; j < named.length; j++) {
+          const a = named[i]!;
+          const b = named[j]!;
+          const half = (this.mean[mix(a.index, b.index) & this.mask]! * a.scaled * b.scaled) / 2;
+          parts[i]! += half;
+          parts[j]! += half;
+        }
+      }
+    }
+    return rankContributions(
+      named.map((f, i) => ({ name: f.name, value: f.value, contribution: parts[i]! })),
+    );
   }
 
   logitSd(x: Features): number {

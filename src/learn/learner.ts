@@ -59,6 +59,26 @@ export interface Learner {
    * name their predictors (hashed weights) leave it out.
    */
   importance?(): PredictorImportance[];
+  /**
+   * How much each feature of x moved the log-odds of the prediction, largest first (for decision explanations);
+   * learners without features (betaBinomial) leave it out.
+   */
+  explain?(x: Features): FeatureContribution[];
+}
+
+export interface FeatureContribution {
+  /** The feature's name, as the learner saw it (`customer.age`, `context.intent`). */
+  name: string;
+  value: FeatureValue;
+  /** Change of the log-odds this feature caused, against the model without it (positive: more likely). */
+  contribution: number;
+}
+
+/** Contributions sorted by absolute size, zero ones left out. */
+export function rankContributions(list: FeatureContribution[]): FeatureContribution[] {
+  return list
+    .filter((c) => c.contribution !== 0)
+    .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
 }
 
 export interface PredictorImportance {

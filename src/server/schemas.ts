@@ -30,6 +30,10 @@ export const decideBody = z
       .max(100)
       .optional()
       .describe('How many actions are wanted (default from catalog).'),
+    explain: z
+      .boolean()
+      .optional()
+      .describe('Also return the explanation of every candidate (as GET /v1/decisions/{id}/explain).'),
   })
   .meta({ id: 'DecideRequest' });
 
@@ -55,6 +59,63 @@ export const chosenAction = z.object({
   probability: z.number().describe('Probability with which this action was chosen for this slot.'),
 });
 
+const DROP_STAGES = [
+  'channel',
+  'validity',
+  'eligibility',
+  'applicability',
+  'suitability',
+  'contactPolicy',
+  'budget',
+  'value',
+] as const;
+
+export const decisionExplanation = z
+  .object({
+    decisionId: z.string(),
+    arm: z.enum(ARMS),
+    modelVersion: z.string().describe('Model version the decision was made with.'),
+    explainedWith: z
+      .string()
+      .describe(
+        'Model version the feature contributions come from: the deciding one inline, the current one later (scores are always the logged ones).',
+      ),
+    candidates: z.array(
+      z.object({
+        actionId: z.string(),
+        status: z
+          .enum(['chosen', 'notChosen', 'dropped'])
+          .describe('chosen; notChosen: scored but ranked out; dropped: filtered before scoring.'),
+        reason: z.string().describe('One readable sentence.'),
+        stage: z.enum(DROP_STAGES).optional().describe('Dropped: the rule or policy stage that dropped it.'),
+        rank: z.number().int().optional().describe('Chosen: its slot.'),
+        priorityRank: z
+          .number()
+          .int()
+          .optional()
+          .describe('Position by priority among the scored candidates.'),
+        propensity: z.number().optional(),
+        value: z.number().optional(),
+        contextWeight: z.number().optional(),
+        lever: z.number().optional(),
+        priority: z.number().optional(),
+        probability: z.number().optional().describe('Chosen: probability of being put in its slot.'),
+        evidence: z.number().optional().describe('Responses behind the propensity.'),
+        features: z
+          .array(
+            z.object({
+              name: z.string(),
+              value: z.union([z.number(), z.string(), z.boolean(), z.null()]).optional(),
+              contribution: z.number().describe('Change of the log-odds caused by this feature.'),
+            }),
+          )
+          .optional()
+          .describe('The features that moved the propensity most, largest first.'),
+      }),
+    ),
+  })
+  .meta({ id: 'DecisionExplanation' });
+
 export const decideResponse = z
   .object({
     decisionId: z.string(),
@@ -68,6 +129,7 @@ export const decideResponse = z
         'Measurement arm: adaptive (models), control (uniform random among eligible actions) or businessRule (highest lever × value).',
       ),
     actions: z.array(chosenAction),
+    explanation: decisionExplanation.optional().describe('With explain: true.'),
   })
   .meta({ id: 'Decision' });
 

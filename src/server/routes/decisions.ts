@@ -5,6 +5,7 @@ import type { OutcomeRecord } from '../../store/store.ts';
 import {
   decideBody,
   decideResponse,
+  decisionExplanation,
   decisionParams,
   decisionRecordResponse,
   errorSchema,
@@ -88,5 +89,21 @@ export async function decisionRoutes(parent: FastifyInstance, engine: Engine) {
         outcomes: d.outcomes.map(outcomeView),
       };
     },
+  );
+
+  app.get(
+    '/decisions/:id/explain',
+    {
+      config: { role: 'api' },
+      schema: {
+        tags: ['decisions'],
+        summary: 'Why each candidate of a decision was chosen, ranked out or dropped',
+        description:
+          'Dropped candidates name the stage and rule or contact policy; scored ones give propensity, value, context weight, lever and priority as logged, and the features that moved the propensity most (log-odds contributions from the current model).',
+        params: decisionParams,
+        response: { 200: decisionExplanation, ...errors },
+      },
+    },
+    async (request) => engine.explain(request.params.id),
   );
 }
