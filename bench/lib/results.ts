@@ -52,17 +52,5 @@ export function latencySummary(samplesMs: number[]) {
 }
 
 /** A one-line progress bar on stderr (only when stderr is a terminal or when forced). */
-export function progress(label: string, total: number) {
-  const show = process.stderr.isTTY || process.env.NEXTBEST_PROGRESS === '1';
-  let last = -1;
-  return (done: number) => {
-    if (!show) return;
-    const pct = Math.floor((done / total) * 100);
-    if (pct === last) return;
-    last = pct;
-    const width = 30;
-    const filled = Math.round((pct / 100) * width);
-    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}%`);
-    if (done >= total) process.stderr.write('\n');
-  };
-}
+
+export { progress } from '../../src/cli/progress.ts';

@@ -4,13 +4,16 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { CatalogError, compileCatalog, parseCatalogSource } from '../core/catalog.ts';
+import { type PolicySpec, policySpecSchema } from '../core/policy.ts';
 import { telcoCustomers } from '../demo/telcoCustomers.ts';
 import { Engine } from '../engine/engine.ts';
+import { decisionLog, evaluatePolicy, formatEvaluation } from '../measure/evaluate.ts';
 import { formatKpiReport, kpiRange, kpiReport, parseKpiDimensions } from '../measure/kpis.ts';
 import { buildServer } from '../server/app.ts';
 import { resolveKeys } from '../server/keys.ts';
 import { SqliteStore } from '../store/sqlite.ts';
 import { KPI_DIMENSIONS, type KpiDimension } from '../store/store.ts';
+import { progress } from './progress.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const BUNDLED_CATALOG = resolve(here, '../../examples/telco/catalog.yaml');
@@ -164,5 +167,66 @@ program
       console.log(formatKpiReport(report));
     }
   });
+
+program
+  .command('evaluate')
+  .description(
+    'Off-policy evaluation: how a candidate policy (learner, explorer, levers) would have done on logged decisions',
+  )
+  .requiredOption('--logs <path>', 'SQLite database with the decision log')
+  .requiredOption(
+    '--policy <file>',
+    'candidate policy, YAML or JSON (name, learner, learnerOptions, explorer, exploration, levers)',
+  )
+  .option('--from <time>', 'start, ISO 8601 (default: the first logged decision)', isoTime)
+  .option('--to <time>', 'end (exclusive), ISO 8601 (default: now)', isoTime)
+  .option('--seed <n>', 'seed of the candidate explorer', (v) => Number.parseInt(v, 10), 1)
+  .option('--json', 'print the report as JSON')
+  .action(
+    async (opts: {
+      logs: string;
+      policy: string;
+      from?: number;
+      to?: number;
+      seed: number;
+      json?: boolean;
+    }) => {
+      if (!existsSync(opts.policy)) fail(`--policy: no file at ${opts.policy}`);
+      let spec: PolicySpec;
+      try {
+        const parsed = policySpecSchema.safeParse(parseCatalogSource(readFileSync(opts.policy, 'utf8')));
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0]!;
+          fail(`--policy: ${['policy', ...issue.path].join('.')}: ${issue.message}`);
+        }
+        spec = parsed.data;
+      } catch (error) {
+        fail(`--policy: ${(error as Error).message}`);
+      }
+      if (!existsSync(opts.logs)) fail(`--logs: no database at ${opts.logs}`);
+      const store = await openStore(opts.logs);
+      const stored = await store.activeCatalog();
+      const positive = stored
+        ? compileCatalog(parseCatalogSource(stored.source)).definition.learning.positive
+        : ['accept', 'click', 'convert'];
+      const from = opts.from ?? 0;
+      const to = opts.to ?? Date.now();
+      const total = await store.decisionCount(from, to);
+      const tick = progress('evaluate', total);
+      const report = await evaluatePolicy(decisionLog(store, { from, to, positive }), spec, {
+        seed: opts.seed,
+        onProgress: (n) => {
+          if (n % 500 === 0 || n === total) tick(n);
+        },
+      });
+      await store.close();
+      console.log(opts.json ? JSON.stringify(report, null, 2) : formatEvaluation(report));
+    },
+  );
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
 
 await program.parseAsync(process.argv);

@@ -30,7 +30,7 @@ export interface OpeEstimate {
 export const OPE_ESTIMATORS = ['DM', 'IPS', 'SNIPS', 'DR'] as const;
 export type OpeEstimator = (typeof OPE_ESTIMATORS)[number];
 
-function meanAndCi(values: readonly number[]): { mean: number; ci: [number, number] } {
+export function meanAndCi(values: readonly number[]): { mean: number; ci: [number, number] } {
   const n = values.length;
   if (n === 0) return { mean: Number.NaN, ci: [Number.NaN, Number.NaN] };
   let sum = 0;

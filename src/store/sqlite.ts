@@ -6,11 +6,13 @@ import type { Attributes, BudgetUsage, Customer, InteractionRecord, RecordedOutc
 import type {
   ChoiceLogQuery,
   ChoiceLogRow,
+  DecisionLogQuery,
   DecisionRecord,
   ErasureReport,
   KpiCounts,
   KpiDimension,
   LearnedOutcome,
+  LoggedDecision,
   NewOutcome,
   OpenChoice,
   OutcomeRecord,
@@ -438,33 +440,42 @@ export class SqliteStore implements Store {
   }
 
   async getDecision(id: string): Promise<DecisionRecord | undefined> {
-    const row = this.sql('SELECT * FROM decisions WHERE id = ?').get(id) as
-      | {
-          id: string;
-          customer_id: string | null;
-          channel: string;
-          at: number;
-          catalog_version: number;
-          model_version: string;
-          arm: Arm;
-          payload: string;
-        }
-      | undefined;
-    if (!row) return undefined;
-    const rest = JSON.parse(row.payload) as Omit<
-      DecisionRecord,
-      'id' | 'customerId' | 'channel' | 'at' | 'catalogVersion' | 'modelVersion' | 'arm'
-    >;
-    return {
-      id: row.id,
-      customerId: row.customer_id,
-      channel: row.channel,
-      at: row.at,
-      catalogVersion: row.catalog_version,
-      modelVersion: row.model_version,
-      arm: row.arm,
-      ...rest,
+    const row = this.sql('SELECT * FROM decisions WHERE id = ?').get(id) as DecisionRow | undefined;
+    return row && toDecision(row);
+  }
+
+  async decisionCount(from: number, to: number): Promise<number> {
+    const row = this.sql('SELECT count(*) AS n FROM decisions WHERE at >= ? AND at < ?').get(from, to) as {
+      n: number;
     };
+    return row.n;
+  }
+
+  async decisionLog(query: DecisionLogQuery): Promise<LoggedDecision[]> {
+    const after = query.after ?? { at: query.from - 1, id: '' };
+    const rows = this.sql(
+      `SELECT * FROM decisions WHERE at >= ? AND at < ? AND (at, id) > (?, ?) ORDER BY at, id LIMIT ?`,
+    ).all(query.from, query.to, after.at, after.id, query.limit) as DecisionRow[];
+    if (rows.length === 0) return [];
+    const known = new Set(['click', 'accept', 'convert']);
+    const positive = query.positive.filter((p) => known.has(p));
+    const anyPositive = positive.length > 0 ? positive.join(' OR ') : '0';
+    const rewards = this.sql(
+      `SELECT decision_id AS decisionId, action_id AS actionId,
+              CASE WHEN ${anyPositive} THEN 1 WHEN reject OR expired THEN 0 ELSE NULL END AS reward
+       FROM choices WHERE decision_id IN (SELECT value FROM json_each(?))`,
+    ).all(JSON.stringify(rows.map((r) => r.id))) as Array<{
+      decisionId: string;
+      actionId: string;
+      reward: 0 | 1 | null;
+    }>;
+    const byDecision = new Map<string, Record<string, 0 | 1 | null>>();
+    for (const r of rewards) {
+      const m = byDecision.get(r.decisionId) ?? {};
+      m[r.actionId] = r.reward;
+      byDecision.set(r.decisionId, m);
+    }
+    return rows.map((r) => ({ ...toDecision(r), rewards: byDecision.get(r.id) ?? {} }));
   }
 
   async outcomesForDecision(id: string): Promise<OutcomeRecord[]> {
@@ -641,4 +652,32 @@ export class SqliteStore implements Store {
       ).run(key, value),
     );
   }
+}
+
+interface DecisionRow {
+  id: string;
+  customer_id: string | null;
+  channel: string;
+  at: number;
+  catalog_version: number;
+  model_version: string;
+  arm: Arm;
+  payload: string;
+}
+
+function toDecision(row: DecisionRow): DecisionRecord {
+  const rest = JSON.parse(row.payload) as Omit<
+    DecisionRecord,
+    'id' | 'customerId' | 'channel' | 'at' | 'catalogVersion' | 'modelVersion' | 'arm'
+  >;
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    channel: row.channel,
+    at: row.at,
+    catalogVersion: row.catalog_version,
+    modelVersion: row.model_version,
+    arm: row.arm,
+    ...rest,
+  };
 }

@@ -148,6 +148,21 @@ export interface ChoiceLogQuery {
   after?: { at: number; decisionId: string; actionId: string };
 }
 
+export interface DecisionLogQuery {
+  from: number;
+  to: number;
+  /** Outcome types that count as a positive response. */
+  positive: readonly string[];
+  limit: number;
+  /** Keyset paging: the last decision of the previous page. */
+  after?: { at: number; id: string };
+}
+
+/** A logged decision with the answer to each chosen action (1 positive, 0 negative, null none yet). */
+export interface LoggedDecision extends DecisionRecord {
+  rewards: Record<string, 0 | 1 | null>;
+}
+
 export interface ErasureReport {
   customer: boolean;
   decisions: number;
@@ -208,6 +223,10 @@ export interface Store {
    * that count as a positive response.
    */
   choiceLog(query: ChoiceLogQuery): Promise<ChoiceLogRow[]>;
+  /** Logged decisions in [from, to) in time order with the rewards of their chosen actions (for replay). */
+  decisionLog(query: DecisionLogQuery): Promise<LoggedDecision[]>;
+  /** Number of logged decisions in [from, to). */
+  decisionCount(from: number, to: number): Promise<number>;
 
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;

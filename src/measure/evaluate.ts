@@ -1,0 +1,149 @@
+// Replay of logged decisions: how would a candidate policy (another learner, explorer or lever set) have done?
+// The candidate learns from the log in time order as it would have live (progressive validation: each decision
+// is scored before its outcome is learned), and the off-policy estimators judge its first-slot choices against
+// the logged choice probabilities.
+
+import { type PolicySpec, policyDistribution, policyExplorer } from '../core/policy.ts';
+import { mulberry32 } from '../core/random.ts';
+import type { Learner } from '../learn/learner.ts';
+import { LEARNERS } from '../learn/registry.ts';
+import type { LoggedDecision, Store } from '../store/store.ts';
+import { meanAndCi, type OpeEstimate, type OpeRound, offPolicyEstimates } from './ope.ts';
+
+export interface EvaluationReport {
+  policy: PolicySpec;
+  /** Logged decisions read. */
+  decisions: number;
+  /** Decisions whose first-slot action has an answer: the rounds the estimates use. */
+  rounds: number;
+  /** Decisions left out: no answer to the first slot yet, or nothing eligible. */
+  skipped: { unanswered: number; noCandidates: number };
+  /** The logged (production) policy's first-slot accept rate with a 95 % interval, on the same rounds. */
+  logged: { estimate: number; ci: [number, number] };
+  /** The candidate's estimated first-slot accept rate (DM, IPS, SNIPS, DR). */
+  estimates: OpeEstimate[];
+  /** Share of rounds where the candidate's own draw picked the logged first-slot action. */
+  agreement: number;
+}
+
+export interface EvaluateOptions {
+  seed?: number;
+  /** Called after each decision with the number read so far. */
+  onProgress?: (done: number) => void;
+}
+
+export async function evaluatePolicy(
+  log: AsyncIterable<LoggedDecision>,
+  spec: PolicySpec,
+  options: EvaluateOptions = {},
+): Promise<EvaluationReport> {
+  const models = new Map<string, Learner>();
+  const model = (actionId: string) => {
+    let m = models.get(actionId);
+    if (!m) {
+      m = LEARNERS[spec.learner](spec.learnerOptions);
+      models.set(actionId, m);
+    }
+    return m;
+  };
+  const explorer = policyExplorer(spec);
+  const needsSd = spec.explorer === 'thompson';
+  const rng = mulberry32(options.seed ?? 1);
+  const rounds: OpeRound[] = [];
+  const skipped = { unanswered: 0, noCandidates: 0 };
+  let decisions = 0;
+  let learned = 0;
+  let agreed = 0;
+  for await (const d of log) {
+    decisions++;
+    const top = d.chosen.find((c) => c.rank === 1);
+    const reward = top ? d.rewards[top.actionId] : undefined;
+    if (!top || d.candidates.length === 0) skipped.noCandidates++;
+    else if (reward === null || reward === undefined) skipped.unanswered++;
+    else {
+      const dist = policyDistribution(
+        spec,
+        explorer,
+        d.candidates,
+        (c) => {
+          const m = model(c.actionId);
+          return {
+            propensity: m.predict(d.features),
+            logitSd: needsSd ? m.logitSd(d.features) : 0,
+            evidence: m.responses,
+          };
+        },
+        rng,
+        learned,
+      )!;
+      rounds.push({
+        reward,
+        loggingProbability: top.probability,
+        targetProbability: dist.probabilities.get(top.actionId) ?? 0,
+        directValue: dist.expectedReward,
+        modelledReward: model(top.actionId).predict(d.features),
+      });
+      if (dist.choice === top.actionId) agreed++;
+    }
+    // Then learn every answered slot, as the engine did.
+    for (const c of d.chosen) {
+      const r = d.rewards[c.actionId];
+      if (r === 0 || r === 1) {
+        model(c.actionId).learn(d.features, r);
+        learned++;
+      }
+    }
+    options.onProgress?.(decisions);
+  }
+  const logged = meanAndCi(rounds.map((r) => r.reward));
+  return {
+    policy: spec,
+    decisions,
+    rounds: rounds.length,
+    skipped,
+    logged: { estimate: logged.mean, ci: logged.ci },
+    estimates: rounds.length > 0 ? offPolicyEstimates(rounds) : [],
+    agreement: rounds.length > 0 ? agreed / rounds.length : Number.NaN,
+  };
+}
+
+/** Logged decisions in [from, to) in time order, read page by page. */
+export async function* decisionLog(
+  store: Pick<Store, 'decisionLog'>,
+  query: { from: number; to: number; positive: readonly string[]; pageSize?: number },
+): AsyncGenerator<LoggedDecision> {
+  const limit = query.pageSize ?? 1000;
+  let after: { at: number; id: string } | undefined;
+  for (;;) {
+    const page = await store.decisionLog({
+      from: query.from,
+      to: query.to,
+      positive: query.positive,
+      limit,
+      after,
+    });
+    yield* page;
+    if (page.length < limit) return;
+    const last = page[page.length - 1]!;
+    after = { at: last.at, id: last.id };
+  }
+}
+
+/** The report as a table for the terminal. */
+export function formatEvaluation(r: EvaluationReport): string {
+  const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(2)} %` : 'n/a');
+  const ci = (c: [number, number]) => `[${pct(c[0])}, ${pct(c[1])}]`;
+  const lines = [
+    `policy ${r.policy.name}: ${r.policy.learner} / ${r.policy.explorer}` +
+      (Object.keys(r.policy.levers).length > 0 ? ` / levers ${JSON.stringify(r.policy.levers)}` : ''),
+    `decisions read ${r.decisions}; rounds ${r.rounds} (skipped: ${r.skipped.unanswered} unanswered, ${r.skipped.noCandidates} without candidates)`,
+    `first-slot accept rate, 95 % interval:`,
+    `  logged policy     ${pct(r.logged.estimate).padStart(9)}  ${ci(r.logged.ci)}`,
+    ...r.estimates.map(
+      (e) =>
+        `  candidate ${e.estimator.padEnd(7)} ${pct(e.estimate).padStart(9)}  ${ci(e.ci)}  effective n ${Math.round(e.effectiveSampleSize)}`,
+    ),
+    `agreement with the logged first choice: ${pct(r.agreement)}`,
+  ];
+  return lines.join('\n');
+}
