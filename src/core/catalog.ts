@@ -1,5 +1,6 @@
 // The action catalog: its file format (a zod schema), validation with located errors, and compilation of
 // every rule once per catalog version.
+
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import {
@@ -11,6 +12,7 @@ import {
   type LearnerName,
 } from '../learn/registry.ts';
 import type { ArmSettings, ArmShares } from './arms.ts';
+import { policySpecSchema } from './policy.ts';
 import {
   ATTRIBUTE_TYPES,
   type CompiledRule,
@@ -130,6 +132,11 @@ const measurementSchema = z
     stickyDays: z.number().positive().default(30),
     /** Salt of the assignment hash; change it to reshuffle the arms. */
     salt: z.string().default('nextbest'),
+    /**
+     * Shadow mode: a candidate policy (learner, explorer, levers) scored beside production on every decision
+     * and taught the same outcomes; what it would have chosen is logged, production decides.
+     */
+    shadow: policySpecSchema.optional(),
   })
   .default({ channels: {}, stickyDays: 30, salt: 'nextbest' });
 
@@ -472,6 +479,21 @@ export function compileCatalog(input: unknown): Catalog {
   });
 
   issues.push(...sharedModelIssues(actions));
+  for (const key of Object.keys(def.measurement.shadow?.levers ?? {})) {
+    const [kind, name] = key.startsWith('group:')
+      ? ['group', key.slice(6)]
+      : key.startsWith('issue:')
+        ? ['issue', key.slice(6)]
+        : ['action', key];
+    const known = actions.some(
+      (a) => (kind === 'group' ? a.group : kind === 'issue' ? a.issue : a.id) === name,
+    );
+    if (!known)
+      issues.push({
+        path: `measurement.shadow.levers.${key}`,
+        message: `no ${kind} '${name}' in the catalog`,
+      });
+  }
   const m = def.measurement;
   const arms: ArmSettings = {
     shares: { control: m.controlShare ?? 0.05, businessRule: m.businessRuleShare ?? 0 },

@@ -13,6 +13,7 @@ import {
 import { DAY_MS, historyRequirement } from '../core/contactPolicy.ts';
 import { decide } from '../core/decide.ts';
 import { type CandidateExplanation, explainDecision } from '../core/explain.ts';
+import { type PolicySpec, policyDistribution, policyExplorer } from '../core/policy.ts';
 import { mulberry32 } from '../core/random.ts';
 import type { AttributeType } from '../core/rules.ts';
 import type {
@@ -22,11 +23,13 @@ import type {
   InteractionRecord,
   OutcomeType,
   RecordedOutcome,
+  ScoredCandidate,
 } from '../core/types.ts';
 import { EpsilonGreedy } from '../learn/explore/epsilonGreedy.ts';
 import type { Explorer } from '../learn/explorer.ts';
 import type { Features, Learner, LearnerState } from '../learn/learner.ts';
 import { EXPLORERS, LEARNERS, type LearnerName, learnerFromJSON } from '../learn/registry.ts';
+import { decisionLog, type ShadowReport, shadowReport } from '../measure/evaluate.ts';
 import { type KpiReport, kpiReport } from '../measure/kpis.ts';
 import { auc, averagePrecision, calibrationTable, logLoss } from '../measure/modelQuality.ts';
 import type {
@@ -34,6 +37,7 @@ import type {
   ErasureReport,
   KpiDimension,
   OutcomeRecord,
+  ShadowRecord,
   Store,
   StoredCatalog,
 } from '../store/store.ts';
@@ -65,7 +69,12 @@ interface ActiveCatalog {
   budgeted: string[];
   /** What a shared model sees of each of its actions. */
   actionFeatures: Map<string, Record<string, string | boolean>>;
+  /** Shadow mode: the candidate policy and its explorer. */
+  shadow: { spec: PolicySpec; explorer: Explorer } | undefined;
 }
+
+/** Shadow models are per action, under this prefix. */
+const SHADOW = 'shadow:';
 
 export interface EngineOptions {
   clock?: () => number;
@@ -190,6 +199,10 @@ export class Engine {
       actionFeatures: new Map(
         catalog.actions.flatMap((a) => (a.model.shared ? [[a.id, actionFeatures(a)] as const] : [])),
       ),
+      shadow: catalog.definition.measurement.shadow && {
+        spec: catalog.definition.measurement.shadow,
+        explorer: policyExplorer(catalog.definition.measurement.shadow),
+      },
     };
   }
 
@@ -214,6 +227,11 @@ export class Engine {
     return this.catalog.actionsById.get(actionId)?.model.key ?? actionId;
   }
 
+  /** Every model an action's outcomes teach: its own (or shared) one, and its shadow model in shadow mode. */
+  private keysOf(actionId: string): string[] {
+    return this.active.shadow ? [this.keyOf(actionId), SHADOW + actionId] : [this.keyOf(actionId)];
+  }
+
   /** What the action's model sees: the customer's features, plus the action's own for a shared model. */
   private modelInput(actionId: string, x: Features): Features {
     const action = this.catalog.actionsById.get(actionId);
@@ -227,6 +245,12 @@ export class Engine {
     options: { halfLife?: number } | undefined;
     key: string;
   } {
+    if (key.startsWith(SHADOW)) {
+      const spec = this.active.shadow?.spec;
+      const kind = spec?.learner ?? this.catalog.definition.learning.learner;
+      const options = spec?.learnerOptions;
+      return { kind, options, key: JSON.stringify(['shadow', kind, options ?? {}]) };
+    }
     const action = this.catalog.actionsById.get(key) ?? this.catalog.actions.find((a) => a.model.key === key);
     const learning = this.catalog.definition.learning;
     const kind = action?.learner ?? learning.learner;
@@ -283,8 +307,27 @@ export class Engine {
    * Teaches one response (at time `at`) to the action's model; `correctsExpiry` first takes back the negative
    * that an expired response window taught. With `halfLifeDays`, older evidence is first discounted.
    */
-  private teach(actionId: string, x: Features, reward: number, at: number, correctsExpiry: boolean): void {
-    const key = this.keyOf(actionId);
+  private teach(
+    actionId: string,
+    x: Features,
+    reward: number,
+    at: number,
+    correctsExpiry: boolean,
+    which: (key: string) => boolean = () => true,
+  ): void {
+    for (const key of this.keysOf(actionId)) {
+      if (which(key)) this.teachModel(key, actionId, x, reward, at, correctsExpiry);
+    }
+  }
+
+  private teachModel(
+    key: string,
+    actionId: string,
+    x: Features,
+    reward: number,
+    at: number,
+    correctsExpiry: boolean,
+  ): void {
     const model = this.model(key);
     const halfLifeDays = this.catalog.definition.learning.halfLifeDays;
     if (halfLifeDays !== undefined) {
@@ -297,7 +340,8 @@ export class Engine {
         this.forgottenAt.set(key, at);
       }
     }
-    const input = this.modelInput(actionId, x);
+    // A shadow model is the action's own and sees only the customer's features.
+    const input = key.startsWith(SHADOW) ? x : this.modelInput(actionId, x);
     if (correctsExpiry) model.unlearn(input, 0);
     model.learn(input, reward);
     this.members.get(key)?.add(actionId);
@@ -325,8 +369,16 @@ export class Engine {
       const key = action.model.key;
       const built = this.specs.get(key);
       if (built !== undefined && built !== this.specFor(key).key) rebuild.add(key);
-      const elsewhere = (learnedBy.get(action.id) ?? []).some((k) => k !== key);
+      const elsewhere = (learnedBy.get(action.id) ?? []).some((k) => k !== key && !k.startsWith(SHADOW));
       if (elsewhere && !this.members.get(key)?.has(action.id)) rebuild.add(key);
+      // A new or changed shadow policy starts from the whole history, like production's models.
+      if (this.active.shadow) {
+        const shadowKey = SHADOW + action.id;
+        const shadowBuilt = this.specs.get(shadowKey);
+        const changed = shadowBuilt !== undefined && shadowBuilt !== this.specFor(shadowKey).key;
+        if (changed || (learnedBy.has(action.id) && !this.members.get(shadowKey)?.has(action.id)))
+          rebuild.add(shadowKey);
+      }
     }
     if (rebuild.size === 0) return;
     for (const key of rebuild) {
@@ -338,7 +390,7 @@ export class Engine {
     await this.replay(
       0,
       this.learnedSeq,
-      (actionId) => this.catalog.actionsById.has(actionId) && rebuild.has(this.keyOf(actionId)),
+      (key, actionId) => this.catalog.actionsById.has(actionId) && rebuild.has(key),
     );
     await this.checkpoint();
   }
@@ -347,7 +399,11 @@ export class Engine {
    * Teaches the models the learned outcomes with after < seq <= upTo whose action passes `which`;
    * returns the last sequence number read.
    */
-  private async replay(after: number, upTo: number, which: (actionId: string) => boolean): Promise<number> {
+  private async replay(
+    after: number,
+    upTo: number,
+    which: (key: string, actionId: string) => boolean,
+  ): Promise<number> {
     const start = after;
     for (;;) {
       const batch = await this.store.learnedOutcomesAfter(after, 5000);
@@ -356,9 +412,11 @@ export class Engine {
         if (o.seq > upTo) return after;
         after = o.seq;
         const reward = this.rewardOf(o.outcome);
-        if (reward === undefined || !which(o.actionId)) continue;
+        if (reward === undefined) continue;
         // A late positive whose expiry the models learned before this replay started: take that back too.
-        this.teach(o.actionId, o.features, reward, o.at, o.corrects > 0 && o.corrects <= start);
+        this.teach(o.actionId, o.features, reward, o.at, o.corrects > 0 && o.corrects <= start, (key) =>
+          which(key, o.actionId),
+        );
       }
     }
   }
@@ -378,7 +436,13 @@ export class Engine {
       if (forgottenAt !== undefined) this.forgottenAt.set(m.key, forgottenAt);
     }
     // Replay outcomes acknowledged after the last checkpoint, so a crash loses no learning.
-    this.learnedSeq = await this.replay(seq, Number.POSITIVE_INFINITY, () => true);
+    // Shadow models that were not checkpointed are built from the whole log afterwards (rebuildChangedModels).
+    const loaded = new Set(this.models.keys());
+    this.learnedSeq = await this.replay(
+      seq,
+      Number.POSITIVE_INFINITY,
+      (key) => !key.startsWith(SHADOW) || loaded.has(key),
+    );
     await this.checkpoint();
   }
 
@@ -555,6 +619,7 @@ export class Engine {
     });
     const decisionId = randomUUID();
     const modelVersion = this.modelVersion;
+    const shadow = this.shadowOf(result.candidates, result.chosen[0]?.actionId, result.features);
     const record: DecisionRecord = {
       id: decisionId,
       customerId,
@@ -577,6 +642,7 @@ export class Engine {
         priority: c.priority,
         treatment: c.treatment,
       })),
+      ...(shadow ? { shadow } : {}),
     };
     const contacts: InteractionRecord[] = result.chosen.map((c) => ({
       kind: 'contact',
@@ -599,6 +665,39 @@ export class Engine {
         return { ...c, name: action.name, description: action.description };
       }),
       ...(request.explain ? { explanation: this.explanationOf(record) } : {}),
+    };
+  }
+
+  /**
+   * Shadow mode: what the candidate policy would have put in the first slot, with the numbers that off-policy
+   * evaluation needs (its probability of production's choice, its expected and modelled accept rates).
+   */
+  private shadowOf(
+    candidates: readonly ScoredCandidate[],
+    top: string | undefined,
+    x: Features,
+  ): ShadowRecord | undefined {
+    const shadow = this.active.shadow;
+    if (!shadow || top === undefined) return undefined;
+    const needsSd = shadow.spec.explorer === 'thompson';
+    const dist = policyDistribution(
+      shadow.spec,
+      shadow.explorer,
+      candidates,
+      (c) => {
+        const m = this.model(SHADOW + c.actionId);
+        return { propensity: m.predict(x), logitSd: needsSd ? m.logitSd(x) : 0, evidence: m.responses };
+      },
+      this.rng,
+      this.learnedSeq,
+    );
+    if (!dist) return undefined;
+    return {
+      policy: shadow.spec.name,
+      choice: dist.choice,
+      probability: dist.probabilities.get(top) ?? 0,
+      expectedReward: dist.expectedReward,
+      modelledReward: this.model(SHADOW + top).predict(x),
     };
   }
 
@@ -730,6 +829,12 @@ export class Engine {
   /** KPIs over [from, to) grouped by `by`, and the adaptive arm's lift per group of the other dimensions. */
   kpis(query: { from: number; to: number; by: readonly KpiDimension[] }): Promise<KpiReport> {
     return kpiReport(this.store, query);
+  }
+
+  /** Shadow mode: the candidate policy's estimated first-slot accept rate against production's, from the log. */
+  shadowReport(range: { from: number; to: number }): Promise<ShadowReport> {
+    const positive = this.catalog.definition.learning.positive;
+    return shadowReport(decisionLog(this.store, { ...range, positive }));
   }
 
   async close(): Promise<void> {

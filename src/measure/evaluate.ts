@@ -107,6 +107,61 @@ export async function evaluatePolicy(
   };
 }
 
+export interface ShadowReport {
+  /** The shadow policies seen in the range (normally one). */
+  policies: string[];
+  decisions: number;
+  rounds: number;
+  skipped: { unanswered: number; noShadow: number };
+  logged: { estimate: number; ci: [number, number] };
+  estimates: OpeEstimate[];
+  agreement: number;
+}
+
+/**
+ * Shadow mode's verdict from the decision log: each decision logged the shadow policy's probability of
+ * production's first choice and its modelled accept rates, so the estimators need no replay.
+ */
+export async function shadowReport(log: AsyncIterable<LoggedDecision>): Promise<ShadowReport> {
+  const rounds: OpeRound[] = [];
+  const policies = new Set<string>();
+  const skipped = { unanswered: 0, noShadow: 0 };
+  let decisions = 0;
+  let agreed = 0;
+  for await (const d of log) {
+    decisions++;
+    const top = d.chosen.find((c) => c.rank === 1);
+    if (!d.shadow || !top) {
+      skipped.noShadow++;
+      continue;
+    }
+    const reward = d.rewards[top.actionId];
+    if (reward === null || reward === undefined) {
+      skipped.unanswered++;
+      continue;
+    }
+    policies.add(d.shadow.policy);
+    rounds.push({
+      reward,
+      loggingProbability: top.probability,
+      targetProbability: d.shadow.probability,
+      directValue: d.shadow.expectedReward,
+      modelledReward: d.shadow.modelledReward,
+    });
+    if (d.shadow.choice === top.actionId) agreed++;
+  }
+  const logged = meanAndCi(rounds.map((r) => r.reward));
+  return {
+    policies: [...policies],
+    decisions,
+    rounds: rounds.length,
+    skipped,
+    logged: { estimate: logged.mean, ci: logged.ci },
+    estimates: rounds.length > 0 ? offPolicyEstimates(rounds) : [],
+    agreement: rounds.length > 0 ? agreed / rounds.length : Number.NaN,
+  };
+}
+
 /** Logged decisions in [from, to) in time order, read page by page. */
 export async function* decisionLog(
   store: Pick<Store, 'decisionLog'>,

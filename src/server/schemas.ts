@@ -280,6 +280,39 @@ export const kpiQuery = z.strictObject({
     .describe(`Comma-separated dimensions: ${KPI_DIMENSIONS.join(', ')}, e.g. arm,day.`),
 });
 
+export const rangeQuery = z.strictObject({
+  from: isoTime.optional().describe('Start (inclusive), ISO 8601; default: 30 days before `to`.'),
+  to: isoTime.optional().describe('End (exclusive), ISO 8601; default: now.'),
+});
+
+const opeEstimate = z.object({
+  estimator: z.enum(['DM', 'IPS', 'SNIPS', 'DR']),
+  estimate: z.number(),
+  ci: z.tuple([z.number(), z.number()]).describe('95 % normal-approximation interval.'),
+  effectiveSampleSize: z.number(),
+  rounds: z.number().int(),
+});
+
+export const shadowResponse = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    policies: z.array(z.string()).describe('Shadow policies seen in the range.'),
+    decisions: z.number().int(),
+    rounds: z.number().int().describe('Decisions with a shadow record and an answer to the first slot.'),
+    skipped: z.object({ unanswered: z.number().int(), noShadow: z.number().int() }),
+    logged: z.object({
+      estimate: z.number().nullable(),
+      ci: z.tuple([z.number().nullable(), z.number().nullable()]),
+    }),
+    estimates: z.array(opeEstimate),
+    agreement: z
+      .number()
+      .nullable()
+      .describe("Share of rounds where the shadow's own draw matched production."),
+  })
+  .meta({ id: 'ShadowReport' });
+
 const kpiKey = z.record(z.string(), z.string());
 const interval = z.tuple([z.number(), z.number()]);
 

@@ -49,6 +49,21 @@ export interface DecisionRecord {
   candidates: ScoredCandidate[];
   dropped: DroppedCandidate[];
   chosen: LoggedChoice[];
+  /** Shadow mode: what the candidate policy would have done for the first slot. */
+  shadow?: ShadowRecord;
+}
+
+export interface ShadowRecord {
+  /** The candidate policy's name. */
+  policy: string;
+  /** Its own draw for the first slot. */
+  choice: string;
+  /** Its probability of the action production put in the first slot. */
+  probability: number;
+  /** Σ its probabilities × its propensities: its expected accept rate here. */
+  expectedReward: number;
+  /** Its propensity for production's first-slot action. */
+  modelledReward: number;
 }
 
 export interface NewOutcome {

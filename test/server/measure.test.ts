@@ -97,3 +97,52 @@ describe('model reports', () => {
     expect(missing.body.field).toBe('params.id');
   });
 });
+
+describe('GET /v1/shadow', () => {
+  it('reports no rounds without a shadow policy, and names a bad query field', async () => {
+    const res = await s.call('GET', '/v1/shadow', { key: ADMIN_KEY });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ policies: [], rounds: 0, estimates: [], agreement: null });
+    expect(res.body.skipped.noShadow).toBe(res.body.decisions);
+    const bad = await s.call('GET', '/v1/shadow?to=soon', { key: ADMIN_KEY });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe('querystring.to');
+  });
+
+  it('estimates the shadow policy once the catalog names one', async () => {
+    const doc = smallCatalogDoc({
+      measurement: { controlShare: 0.3, shadow: { name: 'cards-first', levers: { 'group:Cards': 3 } } },
+      contactPolicies: [],
+    });
+    expect(
+      (
+        await s.call('PUT', '/v1/catalog', {
+          key: ADMIN_KEY,
+          body: JSON.stringify(doc),
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBeLessThan(300);
+    for (let i = 0; i < 40; i++) {
+      const d = (await s.call('POST', '/v1/decide', { body: { channel: 'web', limit: 1 } })).body;
+      await s.call('POST', '/v1/outcomes', {
+        body: {
+          decisionId: d.decisionId,
+          actionId: d.actions[0].actionId,
+          outcome: i % 3 === 0 ? 'accept' : 'reject',
+        },
+      });
+    }
+    const res = await s.call('GET', '/v1/shadow', { key: ADMIN_KEY });
+    expect(res.status).toBe(200);
+    expect(res.body.policies).toEqual(['cards-first']);
+    expect(res.body.rounds).toBe(40);
+    expect(res.body.estimates.map((e: { estimator: string }) => e.estimator)).toEqual([
+      'DM',
+      'IPS',
+      'SNIPS',
+      'DR',
+    ]);
+    expect(res.body.agreement).toBeGreaterThanOrEqual(0);
+  });
+});

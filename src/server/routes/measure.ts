@@ -9,9 +9,13 @@ import {
   modelListResponse,
   modelParams,
   modelReportResponse,
+  rangeQuery,
+  shadowResponse,
 } from '../schemas.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** JSON has no NaN: an undefined rate (no rounds) is null. */
+const orNull = (x: number) => (Number.isFinite(x) ? x : null);
 
 export async function measureRoutes(parent: FastifyInstance, engine: Engine, clock: () => number) {
   const app = parent.withTypeProvider<ZodTypeProvider>();
@@ -33,6 +37,35 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
       const range = kpiRange(request.query.from, request.query.to, clock());
       const report = await engine.kpis({ ...range, by: request.query.by });
       return { ...report, from: iso(report.from), to: iso(report.to) };
+    },
+  );
+
+  app.get(
+    '/shadow',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['measurement'],
+        summary: "Shadow mode: the candidate policy's estimated accept rate beside production's",
+        description:
+          "First-slot accept rate in [from, to): production's as observed, the shadow policy's by DM, IPS, SNIPS and DR from the probabilities each decision logged (catalog measurement.shadow).",
+        querystring: rangeQuery,
+        response: { 200: shadowResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const range = kpiRange(request.query.from, request.query.to, clock());
+      const r = await engine.shadowReport(range);
+      return {
+        ...r,
+        from: iso(range.from),
+        to: iso(range.to),
+        logged: {
+          estimate: orNull(r.logged.estimate),
+          ci: [orNull(r.logged.ci[0]), orNull(r.logged.ci[1])] as [number | null, number | null],
+        },
+        agreement: orNull(r.agreement),
+      };
     },
   );
 
