@@ -12,6 +12,7 @@ import {
   type LearnerName,
 } from '../learn/registry.ts';
 import type { ArmSettings, ArmShares } from './arms.ts';
+import { eventsConfigIssues, eventsConfigSchema, featureTypes } from './events.ts';
 import { policySpecSchema } from './policy.ts';
 import {
   ATTRIBUTE_TYPES,
@@ -173,6 +174,8 @@ export const catalogFileSchema = z.strictObject({
     .default({ onePerGroup: true, defaultLimit: 3, maxLimit: 20 }),
   /** Control groups: the arms every decision is assigned to (see src/core/arms.ts). */
   measurement: measurementSchema,
+  /** Customer event types and the features derived from them (see src/core/events.ts). */
+  events: eventsConfigSchema,
   learning: z
     .strictObject({
       positive: z.array(z.enum(['click', 'accept', 'convert'])).default(['click', 'accept', 'convert']),
@@ -361,7 +364,18 @@ export function compileCatalog(input: unknown): Catalog {
     channels.set(ch.id, { id: ch.id, direction: ch.direction });
   });
 
-  const ruleSchema: RuleSchema = def.schema;
+  issues.push(...eventsConfigIssues(def.events));
+  // Derived features are visible to rules like declared ones.
+  const derived = featureTypes(def.events);
+  for (const [name, type] of Object.entries(derived)) {
+    const declared = def.schema.features[name];
+    if (declared !== undefined && declared !== type)
+      issues.push({
+        path: `events.features.${name}`,
+        message: `schema.features.${name} is declared as ${declared}, the derived feature is ${type}`,
+      });
+  }
+  const ruleSchema: RuleSchema = { ...def.schema, features: { ...def.schema.features, ...derived } };
   const env = new RuleEnvironment(ruleSchema);
 
   const compileRule = <T>(path: string, compile: () => CompiledRule<T>): CompiledRule<T> | undefined => {

@@ -12,6 +12,7 @@ import {
 } from '../core/catalog.ts';
 import { DAY_MS, historyRequirement } from '../core/contactPolicy.ts';
 import { decide } from '../core/decide.ts';
+import { applyEvent, type CustomerEvent, eventIssues, featureValues } from '../core/events.ts';
 import { type CandidateExplanation, explainDecision } from '../core/explain.ts';
 import { type PolicySpec, policyDistribution, policyExplorer } from '../core/policy.ts';
 import { mulberry32 } from '../core/random.ts';
@@ -118,6 +119,15 @@ export interface DecisionResponse {
   arm: Arm;
   actions: Array<ChosenAction & { name: string; description: string }>;
   explanation?: DecisionExplanation;
+}
+
+/** One customer event as callers send it (`timestamp` already parsed to epoch ms). */
+export interface EventInput {
+  customerId: string;
+  type: string;
+  at: number;
+  channel?: string | undefined;
+  payload?: Attributes | undefined;
 }
 
 export interface OutcomeRequest {
@@ -595,13 +605,18 @@ export class Engine {
       history = await this.store.loadHistory(customerId, now - need.days * DAY_MS, need.acceptsForever);
     }
     const budgetUsage = await this.store.budgetUsage(budgeted, Math.floor(now / DAY_MS));
+    const events = catalog.definition.events;
+    const features =
+      customerId !== null && Object.keys(events.features).length > 0
+        ? featureValues(events, await this.store.featureState(customerId), now)
+        : {};
     const arm = assignArm(catalog.arms, customerId, request.channel, now, this.rng);
     const result = decide({
       arm,
       catalog,
       channel: request.channel,
       customer,
-      features: {},
+      features,
       context: request.context ?? {},
       history,
       budgetUsage,
@@ -732,6 +747,44 @@ export class Engine {
     const decision = await this.store.getDecision(id);
     if (!decision) throw new EngineError('not_found', 'params.id', `unknown decision '${id}'`);
     return { ...decision, outcomes: await this.store.outcomesForDecision(id) };
+  }
+
+  // ---- events -------------------------------------------------------------------------------------------
+
+  /**
+   * Validates a batch of events against the declared types (all or nothing: one bad event rejects the batch,
+   * naming it), stores them and updates each customer's derived features in the same transaction.
+   * `fieldPrefix(i)` names event i in errors (`body`, `body[3]`).
+   */
+  async ingestEvents(inputs: readonly EventInput[], fieldPrefix: (i: number) => string): Promise<number[]> {
+    const config = this.catalog.definition.events;
+    const now = this.clock();
+    const latest = now + config.maxFutureMinutes * 60_000;
+    const events = inputs.map((e, i): CustomerEvent => {
+      const event = {
+        customerId: e.customerId,
+        type: e.type,
+        at: e.at,
+        channel: e.channel,
+        payload: e.payload ?? {},
+      };
+      const problem = eventIssues(config, event)[0];
+      if (problem) throw new EngineError('invalid', `${fieldPrefix(i)}.${problem.field}`, problem.message);
+      if (e.at > latest)
+        throw new EngineError(
+          'invalid',
+          `${fieldPrefix(i)}.timestamp`,
+          `more than ${config.maxFutureMinutes} minutes in the future`,
+        );
+      return event;
+    });
+    return this.store.appendEvents(events, now, (state, event) => applyEvent(config, state, event));
+  }
+
+  /** A customer's derived features now (what rules see as `features.*`). */
+  async customerFeatures(customerId: string): Promise<Attributes> {
+    const config = this.catalog.definition.events;
+    return featureValues(config, await this.store.featureState(customerId), this.clock());
   }
 
   // ---- outcomes -----------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 // The HTTP API (Fastify): versioned routes under /v1, zod request schemas, an OpenAPI document and /docs.
+
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
@@ -20,6 +21,7 @@ import { type KeyRing, type Role, roleOf } from './auth.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { decisionRoutes } from './routes/decisions.ts';
+import { eventRoutes } from './routes/events.ts';
 import { measureRoutes } from './routes/measure.ts';
 
 export interface ServerOptions {
@@ -57,6 +59,23 @@ function sendError(
   extra: Record<string, unknown> = {},
 ) {
   return reply.code(statusCode).send(errorBody(statusCode, message, extra));
+}
+
+interface ZodIssueLike {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  keys?: string[];
+}
+
+/** Of a union's branches, the first issue of the branch whose issue lies deepest in the input. */
+function deepestIssue(branches: ZodIssueLike[][]): ZodIssueLike | undefined {
+  let best: ZodIssueLike | undefined;
+  for (const issues of branches) {
+    const first = issues[0];
+    if (first && (!best || first.path.length > best.path.length)) best = first;
+  }
+  return best;
 }
 
 function jsonPointerToPath(context: string, pointer: string): string {
@@ -126,8 +145,23 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
     if (hasZodFastifySchemaValidationErrors(error)) {
       const context = (error as FastifyError & { validationContext?: string }).validationContext ?? 'body';
       const issues = error.validation.map((v) => {
+        const params = v.params as { keys?: string[]; errors?: ZodIssueLike[][] };
+        // A union (one event or an array of them): report the branch that got furthest into the input.
+        if (v.keyword === 'invalid_union' && params.errors && params.errors.length > 0) {
+          const best = deepestIssue(params.errors);
+          if (best) {
+            const base = v.instancePath === '/' ? [] : v.instancePath.split('/').filter((p) => p !== '');
+            const path = [...base, ...best.path.map(String)];
+            const field = jsonPointerToPath(context, `/${path.join('/')}`);
+            if (best.code === 'unrecognized_keys' && best.keys?.[0])
+              return {
+                field: `${field}.${best.keys[0]}`,
+                message: `unknown field '${best.keys.join("', '")}'`,
+              };
+            return { field, message: best.message };
+          }
+        }
         const field = jsonPointerToPath(context, v.instancePath);
-        const params = v.params as { keys?: string[] };
         if (v.keyword === 'unrecognized_keys' && params.keys?.[0]) {
           return {
             field: `${field}.${params.keys[0]}`,
@@ -197,6 +231,7 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
     async (v1) => {
       await decisionRoutes(v1, engine);
       await customerRoutes(v1, engine);
+      await eventRoutes(v1, engine, (options.bodyLimit ?? 256 * 1024) * 16);
       await catalogRoutes(v1, engine, (options.bodyLimit ?? 256 * 1024) * 16);
       await measureRoutes(v1, engine, () => engine.now());
     },

@@ -229,8 +229,34 @@ export const erasureResponse = z.object({
     decisions: z.number().int(),
     outcomes: z.number().int(),
     interactions: z.number().int(),
+    events: z.number().int(),
   }),
 });
+
+export const eventSchema = z
+  .strictObject({
+    customerId: id,
+    type: z.string().min(1).max(100).describe('A type declared under events.types in the catalog.'),
+    timestamp: z
+      .string()
+      .refine((v) => !Number.isNaN(Date.parse(v)), 'expected an ISO 8601 date-time')
+      .describe('When it happened, ISO 8601 (may be late: features are exact for out-of-order events).'),
+    channel: z.string().min(1).max(100).optional(),
+    payload: attributes.default({}).describe("Fields declared for the event's type."),
+  })
+  .meta({ id: 'Event' });
+
+/** The largest batch one request may carry. */
+export const MAX_EVENT_BATCH = 10_000;
+
+export const eventsBody = z.union([eventSchema, z.array(eventSchema).min(1).max(MAX_EVENT_BATCH)]);
+
+export const eventsResponse = z
+  .object({
+    accepted: z.number().int().describe('Events stored (all of the request, or none on an error).'),
+    seqs: z.array(z.number().int()).describe('Their sequence numbers, in request order.'),
+  })
+  .meta({ id: 'EventsAck' });
 
 export const catalogVersionInfo = z.object({
   version: z.number().int(),

@@ -1,7 +1,9 @@
 // Embedded SQLite adapter (better-sqlite3). WAL with synchronous=FULL: a transaction is on disk before the
 // call returns, so an acknowledged outcome survives a crash of the process (and of the machine).
+
 import Database from 'better-sqlite3';
 import type { Arm } from '../core/arms.ts';
+import type { CustomerEvent, CustomerFeatureState } from '../core/events.ts';
 import type { Attributes, BudgetUsage, Customer, InteractionRecord, RecordedOutcome } from '../core/types.ts';
 import type {
   ChoiceLogQuery,
@@ -134,6 +136,21 @@ const MIGRATIONS: string[] = [
     convert = EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id AND o.outcome = 'convert'),
     expired = EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id AND o.outcome = 'expired'),
     outcome_value = coalesce((SELECT sum(o.value) FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id), 0);`,
+  // 4: customer events and their derived-feature state.
+  `CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    customer_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    channel TEXT,
+    payload TEXT NOT NULL,
+    received_at INTEGER NOT NULL
+  );
+  CREATE INDEX events_customer ON events(customer_id, at);
+  CREATE TABLE customer_features (
+    customer_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL
+  );`,
 ];
 
 interface OutcomeRow {
@@ -314,9 +331,56 @@ export class SqliteStore implements Store {
       this.sql('DELETE FROM choices WHERE customer_id = ?').run(id);
       const decisions = this.sql('DELETE FROM decisions WHERE customer_id = ?').run(id).changes;
       const interactions = this.sql('DELETE FROM interactions WHERE customer_id = ?').run(id).changes;
+      const events = this.sql('DELETE FROM events WHERE customer_id = ?').run(id).changes;
+      this.sql('DELETE FROM customer_features WHERE customer_id = ?').run(id);
       const customer = this.sql('DELETE FROM customers WHERE id = ?').run(id).changes > 0;
-      return { customer, decisions, outcomes, interactions };
+      return { customer, decisions, outcomes, interactions, events };
     });
+  }
+
+  async appendEvents(
+    events: readonly CustomerEvent[],
+    receivedAt: number,
+    apply: (state: CustomerFeatureState, event: CustomerEvent) => void,
+  ): Promise<number[]> {
+    return this.write(() => {
+      const insert = this.sql(
+        'INSERT INTO events (customer_id, type, at, channel, payload, received_at) VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      const read = this.sql('SELECT state FROM customer_features WHERE customer_id = ?');
+      const states = new Map<string, CustomerFeatureState>();
+      const seqs: number[] = [];
+      for (const e of events) {
+        const r = insert.run(
+          e.customerId,
+          e.type,
+          e.at,
+          e.channel ?? null,
+          JSON.stringify(e.payload),
+          receivedAt,
+        );
+        seqs.push(Number(r.lastInsertRowid));
+        let state = states.get(e.customerId);
+        if (!state) {
+          const row = read.get(e.customerId) as { state: string } | undefined;
+          state = row ? (JSON.parse(row.state) as CustomerFeatureState) : {};
+          states.set(e.customerId, state);
+        }
+        apply(state, e);
+      }
+      const save = this.sql(
+        'INSERT INTO customer_features (customer_id, state) VALUES (?, ?) ON CONFLICT (customer_id) DO UPDATE SET state = excluded.state',
+      );
+      for (const [id, state] of states) save.run(id, JSON.stringify(state));
+      return seqs;
+    });
+  }
+
+  async featureState(customerId: string): Promise<CustomerFeatureState> {
+    const row = this.sql('SELECT state FROM customer_features WHERE customer_id = ?').get(customerId) as
+      | { state: string }
+      | undefined;
+    return row ? (JSON.parse(row.state) as CustomerFeatureState) : {};
   }
 
   async countCustomers(): Promise<number> {

@@ -1,6 +1,8 @@
 // The one storage interface. It is async so that a networked database (PostgreSQL) fits behind it without
 // changing callers; the embedded SQLite adapter is the default.
+
 import type { Arm } from '../core/arms.ts';
+import type { CustomerEvent, CustomerFeatureState } from '../core/events.ts';
 import type {
   Attributes,
   BudgetUsage,
@@ -183,6 +185,13 @@ export interface ErasureReport {
   decisions: number;
   outcomes: number;
   interactions: number;
+  events: number;
+}
+
+/** A stored customer event. */
+export interface StoredEvent extends CustomerEvent {
+  seq: number;
+  receivedAt: number;
 }
 
 export interface StoredModel {
@@ -203,6 +212,18 @@ export interface Store {
   ): Promise<{ customer: Customer; created: boolean }>;
   /** GDPR erasure: the profile, its decisions, their outcomes and the interaction history. */
   deleteCustomer(id: string): Promise<ErasureReport>;
+
+  /**
+   * Stores events and, in the same transaction, updates each customer's derived-feature state with `apply`
+   * (called once per event, in the given order), so concurrent writers never lose an update.
+   */
+  appendEvents(
+    events: readonly CustomerEvent[],
+    receivedAt: number,
+    apply: (state: CustomerFeatureState, event: CustomerEvent) => void,
+  ): Promise<number[]>;
+  /** A customer's derived-feature state ({} when none). */
+  featureState(customerId: string): Promise<CustomerFeatureState>;
   countCustomers(): Promise<number>;
 
   activeCatalog(): Promise<StoredCatalog | undefined>;

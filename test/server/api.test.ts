@@ -219,7 +219,13 @@ describe('customers', () => {
     });
     const res = await s.call('DELETE', '/v1/customers/gone', admin);
     expect(res.status).toBe(200);
-    expect(res.body.erased).toEqual({ customer: true, decisions: 1, outcomes: 1, interactions: 2 });
+    expect(res.body.erased).toEqual({
+      customer: true,
+      decisions: 1,
+      outcomes: 1,
+      interactions: 2,
+      events: 0,
+    });
     expect((await s.call('GET', '/v1/customers/gone', admin)).status).toBe(404);
     expect((await s.call('GET', `/v1/decisions/${d.decisionId}`)).status).toBe(404);
     expect((await decide({ customerId: 'gone', channel: 'web' })).status).toBe(404);

@@ -217,12 +217,25 @@ export function storeSuite(make: () => Promise<Store>) {
         teaches: true,
       });
     }
+    await store.appendEvents(
+      [
+        { customerId: 'c1', type: 'call', at: T0, payload: {} },
+        { customerId: 'c2', type: 'call', at: T0, payload: {} },
+      ],
+      T0,
+      (state) => {
+        state.calls = { kind: 'total', total: 1 };
+      },
+    );
     expect(await store.deleteCustomer('c1')).toEqual({
       customer: true,
       decisions: 1,
       outcomes: 1,
       interactions: 1,
+      events: 1,
     });
+    expect(await store.featureState('c1')).toEqual({});
+    expect(await store.featureState('c2')).toEqual({ calls: { kind: 'total', total: 1 } });
     expect(await store.getCustomer('c1')).toBeUndefined();
     expect(await store.getDecision('d1')).toBeUndefined();
     expect(await store.outcomesForDecision('d1')).toEqual([]);
@@ -234,6 +247,7 @@ export function storeSuite(make: () => Promise<Store>) {
       decisions: 0,
       outcomes: 0,
       interactions: 0,
+      events: 0,
     });
   });
 
