@@ -2,7 +2,7 @@
 // per-customer state (day buckets for windows, latest value and time), and feature values are read off that state
 // at decision time. Pure: the engine loads and saves the states.
 import { z } from 'zod';
-import type { AttributeType } from './rules.ts';
+import { type AttributeType, matchesType } from './rules.ts';
 import type { Attributes, AttributeValue } from './types.ts';
 
 export const DAY = 86_400_000;
@@ -109,23 +109,6 @@ export function featureTypes(config: EventsConfig): Record<string, AttributeType
       f.aggregate === 'last' ? (config.types[f.event]?.payload[f.field ?? ''] ?? 'string') : 'number';
   }
   return out;
-}
-
-function matchesType(value: AttributeValue | undefined, type: AttributeType): boolean {
-  switch (type) {
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'string':
-      return typeof value === 'string';
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'list<string>':
-      return Array.isArray(value) && value.every((v) => typeof v === 'string');
-    case 'list<number>':
-      return Array.isArray(value) && value.every((v) => typeof v === 'number' && Number.isFinite(v));
-    case 'map':
-      return typeof value === 'object' && value !== null && !Array.isArray(value);
-  }
 }
 
 /** Checks an event's type and payload against the declared types; returns problems as (field, message). */

@@ -15,6 +15,24 @@ export const ATTRIBUTE_TYPES = [
 ] as const;
 export type AttributeType = (typeof ATTRIBUTE_TYPES)[number];
 
+/** Whether a value has a declared attribute type (profiles, event payloads). */
+export function matchesType(value: unknown, type: AttributeType): boolean {
+  switch (type) {
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'string':
+      return typeof value === 'string';
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'list<string>':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string');
+    case 'list<number>':
+      return Array.isArray(value) && value.every((v) => typeof v === 'number');
+    case 'map':
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+  }
+}
+
 export interface RuleSchema {
   customer: Record<string, AttributeType>;
   context: Record<string, AttributeType>;

@@ -16,7 +16,7 @@ import { applyEvent, type CustomerEvent, eventIssues, featureValues } from '../c
 import { type CandidateExplanation, explainDecision } from '../core/explain.ts';
 import { type PolicySpec, policyDistribution, policyExplorer } from '../core/policy.ts';
 import { mulberry32 } from '../core/random.ts';
-import type { AttributeType } from '../core/rules.ts';
+import { matchesType } from '../core/rules.ts';
 import type {
   Attributes,
   ChosenAction,
@@ -893,23 +893,6 @@ export class Engine {
   async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     await this.checkpoint();
-  }
-}
-
-function matchesType(value: unknown, type: AttributeType): boolean {
-  switch (type) {
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'string':
-      return typeof value === 'string';
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'list<string>':
-      return Array.isArray(value) && value.every((v) => typeof v === 'string');
-    case 'list<number>':
-      return Array.isArray(value) && value.every((v) => typeof v === 'number');
-    case 'map':
-      return typeof value === 'object' && value !== null && !Array.isArray(value);
   }
 }
 

@@ -10,20 +10,35 @@ import { LEARNERS } from '../learn/registry.ts';
 import type { LoggedDecision, Store } from '../store/store.ts';
 import { meanAndCi, type OpeEstimate, type OpeRound, offPolicyEstimates } from './ope.ts';
 
-export interface EvaluationReport {
-  policy: PolicySpec;
+/** A candidate policy judged on logged first slots: the part replay and shadow mode share. */
+interface Verdict {
   /** Logged decisions read. */
   decisions: number;
   /** Decisions whose first-slot action has an answer: the rounds the estimates use. */
   rounds: number;
-  /** Decisions left out: no answer to the first slot yet, or nothing eligible. */
-  skipped: { unanswered: number; noCandidates: number };
   /** The logged (production) policy's first-slot accept rate with a 95 % interval, on the same rounds. */
   logged: { estimate: number; ci: [number, number] };
   /** The candidate's estimated first-slot accept rate (DM, IPS, SNIPS, DR). */
   estimates: OpeEstimate[];
   /** Share of rounds where the candidate's own draw picked the logged first-slot action. */
   agreement: number;
+}
+
+function verdict(decisions: number, rounds: readonly OpeRound[], agreed: number): Verdict {
+  const logged = meanAndCi(rounds.map((r) => r.reward));
+  return {
+    decisions,
+    rounds: rounds.length,
+    logged: { estimate: logged.mean, ci: logged.ci },
+    estimates: rounds.length > 0 ? offPolicyEstimates(rounds) : [],
+    agreement: rounds.length > 0 ? agreed / rounds.length : Number.NaN,
+  };
+}
+
+export interface EvaluationReport extends Verdict {
+  policy: PolicySpec;
+  /** Decisions left out: no answer to the first slot yet, or nothing eligible. */
+  skipped: { unanswered: number; noCandidates: number };
 }
 
 export interface EvaluateOptions {
@@ -95,27 +110,13 @@ export async function evaluatePolicy(
     }
     options.onProgress?.(decisions);
   }
-  const logged = meanAndCi(rounds.map((r) => r.reward));
-  return {
-    policy: spec,
-    decisions,
-    rounds: rounds.length,
-    skipped,
-    logged: { estimate: logged.mean, ci: logged.ci },
-    estimates: rounds.length > 0 ? offPolicyEstimates(rounds) : [],
-    agreement: rounds.length > 0 ? agreed / rounds.length : Number.NaN,
-  };
+  return { policy: spec, skipped, ...verdict(decisions, rounds, agreed) };
 }
 
-export interface ShadowReport {
+export interface ShadowReport extends Verdict {
   /** The shadow policies seen in the range (normally one). */
   policies: string[];
-  decisions: number;
-  rounds: number;
   skipped: { unanswered: number; noShadow: number };
-  logged: { estimate: number; ci: [number, number] };
-  estimates: OpeEstimate[];
-  agreement: number;
 }
 
 /**
@@ -150,16 +151,7 @@ export async function shadowReport(log: AsyncIterable<LoggedDecision>): Promise<
     });
     if (d.shadow.choice === top.actionId) agreed++;
   }
-  const logged = meanAndCi(rounds.map((r) => r.reward));
-  return {
-    policies: [...policies],
-    decisions,
-    rounds: rounds.length,
-    skipped,
-    logged: { estimate: logged.mean, ci: logged.ci },
-    estimates: rounds.length > 0 ? offPolicyEstimates(rounds) : [],
-    agreement: rounds.length > 0 ? agreed / rounds.length : Number.NaN,
-  };
+  return { policies: [...policies], skipped, ...verdict(decisions, rounds, agreed) };
 }
 
 /** Logged decisions in [from, to) in time order, read page by page. */
