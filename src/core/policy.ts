@@ -53,6 +53,8 @@ export interface PolicyScore {
 export interface PolicyDistribution {
   /** Probability of each candidate for the first slot, by action id. */
   probabilities: Map<string, number>;
+  /** The candidate policy's propensity of each candidate, by action id (its reward model). */
+  propensities: Map<string, number>;
   /** The candidate's own first choice (drawn from the probabilities). */
   choice: string;
   /** Σ over candidates of probability × the candidate model's propensity: its expected accept rate. */
@@ -96,11 +98,13 @@ export function policyDistribution(
     round,
   );
   const probabilities = new Map<string, number>();
+  const propensities = new Map<string, number>();
   let expectedReward = 0;
   rescored.forEach((c, i) => {
     const p = choice.probabilities[i] ?? 0;
     probabilities.set(c.actionId, p);
+    propensities.set(c.actionId, c.propensity);
     expectedReward += p * c.propensity;
   });
-  return { probabilities, choice: rescored[choice.index]!.actionId, expectedReward };
+  return { probabilities, propensities, choice: rescored[choice.index]!.actionId, expectedReward };
 }

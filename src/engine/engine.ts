@@ -712,15 +712,20 @@ export class Engine {
       choice: dist.choice,
       probability: dist.probabilities.get(top) ?? 0,
       expectedReward: dist.expectedReward,
-      modelledReward: this.model(SHADOW + top).predict(x),
+      modelledReward: dist.propensities.get(top) ?? 0,
     };
   }
 
   /** Why each candidate of a logged decision was chosen, ranked out or dropped. */
   async explain(id: string): Promise<DecisionExplanation> {
+    return this.explanationOf(await this.loggedDecision(id));
+  }
+
+  /** A logged decision, or a 404 naming the id. */
+  private async loggedDecision(id: string): Promise<DecisionRecord> {
     const decision = await this.store.getDecision(id);
     if (!decision) throw new EngineError('not_found', 'params.id', `unknown decision '${id}'`);
-    return this.explanationOf(decision);
+    return decision;
   }
 
   private explanationOf(d: DecisionRecord): DecisionExplanation {
@@ -744,8 +749,7 @@ export class Engine {
   }
 
   async getDecision(id: string): Promise<DecisionRecord & { outcomes: OutcomeRecord[] }> {
-    const decision = await this.store.getDecision(id);
-    if (!decision) throw new EngineError('not_found', 'params.id', `unknown decision '${id}'`);
+    const decision = await this.loggedDecision(id);
     return { ...decision, outcomes: await this.store.outcomesForDecision(id) };
   }
 

@@ -96,7 +96,7 @@ export async function evaluatePolicy(
         loggingProbability: top.probability,
         targetProbability: dist.probabilities.get(top.actionId) ?? 0,
         directValue: dist.expectedReward,
-        modelledReward: model(top.actionId).predict(d.features),
+        modelledReward: dist.propensities.get(top.actionId) ?? 0,
       });
       if (dist.choice === top.actionId) agreed++;
     }

@@ -521,12 +521,9 @@ export class SqliteStore implements Store {
       `SELECT * FROM decisions WHERE at >= ? AND at < ? AND (at, id) > (?, ?) ORDER BY at, id LIMIT ?`,
     ).all(query.from, query.to, after.at, after.id, query.limit) as DecisionRow[];
     if (rows.length === 0) return [];
-    const known = new Set(['click', 'accept', 'convert']);
-    const positive = query.positive.filter((p) => known.has(p));
-    const anyPositive = positive.length > 0 ? positive.join(' OR ') : '0';
     const rewards = this.sql(
       `SELECT decision_id AS decisionId, action_id AS actionId,
-              CASE WHEN ${anyPositive} THEN 1 WHEN reject OR expired THEN 0 ELSE NULL END AS reward
+              ${rewardColumn(query.positive)}
        FROM choices WHERE decision_id IN (SELECT value FROM json_each(?))`,
     ).all(JSON.stringify(rows.map((r) => r.id))) as Array<{
       decisionId: string;
@@ -639,13 +636,10 @@ export class SqliteStore implements Store {
   }
 
   async choiceLog(query: ChoiceLogQuery): Promise<ChoiceLogRow[]> {
-    const known = new Set(['click', 'accept', 'convert']);
-    const positive = query.positive.filter((p) => known.has(p));
-    const anyPositive = positive.length > 0 ? positive.join(' OR ') : '0';
     const after = query.after ?? { at: query.from - 1, decisionId: '', actionId: '' };
     return this.sql(
       `SELECT decision_id AS decisionId, action_id AS actionId, arm, channel, at, probability, propensity, value,
-              CASE WHEN ${anyPositive} THEN 1 WHEN reject OR expired THEN 0 ELSE NULL END AS reward
+              ${rewardColumn(query.positive)}
        FROM choices
        WHERE at >= ? AND at < ? AND (? IS NULL OR action_id = ?)
          AND (at, decision_id, action_id) > (?, ?, ?)
@@ -744,4 +738,15 @@ function toDecision(row: DecisionRow): DecisionRecord {
     arm: row.arm,
     ...rest,
   };
+}
+
+/**
+ * The reward of a choice from its outcome flags: 1 for a positive outcome type, 0 for a reject or an expiry, NULL
+ * while unanswered. Only known flag columns enter the SQL.
+ */
+function rewardColumn(positive: readonly string[]): string {
+  const known = new Set(['click', 'accept', 'convert']);
+  const flags = positive.filter((p) => known.has(p));
+  const anyPositive = flags.length > 0 ? flags.join(' OR ') : '0';
+  return `CASE WHEN ${anyPositive} THEN 1 WHEN reject OR expired THEN 0 ELSE NULL END AS reward`;
 }
