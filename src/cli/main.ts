@@ -107,7 +107,7 @@ catalogCommand
       const issues = new Set(catalog.actions.map((a) => a.issue));
       console.log(
         `${file}: valid (${catalog.actions.length} actions in ${issues.size} issues, ${catalog.channels.size} channels, ` +
-          `${catalog.contactPolicies.length} contact policies; version ${catalog.version})`,
+          `${catalog.contactPolicies.length} contact policies, ${catalog.definition.triggers.length} triggers; version ${catalog.version})`,
       );
     } catch (error) {
       if (error instanceof CatalogError) {

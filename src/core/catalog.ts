@@ -17,11 +17,12 @@ import { policySpecSchema } from './policy.ts';
 import {
   ATTRIBUTE_TYPES,
   type CompiledRule,
+  matchesType,
   RuleCompileError,
   RuleEnvironment,
   type RuleSchema,
 } from './rules.ts';
-import type { Treatment } from './types.ts';
+import type { Attributes, Treatment } from './types.ts';
 
 const identifier = z
   .string()
@@ -176,6 +177,27 @@ export const catalogFileSchema = z.strictObject({
   measurement: measurementSchema,
   /** Customer event types and the features derived from them (see src/core/events.ts). */
   events: eventsConfigSchema,
+  /** Proactive service: when an event matches, decide for an outbound channel and queue the result. */
+  triggers: z
+    .array(
+      z.strictObject({
+        id: identifier,
+        description: z.string().optional(),
+        /** The event type that fires it. */
+        event: z.string().min(1),
+        /** CEL over event.*, customer.*, features.* (already updated by the event) and channel. */
+        when: z.string().optional(),
+        /** The outbound channel decided for. */
+        channel: z.string().min(1),
+        /** Only these actions may be chosen (default: any action with a treatment for the channel). */
+        actions: selectorSchema.optional(),
+        /** How many actions the triggered decision picks. */
+        limit: z.number().int().positive().default(1),
+        /** Context the triggered decision is made in (declared under schema.context). */
+        context: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+      }),
+    )
+    .default([]),
   learning: z
     .strictObject({
       positive: z.array(z.enum(['click', 'accept', 'convert'])).default(['click', 'accept', 'convert']),
@@ -293,6 +315,19 @@ export interface Catalog {
   explorer: ExplorerName;
   /** Control-group settings: arm shares (overall and per channel), stickiness and salt. */
   arms: ArmSettings;
+  /** Triggers by event type, in catalog order. */
+  triggersByEvent: ReadonlyMap<string, CompiledTrigger[]>;
+}
+
+export interface CompiledTrigger {
+  id: string;
+  event: string;
+  when: CompiledRule<boolean> | undefined;
+  channel: string;
+  /** Whether an action may be chosen by this trigger's decisions. */
+  allows: (action: CompiledAction) => boolean;
+  limit: number;
+  context: Attributes;
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -314,12 +349,18 @@ function zodIssues(error: z.ZodError, prefix = ''): CatalogIssue[] {
   });
 }
 
-export function selectorMatches(selector: Selector | undefined, action: ActionDefinition): boolean {
+export function selectorMatches(
+  selector: Selector | undefined,
+  action: Pick<ActionDefinition, 'id' | 'issue' | 'group'> & { tags: Iterable<string> },
+): boolean {
   if (!selector) return true;
   if (selector.issue !== undefined && selector.issue !== action.issue) return false;
   if (selector.group !== undefined && selector.group !== action.group) return false;
   if (selector.action !== undefined && selector.action !== action.id) return false;
-  if (selector.tags !== undefined && !selector.tags.some((t) => action.tags.includes(t))) return false;
+  if (selector.tags !== undefined) {
+    const tags = new Set(action.tags);
+    if (!selector.tags.some((t) => tags.has(t))) return false;
+  }
   return true;
 }
 
@@ -523,6 +564,7 @@ export function compileCatalog(input: unknown): Catalog {
     if (shares.businessRuleShare !== undefined) own.businessRule = shares.businessRuleShare;
     (arms.channels as Record<string, Partial<ArmShares>>)[channel] = own;
   }
+  const triggersByEvent = compileTriggers(def, ruleSchema, channels, actions, issues, compileRule);
   if (issues.length > 0) throw new CatalogError(issues);
   return {
     version: contentHash(stableStringify(def)),
@@ -535,7 +577,67 @@ export function compileCatalog(input: unknown): Catalog {
     ruleSchema,
     explorer: def.learning.explorer,
     arms,
+    triggersByEvent,
   };
+}
+
+function compileTriggers(
+  def: CatalogFile,
+  ruleSchema: RuleSchema,
+  channels: Catalog['channels'],
+  actions: readonly CompiledAction[],
+  issues: CatalogIssue[],
+  compileRule: <T>(path: string, compile: () => CompiledRule<T>) => CompiledRule<T> | undefined,
+): Map<string, CompiledTrigger[]> {
+  const out = new Map<string, CompiledTrigger[]>();
+  const envs = new Map<string, RuleEnvironment>();
+  const ids = new Set<string>();
+  def.triggers.forEach((t, i) => {
+    const path = `triggers[${i}]`;
+    if (ids.has(t.id)) issues.push({ path: `${path}.id`, message: `duplicate trigger '${t.id}'` });
+    ids.add(t.id);
+    const eventType = def.events.types[t.event];
+    if (!eventType) {
+      issues.push({ path: `${path}.event`, message: `unknown event type '${t.event}'` });
+      return;
+    }
+    const channel = channels.get(t.channel);
+    if (!channel) issues.push({ path: `${path}.channel`, message: `unknown channel '${t.channel}'` });
+    else if (channel.direction !== 'outbound')
+      issues.push({ path: `${path}.channel`, message: `'${t.channel}' is not an outbound channel` });
+    const allows = (a: CompiledAction) => selectorMatches(t.actions, a);
+    if (!actions.some((a) => allows(a) && a.treatments.has(t.channel)))
+      issues.push({
+        path: `${path}.actions`,
+        message: `no action it allows has a treatment for channel '${t.channel}'`,
+      });
+    for (const [name, value] of Object.entries(t.context)) {
+      const type = ruleSchema.context[name];
+      if (!type)
+        issues.push({ path: `${path}.context.${name}`, message: 'not declared under schema.context' });
+      else if (!matchesType(value, type))
+        issues.push({ path: `${path}.context.${name}`, message: `expected ${type}` });
+    }
+    let env = envs.get(t.event);
+    if (!env) {
+      env = new RuleEnvironment({ ...ruleSchema, eventPayload: eventType.payload });
+      envs.set(t.event, env);
+    }
+    const compiled: CompiledTrigger = {
+      id: t.id,
+      event: t.event,
+      when:
+        t.when === undefined ? undefined : compileRule(`${path}.when`, () => env.compileCondition(t.when!)),
+      channel: t.channel,
+      allows,
+      limit: t.limit,
+      context: t.context,
+    };
+    const list = out.get(t.event) ?? [];
+    list.push(compiled);
+    out.set(t.event, list);
+  });
+  return out;
 }
 
 /** Which model an action learns into: the first matching override that says `shared` decides. */

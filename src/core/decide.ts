@@ -44,6 +44,8 @@ export interface DecideInput {
    * highest lever × value, no model. Propensities are computed and logged in every arm.
    */
   arm?: Arm;
+  /** Restricts the candidates (a trigger's action selector); others are dropped with `reason`. */
+  only?: { allows: (action: CompiledAction) => boolean; reason: string };
 }
 
 export interface DecideResult {
@@ -107,6 +109,10 @@ export function decide(input: DecideInput): DecideResult {
   for (const action of catalog.actions) {
     const drop = (stage: DroppedCandidate['stage'], reason: string) =>
       dropped.push({ actionId: action.id, stage, reason });
+    if (input.only && !input.only.allows(action)) {
+      drop('trigger', input.only.reason);
+      continue;
+    }
     const treatment = action.treatments.get(channel);
     if (!treatment) {
       drop('channel', `no treatment for channel '${channel}'`);

@@ -37,6 +37,8 @@ export interface RuleSchema {
   customer: Record<string, AttributeType>;
   context: Record<string, AttributeType>;
   features: Record<string, AttributeType>;
+  /** Trigger conditions also see the event that fired them: `event.type`, `event.channel`, `event.payload.*`. */
+  eventPayload?: Record<string, AttributeType>;
 }
 
 /** What a rule sees at evaluation time. */
@@ -45,6 +47,7 @@ export interface RuleScope {
   context: Attributes;
   features: Attributes;
   channel: string;
+  event?: { type: string; channel: string; payload: Attributes };
 }
 
 /** A rule that could not be compiled; `column` is 1-based within the rule text. */
@@ -109,7 +112,7 @@ function describeCelError(error: unknown, source: string): RuleCompileError {
   const unknownVar = /^Unknown variable: (.+)$/i.exec(raw);
   if (unknownVar) {
     return new RuleCompileError(
-      `unknown variable '${unknownVar[1]}' (use customer.*, context.*, features.* or channel)`,
+      `unknown variable '${unknownVar[1]}' (use customer.*, context.*, features.*, channel, or event.* in triggers)`,
       pos === undefined ? undefined : pos + 1,
     );
   }
@@ -126,6 +129,11 @@ export class RuleEnvironment {
       .registerVariable({ name: 'context', schema: celSchema(schema.context) })
       .registerVariable({ name: 'features', schema: celSchema(schema.features) })
       .registerVariable('channel', 'string');
+    if (schema.eventPayload)
+      env.registerVariable({
+        name: 'event',
+        schema: { type: 'string', channel: 'string', payload: celSchema(schema.eventPayload) },
+      });
     // CEL keeps int and double apart in arithmetic; business users write `customer.balance * 2`,
     // so mixed arithmetic promotes to double like a spreadsheet would.
     const ops: Array<[string, (a: number, b: number) => number]> = [

@@ -48,6 +48,7 @@ export interface Treatment {
 export interface DroppedCandidate {
   actionId: string;
   stage:
+    | 'trigger'
     | 'channel'
     | 'validity'
     | 'eligibility'

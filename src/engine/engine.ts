@@ -7,6 +7,7 @@ import {
   type Catalog,
   CatalogError,
   type CompiledAction,
+  type CompiledTrigger,
   compileCatalog,
   parseCatalogSource,
 } from '../core/catalog.ts';
@@ -16,7 +17,7 @@ import { applyEvent, type CustomerEvent, eventIssues, featureValues } from '../c
 import { type CandidateExplanation, explainDecision } from '../core/explain.ts';
 import { type PolicySpec, policyDistribution, policyExplorer } from '../core/policy.ts';
 import { mulberry32 } from '../core/random.ts';
-import { matchesType } from '../core/rules.ts';
+import { matchesType, ruleErrorMessage } from '../core/rules.ts';
 import type {
   Attributes,
   ChosenAction,
@@ -37,11 +38,15 @@ import type {
   DecisionRecord,
   ErasureReport,
   KpiDimension,
+  OutboundItem,
+  OutboundMessage,
   OutcomeRecord,
   ShadowRecord,
   Store,
   StoredCatalog,
+  TriggerRef,
 } from '../store/store.ts';
+import { WebhookDispatcher, type WebhookOptions } from './webhook.ts';
 
 /** An error a caller made; `field` names the input at fault (`body.channel`, `params.id`). */
 export class EngineError extends Error {
@@ -74,6 +79,25 @@ interface ActiveCatalog {
   shadow: { spec: PolicySpec; explorer: Explorer } | undefined;
 }
 
+/** A message claimed this often without an acknowledgement is given up (status failed). */
+export const OUTBOUND_MAX_ATTEMPTS = 10;
+
+/** What a trigger did with one event. */
+export interface TriggeredDecision {
+  trigger: string;
+  /** The firing event's index in the request and its sequence number. */
+  index: number;
+  eventSeq: number;
+  customerId: string;
+  decisionId?: string;
+  /** The chosen actions (none when contact policies or rules left nothing to send). */
+  actions?: string[];
+  /** Whether a message went to the outbound queue. */
+  queued?: boolean;
+  /** Why no decision was made. */
+  skipped?: string;
+}
+
 /** Shadow models are per action, under this prefix. */
 const SHADOW = 'shadow:';
 
@@ -85,6 +109,8 @@ export interface EngineOptions {
   checkpointMs?: number;
   /** How often response windows are swept for expired choices (ms); 0 turns the sweep off. */
   expiryMs?: number;
+  /** Push outbound messages to a webhook instead of (for its channels) the pull queue. */
+  webhook?: WebhookOptions;
 }
 
 export interface DecideRequest {
@@ -146,6 +172,7 @@ export class Engine {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly clock: () => number;
   private readonly rng: () => number;
+  private webhook: WebhookDispatcher | undefined;
   /** The learner settings each action's model was built with (kind and options), to notice changes. */
   private readonly specs = new Map<string, string>();
   /** Per model: the actions whose outcomes it has learned from. */
@@ -192,6 +219,11 @@ export class Engine {
     };
     every(options.checkpointMs, 2000, () => engine.checkpoint(), 'model checkpoint');
     every(options.expiryMs, 60_000, () => engine.expireResponses(), 'response window sweep');
+    if (options.webhook) {
+      const webhook = new WebhookDispatcher(store, options.webhook, engine.clock);
+      engine.webhook = webhook;
+      every(options.webhook.pollMs, 1000, () => webhook.deliverDue(), 'webhook delivery');
+    }
     return engine;
   }
 
@@ -583,6 +615,11 @@ export class Engine {
   // ---- decisions ----------------------------------------------------------------------------------------
 
   async decide(request: DecideRequest): Promise<DecisionResponse> {
+    return this.decideWith(request);
+  }
+
+  /** A decision; a trigger's decisions also carry the trigger, are restricted to its actions and queue a message. */
+  private async decideWith(request: DecideRequest, trigger?: TriggerRef & { only: CompiledTrigger }) {
     const { catalog, stored, explorer, history: need, budgeted } = this.active;
     if (!catalog.channels.has(request.channel)) {
       throw new EngineError(
@@ -631,6 +668,11 @@ export class Engine {
       },
       round: this.learnedSeq,
       explorer,
+      ...(trigger
+        ? {
+            only: { allows: trigger.only.allows, reason: `not among the actions of trigger '${trigger.id}'` },
+          }
+        : {}),
     });
     const decisionId = randomUUID();
     const modelVersion = this.modelVersion;
@@ -658,6 +700,16 @@ export class Engine {
         treatment: c.treatment,
       })),
       ...(shadow ? { shadow } : {}),
+      ...(trigger
+        ? {
+            trigger: {
+              id: trigger.id,
+              eventSeq: trigger.eventSeq,
+              eventType: trigger.eventType,
+              eventAt: trigger.eventAt,
+            },
+          }
+        : {}),
     };
     const contacts: InteractionRecord[] = result.chosen.map((c) => ({
       kind: 'contact',
@@ -667,7 +719,23 @@ export class Engine {
       channel: request.channel,
       at: now,
     }));
-    await this.store.saveDecision(record, contacts);
+    const outbound: OutboundMessage | undefined =
+      record.trigger && customerId !== null && result.chosen.length > 0
+        ? {
+            decisionId,
+            customerId,
+            channel: request.channel,
+            trigger: record.trigger,
+            actions: result.chosen.map((c) => ({
+              actionId: c.actionId,
+              name: catalog.actionsById.get(c.actionId)!.name,
+              rank: c.rank,
+              treatment: c.treatment as Record<string, unknown>,
+            })),
+            createdAt: now,
+          }
+        : undefined;
+    await this.store.saveDecision(record, contacts, outbound);
     return {
       decisionId,
       customerId,
@@ -760,8 +828,17 @@ export class Engine {
    * naming it), stores them and updates each customer's derived features in the same transaction.
    * `fieldPrefix(i)` names event i in errors (`body`, `body[3]`).
    */
-  async ingestEvents(inputs: readonly EventInput[], fieldPrefix: (i: number) => string): Promise<number[]> {
-    const config = this.catalog.definition.events;
+  /**
+   * Stores events (all or none), updates the derived features in the same transaction, then runs the triggers
+   * the events fire: each makes a decision for its outbound channel, which contact policies govern like any
+   * other, and queues the chosen actions for delivery.
+   */
+  async ingestEvents(
+    inputs: readonly EventInput[],
+    fieldPrefix: (i: number) => string,
+  ): Promise<{ seqs: number[]; triggered: TriggeredDecision[] }> {
+    const catalog = this.catalog;
+    const config = catalog.definition.events;
     const now = this.clock();
     const latest = now + config.maxFutureMinutes * 60_000;
     const events = inputs.map((e, i): CustomerEvent => {
@@ -782,7 +859,100 @@ export class Engine {
         );
       return event;
     });
-    return this.store.appendEvents(events, now, (state, event) => applyEvent(config, state, event));
+    // Trigger conditions see the features as this event left them, so they are read inside the transaction.
+    const fired: Array<{ event: CustomerEvent; triggers: CompiledTrigger[]; features: Attributes }> = [];
+    const seqs = await this.store.appendEvents(events, now, (state, event) => {
+      applyEvent(config, state, event);
+      const triggers = catalog.triggersByEvent.get(event.type);
+      if (triggers) fired.push({ event, triggers, features: featureValues(config, state, now) });
+    });
+    const triggered: TriggeredDecision[] = [];
+    if (fired.length === 0) return { seqs, triggered };
+    const indexOf = new Map(events.map((e, i) => [e, i]));
+    for (const { event, triggers, features } of fired) {
+      const index = indexOf.get(event)!;
+      const eventSeq = seqs[index]!;
+      const customer = await this.store.getCustomer(event.customerId);
+      for (const t of triggers) {
+        const base = { trigger: t.id, index, eventSeq, customerId: event.customerId };
+        if (!customer) {
+          triggered.push({ ...base, skipped: 'unknown customer (no profile)' });
+          continue;
+        }
+        if (t.when) {
+          let fires: boolean;
+          try {
+            fires = t.when.evaluate({
+              customer: customer.attributes,
+              context: t.context,
+              features,
+              channel: t.channel,
+              event: { type: event.type, channel: event.channel ?? '', payload: event.payload },
+            });
+          } catch (error) {
+            triggered.push({ ...base, skipped: `condition failed: ${ruleErrorMessage(error)}` });
+            continue;
+          }
+          if (!fires) continue;
+        }
+        const decision = await this.decideWith(
+          { customerId: event.customerId, channel: t.channel, context: t.context, limit: t.limit },
+          { id: t.id, eventSeq, eventType: event.type, eventAt: event.at, only: t },
+        );
+        triggered.push({
+          ...base,
+          decisionId: decision.decisionId,
+          actions: decision.actions.map((a) => a.actionId),
+          queued: decision.actions.length > 0,
+        });
+      }
+    }
+    return { seqs, triggered };
+  }
+
+  // ---- outbound queue -----------------------------------------------------------------------------------
+
+  /** Checks that a channel can be claimed from the queue (outbound, not delivered by the webhook). */
+  private queueChannel(channel: string, field: string): void {
+    const ch = this.catalog.channels.get(channel);
+    if (!ch) throw new EngineError('invalid', field, `unknown channel '${channel}'`);
+    if (ch.direction !== 'outbound')
+      throw new EngineError('invalid', field, `'${channel}' is not an outbound channel`);
+    if (this.webhook?.delivers(channel))
+      throw new EngineError('conflict', field, `'${channel}' is delivered by the webhook, not the queue`);
+  }
+
+  /** Claims due outbound messages of a channel for `leaseMs`; acknowledge each with its claim token. */
+  async claimOutbound(channel: string, limit: number, leaseMs: number): Promise<OutboundItem[]> {
+    this.queueChannel(channel, 'querystring.channel');
+    return this.store.claimOutbound({
+      channels: [channel],
+      limit,
+      leaseMs,
+      now: this.clock(),
+      maxAttempts: OUTBOUND_MAX_ATTEMPTS,
+    });
+  }
+
+  /** Acknowledges (delivered) or releases (retry later) a claimed message. */
+  async settleOutbound(id: number, claimToken: string, release?: { retryInMs: number; error: string }) {
+    const now = this.clock();
+    const result = release
+      ? await this.store.releaseOutbound(id, claimToken, now + release.retryInMs, release.error)
+      : await this.store.ackOutbound(id, claimToken, now);
+    if (result === 'unknown') throw new EngineError('not_found', 'params.id', `no outbound message ${id}`);
+    if (result === 'not_claimed')
+      throw new EngineError('conflict', 'params.id', `message ${id} is not claimed (already settled?)`);
+    if (result === 'wrong_token')
+      throw new EngineError(
+        'conflict',
+        'body.claimToken',
+        'not the current claim (the lease ran out and it was claimed again)',
+      );
+  }
+
+  outboundCounts() {
+    return this.store.outboundCounts();
   }
 
   /** A customer's derived features now (what rules see as `features.*`). */
@@ -896,6 +1066,7 @@ export class Engine {
 
   async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    await this.webhook?.idle();
     await this.checkpoint();
   }
 }

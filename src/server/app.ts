@@ -23,6 +23,7 @@ import { customerRoutes } from './routes/customers.ts';
 import { decisionRoutes } from './routes/decisions.ts';
 import { eventRoutes } from './routes/events.ts';
 import { measureRoutes } from './routes/measure.ts';
+import { outboundRoutes } from './routes/outbound.ts';
 
 export interface ServerOptions {
   keys: KeyRing;
@@ -232,6 +233,7 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
       await decisionRoutes(v1, engine);
       await customerRoutes(v1, engine);
       await eventRoutes(v1, engine, (options.bodyLimit ?? 256 * 1024) * 16);
+      await outboundRoutes(v1, engine);
       await catalogRoutes(v1, engine, (options.bodyLimit ?? 256 * 1024) * 16);
       await measureRoutes(v1, engine, () => engine.now());
     },

@@ -60,6 +60,7 @@ export const chosenAction = z.object({
 });
 
 const DROP_STAGES = [
+  'trigger',
   'channel',
   'validity',
   'eligibility',
@@ -255,8 +256,93 @@ export const eventsResponse = z
   .object({
     accepted: z.number().int().describe('Events stored (all of the request, or none on an error).'),
     seqs: z.array(z.number().int()).describe('Their sequence numbers, in request order.'),
+    triggered: z
+      .array(
+        z.object({
+          trigger: z.string(),
+          index: z.number().int().describe('The firing event, by its position in the request.'),
+          eventSeq: z.number().int(),
+          customerId: z.string(),
+          decisionId: z.string().optional(),
+          actions: z.array(z.string()).optional().describe('Chosen actions (none: policies left nothing).'),
+          queued: z.boolean().optional().describe('Whether a message went to the outbound queue.'),
+          skipped: z.string().optional().describe('Why the trigger made no decision.'),
+        }),
+      )
+      .describe('Triggers the events fired and the decisions they made.'),
   })
   .meta({ id: 'EventsAck' });
+
+const triggerRef = z.object({
+  id: z.string(),
+  eventSeq: z.number().int(),
+  eventType: z.string(),
+  eventAt: z.string().describe('When the firing event happened.'),
+});
+
+export const outboundQuery = z.strictObject({
+  channel: z.string().min(1).describe('The outbound channel to claim messages of.'),
+  limit: z.coerce.number().int().min(1).max(500).default(10),
+  leaseSeconds: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .default(60)
+    .describe('How long the claim holds; unacknowledged messages are offered again after it.'),
+});
+
+export const outboundItem = z
+  .object({
+    id: z.number().int(),
+    claimToken: z.string().describe('Send it back to acknowledge or release the message.'),
+    leaseUntil: z.string(),
+    attempts: z.number().int().describe('How often the message has been claimed, this claim included.'),
+    lastError: z.string().nullable(),
+    decisionId: z.string().describe('Record the customer answer with POST /v1/outcomes and this id.'),
+    customerId: z.string(),
+    channel: z.string(),
+    trigger: triggerRef,
+    actions: z.array(
+      z.object({
+        actionId: z.string(),
+        name: z.string(),
+        rank: z.number().int(),
+        treatment: z.record(z.string(), z.unknown()),
+      }),
+    ),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'OutboundMessage' });
+
+export const outboundResponse = z.object({ items: z.array(outboundItem) });
+
+export const outboundParams = z.strictObject({ id: z.coerce.number().int().positive() });
+
+export const outboundAckBody = z.strictObject({ claimToken: z.string().min(1) });
+
+export const outboundReleaseBody = z.strictObject({
+  claimToken: z.string().min(1),
+  retryInSeconds: z.number().int().min(0).max(86_400).default(60),
+  error: z.string().max(2000).default('released by the consumer'),
+});
+
+export const outboundSettled = z.object({
+  id: z.number().int(),
+  status: z.enum(['done', 'pending']).describe('done: acknowledged; pending: offered again later.'),
+});
+
+export const outboundStatsResponse = z.object({
+  channels: z.array(
+    z.object({
+      channel: z.string(),
+      pending: z.number().int(),
+      claimed: z.number().int(),
+      done: z.number().int(),
+      failed: z.number().int(),
+    }),
+  ),
+});
 
 export const catalogVersionInfo = z.object({
   version: z.number().int(),

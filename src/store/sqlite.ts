@@ -1,6 +1,7 @@
 // Embedded SQLite adapter (better-sqlite3). WAL with synchronous=FULL: a transaction is on disk before the
 // call returns, so an acknowledged outcome survives a crash of the process (and of the machine).
 
+import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Arm } from '../core/arms.ts';
 import type { CustomerEvent, CustomerFeatureState } from '../core/events.ts';
@@ -8,6 +9,7 @@ import type { Attributes, BudgetUsage, Customer, InteractionRecord, RecordedOutc
 import type {
   ChoiceLogQuery,
   ChoiceLogRow,
+  ClaimQuery,
   DecisionLogQuery,
   DecisionRecord,
   ErasureReport,
@@ -17,6 +19,10 @@ import type {
   LoggedDecision,
   NewOutcome,
   OpenChoice,
+  OutboundItem,
+  OutboundMessage,
+  OutboundSettle,
+  OutboundStatus,
   OutcomeRecord,
   Store,
   StoredCatalog,
@@ -151,7 +157,31 @@ const MIGRATIONS: string[] = [
     customer_id TEXT PRIMARY KEY,
     state TEXT NOT NULL
   );`,
+  // 5: the outbound queue of triggered decisions. available_at: when a pending message may be claimed, or when
+  // a claimed message's lease ends.
+  `CREATE TABLE outbound (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    decision_id TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    available_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    claim_token TEXT,
+    last_error TEXT,
+    done_at INTEGER,
+    message TEXT NOT NULL
+  );
+  CREATE INDEX outbound_due ON outbound(status, channel, available_at);
+  CREATE INDEX outbound_customer ON outbound(customer_id);`,
 ];
+
+interface OutboundRow {
+  id: number;
+  attempts: number;
+  last_error: string | null;
+  message: string;
+}
 
 interface OutcomeRow {
   seq: number;
@@ -332,6 +362,7 @@ export class SqliteStore implements Store {
       const decisions = this.sql('DELETE FROM decisions WHERE customer_id = ?').run(id).changes;
       const interactions = this.sql('DELETE FROM interactions WHERE customer_id = ?').run(id).changes;
       const events = this.sql('DELETE FROM events WHERE customer_id = ?').run(id).changes;
+      this.sql('DELETE FROM outbound WHERE customer_id = ?').run(id);
       this.sql('DELETE FROM customer_features WHERE customer_id = ?').run(id);
       const customer = this.sql('DELETE FROM customers WHERE id = ?').run(id).changes > 0;
       return { customer, decisions, outcomes, interactions, events };
@@ -460,7 +491,11 @@ export class SqliteStore implements Store {
     return usage;
   }
 
-  async saveDecision(decision: DecisionRecord, contacts: readonly InteractionRecord[]): Promise<void> {
+  async saveDecision(
+    decision: DecisionRecord,
+    contacts: readonly InteractionRecord[],
+    outbound?: OutboundMessage,
+  ): Promise<void> {
     const { id, customerId, channel, at, catalogVersion, modelVersion, arm, ...rest } = decision;
     const payload = JSON.stringify(rest);
     const day = Math.floor(at / 86_400_000);
@@ -500,7 +535,97 @@ export class SqliteStore implements Store {
         'INSERT INTO budget_usage (action_id, day, count) VALUES (?, ?, 1) ON CONFLICT (action_id, day) DO UPDATE SET count = count + 1',
       );
       for (const c of decision.chosen) count.run(c.actionId, day);
+      if (outbound)
+        this.sql(
+          `INSERT INTO outbound (decision_id, customer_id, channel, status, available_at, message)
+           VALUES (?, ?, ?, 'pending', ?, ?)`,
+        ).run(
+          outbound.decisionId,
+          outbound.customerId,
+          outbound.channel,
+          outbound.createdAt,
+          JSON.stringify(outbound),
+        );
     });
+  }
+
+  async claimOutbound(query: ClaimQuery): Promise<OutboundItem[]> {
+    return this.write(() => {
+      const channels = query.channels;
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM outbound WHERE status IN ('pending', 'claimed') AND available_at <= ?
+           ${channels ? `AND channel IN (${channels.map(() => '?').join(', ')})` : ''}
+           ORDER BY available_at, id LIMIT ?`,
+        )
+        .all(query.now, ...(channels ?? []), query.limit) as OutboundRow[];
+      const giveUp = this.sql("UPDATE outbound SET status = 'failed', claim_token = NULL WHERE id = ?");
+      const claim = this.sql(
+        "UPDATE outbound SET status = 'claimed', attempts = attempts + 1, claim_token = ?, available_at = ? WHERE id = ?",
+      );
+      const items: OutboundItem[] = [];
+      for (const row of rows) {
+        if (row.attempts >= query.maxAttempts) {
+          giveUp.run(row.id);
+          continue;
+        }
+        const token = randomUUID();
+        const leaseUntil = query.now + query.leaseMs;
+        claim.run(token, leaseUntil, row.id);
+        items.push({
+          ...(JSON.parse(row.message) as OutboundMessage),
+          id: row.id,
+          status: 'claimed',
+          attempts: row.attempts + 1,
+          claimToken: token,
+          leaseUntil,
+          lastError: row.last_error,
+        });
+      }
+      return items;
+    });
+  }
+
+  async ackOutbound(id: number, claimToken: string, now: number): Promise<OutboundSettle> {
+    return this.settleOutbound(id, claimToken, () =>
+      this.sql("UPDATE outbound SET status = 'done', done_at = ?, claim_token = NULL WHERE id = ?").run(
+        now,
+        id,
+      ),
+    );
+  }
+
+  async releaseOutbound(
+    id: number,
+    claimToken: string,
+    retryAt: number,
+    error: string,
+  ): Promise<OutboundSettle> {
+    return this.settleOutbound(id, claimToken, () =>
+      this.sql(
+        "UPDATE outbound SET status = 'pending', available_at = ?, last_error = ?, claim_token = NULL WHERE id = ?",
+      ).run(retryAt, error, id),
+    );
+  }
+
+  /** Settles a claim when the token is the current one (a lease that ran out but was not re-claimed still counts). */
+  private settleOutbound(id: number, claimToken: string, update: () => void): Promise<OutboundSettle> {
+    return this.write(() => {
+      const row = this.sql('SELECT status, claim_token FROM outbound WHERE id = ?').get(id) as
+        | { status: OutboundStatus; claim_token: string | null }
+        | undefined;
+      if (!row) return 'unknown';
+      if (row.status !== 'claimed') return 'not_claimed';
+      if (row.claim_token !== claimToken) return 'wrong_token';
+      update();
+      return 'ok';
+    });
+  }
+
+  async outboundCounts(): Promise<Array<{ channel: string; status: OutboundStatus; count: number }>> {
+    return this.sql(
+      'SELECT channel, status, count(*) AS count FROM outbound GROUP BY channel, status ORDER BY channel, status',
+    ).all() as Array<{ channel: string; status: OutboundStatus; count: number }>;
   }
 
   async getDecision(id: string): Promise<DecisionRecord | undefined> {

@@ -53,7 +53,52 @@ export interface DecisionRecord {
   chosen: LoggedChoice[];
   /** Shadow mode: what the candidate policy would have done for the first slot. */
   shadow?: ShadowRecord;
+  /** Set when a trigger made this decision: which one and the event that fired it. */
+  trigger?: TriggerRef;
 }
+
+export interface TriggerRef {
+  id: string;
+  eventSeq: number;
+  eventType: string;
+  /** When the event happened (epoch ms). */
+  eventAt: number;
+}
+
+/** A triggered decision's message for an outbound channel. */
+export interface OutboundMessage {
+  decisionId: string;
+  customerId: string;
+  channel: string;
+  trigger: TriggerRef;
+  actions: Array<{ actionId: string; name: string; rank: number; treatment: Record<string, unknown> }>;
+  createdAt: number;
+}
+
+export type OutboundStatus = 'pending' | 'claimed' | 'done' | 'failed';
+
+/** A claimed outbound message: the consumer acknowledges it with `claimToken` before `leaseUntil`. */
+export interface OutboundItem extends OutboundMessage {
+  id: number;
+  status: OutboundStatus;
+  attempts: number;
+  claimToken: string;
+  leaseUntil: number;
+  lastError: string | null;
+}
+
+export interface ClaimQuery {
+  /** One channel, or every channel when omitted. */
+  channels?: readonly string[];
+  limit: number;
+  leaseMs: number;
+  now: number;
+  /** Messages claimed this often without an acknowledgement are given up (status `failed`). */
+  maxAttempts: number;
+}
+
+/** What became of an acknowledgement or a release. */
+export type OutboundSettle = 'ok' | 'unknown' | 'not_claimed' | 'wrong_token';
 
 export interface ShadowRecord {
   /** The candidate policy's name. */
@@ -237,8 +282,23 @@ export interface Store {
   /** How often each action was chosen on `day` (days since epoch, UTC) and in total. */
   budgetUsage(actionIds: readonly string[], day: number): Promise<Map<string, BudgetUsage>>;
 
-  /** Logs a decision, writes a contact line per chosen action and counts budgets, in one transaction. */
-  saveDecision(decision: DecisionRecord, contacts: readonly InteractionRecord[]): Promise<void>;
+  /**
+   * Logs a decision, writes a contact line per chosen action, counts budgets and queues its outbound message
+   * (triggered decisions), in one transaction.
+   */
+  saveDecision(
+    decision: DecisionRecord,
+    contacts: readonly InteractionRecord[],
+    outbound?: OutboundMessage,
+  ): Promise<void>;
+  /** Claims due outbound messages (pending, or claimed with an expired lease), oldest first. */
+  claimOutbound(query: ClaimQuery): Promise<OutboundItem[]>;
+  /** Marks a claimed message delivered. */
+  ackOutbound(id: number, claimToken: string, now: number): Promise<OutboundSettle>;
+  /** Gives a claimed message back, to be claimed again from `retryAt` (a failed delivery). */
+  releaseOutbound(id: number, claimToken: string, retryAt: number, error: string): Promise<OutboundSettle>;
+  /** Number of outbound messages by channel and status. */
+  outboundCounts(): Promise<Array<{ channel: string; status: OutboundStatus; count: number }>>;
   getDecision(id: string): Promise<DecisionRecord | undefined>;
   outcomesForDecision(id: string): Promise<OutcomeRecord[]>;
   /** Idempotent on (decision, action, outcome): a repeat returns the first record with `duplicate: true`. */

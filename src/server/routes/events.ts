@@ -17,7 +17,7 @@ export async function eventRoutes(parent: FastifyInstance, engine: Engine, bodyL
         summary:
           'Record customer events (one object or an array): transactions, calls, surveys, device alerts …',
         description:
-          'Each event is checked against its declared type; one bad event rejects the whole request and is named (body[3].payload.amount). Acknowledged events are on disk and have updated the derived features.',
+          'Each event is checked against its declared type; one bad event rejects the whole request and is named (body[3].payload.amount). Acknowledged events are on disk and have updated the derived features. Triggers the events fire decide for their outbound channel and queue the result (GET /v1/outbound).',
         body: eventsBody,
         response: { 200: eventsResponse, ...errors },
       },
@@ -25,11 +25,11 @@ export async function eventRoutes(parent: FastifyInstance, engine: Engine, bodyL
     async (request) => {
       const single = !Array.isArray(request.body);
       const list = Array.isArray(request.body) ? request.body : [request.body];
-      const seqs = await engine.ingestEvents(
+      const { seqs, triggered } = await engine.ingestEvents(
         list.map((e) => ({ ...e, at: Date.parse(e.timestamp) })),
         (i) => (single ? 'body' : `body[${i}]`),
       );
-      return { accepted: seqs.length, seqs };
+      return { accepted: seqs.length, seqs, triggered };
     },
   );
 }
