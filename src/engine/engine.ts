@@ -44,6 +44,9 @@ import type {
   ShadowRecord,
   Store,
   StoredCatalog,
+  TimelineCursor,
+  TimelineEntry,
+  TimelineKind,
   TriggerRef,
 } from '../store/store.ts';
 import { WebhookDispatcher, type WebhookOptions } from './webhook.ts';
@@ -953,6 +956,47 @@ export class Engine {
 
   outboundCounts() {
     return this.store.outboundCounts();
+  }
+
+  /**
+   * A customer's timeline page: events, decisions and outcomes, newest first. The cursor is opaque to callers
+   * (base64url of the last entry's position).
+   */
+  async timeline(
+    customerId: string,
+    query: { limit: number; before?: string | undefined; kinds?: TimelineKind[]; from?: number; to?: number },
+  ): Promise<{ entries: TimelineEntry[]; next: string | null }> {
+    let before: TimelineCursor | undefined;
+    if (query.before !== undefined) {
+      try {
+        const [at, kind, key] = JSON.parse(
+          Buffer.from(query.before, 'base64url').toString('utf8'),
+        ) as unknown[];
+        if (
+          typeof at !== 'number' ||
+          typeof key !== 'string' ||
+          !['event', 'decision', 'outcome'].includes(kind as string)
+        )
+          throw new Error('bad cursor');
+        before = { at, kind: kind as TimelineKind, key };
+      } catch {
+        throw new EngineError('invalid', 'querystring.before', 'not a cursor this API returned');
+      }
+    }
+    const page = await this.store.timeline({
+      customerId,
+      limit: query.limit,
+      ...(before ? { before } : {}),
+      ...(query.kinds ? { kinds: query.kinds } : {}),
+      ...(query.from !== undefined ? { from: query.from } : {}),
+      ...(query.to !== undefined ? { to: query.to } : {}),
+    });
+    if (page.entries.length === 0 && !before && !(await this.store.getCustomer(customerId)))
+      throw new EngineError('not_found', 'params.id', `unknown customer '${customerId}'`);
+    const next = page.next
+      ? Buffer.from(JSON.stringify([page.next.at, page.next.kind, page.next.key])).toString('base64url')
+      : null;
+    return { entries: page.entries, next };
   }
 
   /** A customer's derived features now (what rules see as `features.*`). */

@@ -6,6 +6,11 @@ import { parseKpiDimensions } from '../measure/kpis.ts';
 import { KPI_DIMENSIONS } from '../store/store.ts';
 
 const id = z.string().min(1).max(200);
+
+const isoTime = z
+  .string()
+  .refine((v) => !Number.isNaN(Date.parse(v)), 'expected an ISO 8601 date or date-time')
+  .transform((v) => Date.parse(v));
 const attributes = z.record(z.string(), z.json());
 
 export const errorSchema = z
@@ -273,12 +278,68 @@ export const eventsResponse = z
   })
   .meta({ id: 'EventsAck' });
 
-const triggerRef = z.object({
-  id: z.string(),
-  eventSeq: z.number().int(),
-  eventType: z.string(),
-  eventAt: z.string().describe('When the firing event happened.'),
+function triggerRefSchema() {
+  return z.object({
+    id: z.string(),
+    eventSeq: z.number().int(),
+    eventType: z.string(),
+    eventAt: z.string().describe('When the firing event happened.'),
+  });
+}
+const triggerRef = triggerRefSchema();
+
+export const timelineQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: z.string().max(500).optional().describe('The `next` cursor of the previous page.'),
+  kinds: z
+    .string()
+    .regex(
+      /^(event|decision|outcome)(,(event|decision|outcome))*$/,
+      'comma-separated: event, decision, outcome',
+    )
+    .optional()
+    .describe('Only these kinds, e.g. event,outcome (default: all).'),
+  from: isoTime.optional().describe('Entries from this time (inclusive), ISO 8601.'),
+  to: isoTime.optional().describe('Entries before this time (exclusive), ISO 8601.'),
 });
+
+export const timelineResponse = z
+  .object({
+    customerId: z.string(),
+    entries: z.array(
+      z.discriminatedUnion('kind', [
+        z.object({
+          kind: z.literal('event'),
+          at: z.string(),
+          seq: z.number().int(),
+          type: z.string(),
+          channel: z.string().nullable(),
+          payload: z.record(z.string(), z.unknown()),
+        }),
+        z.object({
+          kind: z.literal('decision'),
+          at: z.string(),
+          decisionId: z.string(),
+          channel: z.string(),
+          arm: z.enum(['adaptive', 'control', 'businessRule']),
+          actions: z.array(z.string()),
+          trigger: triggerRefSchema().optional(),
+        }),
+        z.object({
+          kind: z.literal('outcome'),
+          at: z.string(),
+          seq: z.number().int(),
+          decisionId: z.string(),
+          actionId: z.string(),
+          outcome: z.string(),
+          value: z.number().nullable(),
+          channel: z.string().nullable(),
+        }),
+      ]),
+    ),
+    next: z.string().nullable().describe('Cursor of the next (older) page; null on the last page.'),
+  })
+  .meta({ id: 'Timeline' });
 
 export const outboundQuery = z.strictObject({
   channel: z.string().min(1).describe('The outbound channel to claim messages of.'),
@@ -369,11 +430,6 @@ export const healthResponse = z.object({
   modelVersion: z.string(),
   uptimeSeconds: z.number(),
 });
-
-const isoTime = z
-  .string()
-  .refine((v) => !Number.isNaN(Date.parse(v)), 'expected an ISO 8601 date or date-time')
-  .transform((v) => Date.parse(v));
 
 export const kpiQuery = z.strictObject({
   from: isoTime.optional().describe('Start (inclusive), ISO 8601; default: 30 days before `to`.'),

@@ -27,6 +27,10 @@ import type {
   Store,
   StoredCatalog,
   StoredModel,
+  TimelineCursor,
+  TimelineEntry,
+  TimelineKind,
+  TimelineQuery,
 } from './store.ts';
 
 /** Schema changes, applied in order; `PRAGMA user_version` records how many have run. */
@@ -175,6 +179,57 @@ const MIGRATIONS: string[] = [
   CREATE INDEX outbound_due ON outbound(status, channel, available_at);
   CREATE INDEX outbound_customer ON outbound(customer_id);`,
 ];
+
+interface TimelineRow {
+  kind: TimelineKind;
+  at: number;
+  k: string;
+  decision_id: string | null;
+  action_id: string | null;
+  type: string | null;
+  channel: string | null;
+  payload: string | null;
+  outcome: string | null;
+  value: number | null;
+  arm: string | null;
+}
+
+function toTimelineEntry(row: TimelineRow): TimelineEntry {
+  switch (row.kind) {
+    case 'event':
+      return {
+        kind: 'event',
+        at: row.at,
+        seq: Number(row.k),
+        type: row.type!,
+        channel: row.channel,
+        payload: JSON.parse(row.payload!) as Attributes,
+      };
+    case 'decision': {
+      const rest = JSON.parse(row.payload!) as Pick<DecisionRecord, 'chosen' | 'trigger'>;
+      return {
+        kind: 'decision',
+        at: row.at,
+        decisionId: row.decision_id!,
+        channel: row.channel!,
+        arm: row.arm as Arm,
+        actions: rest.chosen.map((c) => c.actionId),
+        ...(rest.trigger ? { trigger: rest.trigger } : {}),
+      };
+    }
+    case 'outcome':
+      return {
+        kind: 'outcome',
+        at: row.at,
+        seq: Number(row.k),
+        decisionId: row.decision_id!,
+        actionId: row.action_id!,
+        outcome: row.outcome as RecordedOutcome,
+        value: row.value,
+        channel: row.channel,
+      };
+  }
+}
 
 interface OutboundRow {
   id: number;
@@ -620,6 +675,43 @@ export class SqliteStore implements Store {
       update();
       return 'ok';
     });
+  }
+
+  async timeline(query: TimelineQuery): Promise<{ entries: TimelineEntry[]; next?: TimelineCursor }> {
+    const kinds = query.kinds ?? (['event', 'decision', 'outcome'] as const);
+    const parts: string[] = [];
+    if (kinds.includes('event'))
+      parts.push(`SELECT 'event' AS kind, at, printf('%020d', seq) AS k, NULL AS decision_id, NULL AS action_id,
+                  type, channel, payload, NULL AS outcome, NULL AS value, NULL AS arm
+                  FROM events WHERE customer_id = @id`);
+    if (kinds.includes('decision'))
+      parts.push(`SELECT 'decision', at, id, id, NULL, NULL, channel, payload, NULL, NULL, arm
+                  FROM decisions WHERE customer_id = @id`);
+    if (kinds.includes('outcome'))
+      parts.push(`SELECT 'outcome', o.at, printf('%020d', o.seq), o.decision_id, o.action_id, NULL, d.channel, NULL,
+                  o.outcome, o.value, NULL
+                  FROM outcomes o LEFT JOIN decisions d ON d.id = o.decision_id WHERE o.customer_id = @id`);
+    if (parts.length === 0) return { entries: [] };
+    const before = query.before;
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM (${parts.join(' UNION ALL ')})
+         WHERE at >= @from AND at < @to ${before ? 'AND (at, kind, k) < (@bAt, @bKind, @bKey)' : ''}
+         ORDER BY at DESC, kind DESC, k DESC LIMIT @limit`,
+      )
+      .all({
+        id: query.customerId,
+        from: query.from ?? Number.MIN_SAFE_INTEGER,
+        to: query.to ?? Number.MAX_SAFE_INTEGER,
+        limit: query.limit + 1,
+        ...(before ? { bAt: before.at, bKind: before.kind, bKey: before.key } : {}),
+      }) as TimelineRow[];
+    const page = rows.slice(0, query.limit);
+    const entries = page.map(toTimelineEntry);
+    const last = page[page.length - 1];
+    return rows.length > query.limit && last
+      ? { entries, next: { at: last.at, kind: last.kind, key: last.k } }
+      : { entries };
   }
 
   async outboundCounts(): Promise<Array<{ channel: string; status: OutboundStatus; count: number }>> {

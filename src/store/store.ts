@@ -65,6 +65,54 @@ export interface TriggerRef {
   eventAt: number;
 }
 
+/** One entry of a customer's timeline: something that happened to them, or something we did. */
+export type TimelineEntry =
+  | {
+      kind: 'event';
+      at: number;
+      seq: number;
+      type: string;
+      channel: string | null;
+      payload: Attributes;
+    }
+  | {
+      kind: 'decision';
+      at: number;
+      decisionId: string;
+      channel: string;
+      arm: Arm;
+      actions: string[];
+      trigger?: TriggerRef;
+    }
+  | {
+      kind: 'outcome';
+      at: number;
+      seq: number;
+      decisionId: string;
+      actionId: string;
+      outcome: RecordedOutcome;
+      value: number | null;
+      channel: string | null;
+    };
+
+export type TimelineKind = TimelineEntry['kind'];
+
+/** Where a timeline page starts: strictly older than this entry. */
+export interface TimelineCursor {
+  at: number;
+  kind: TimelineKind;
+  key: string;
+}
+
+export interface TimelineQuery {
+  customerId: string;
+  limit: number;
+  before?: TimelineCursor;
+  kinds?: readonly TimelineKind[];
+  from?: number;
+  to?: number;
+}
+
 /** A triggered decision's message for an outbound channel. */
 export interface OutboundMessage {
   decisionId: string;
@@ -297,6 +345,11 @@ export interface Store {
   ackOutbound(id: number, claimToken: string, now: number): Promise<OutboundSettle>;
   /** Gives a claimed message back, to be claimed again from `retryAt` (a failed delivery). */
   releaseOutbound(id: number, claimToken: string, retryAt: number, error: string): Promise<OutboundSettle>;
+  /**
+   * A customer's events, decisions and outcomes, newest first (ties: outcome, event, decision); `next` resumes
+   * after the last entry, undefined on the last page.
+   */
+  timeline(query: TimelineQuery): Promise<{ entries: TimelineEntry[]; next?: TimelineCursor }>;
   /** Number of outbound messages by channel and status. */
   outboundCounts(): Promise<Array<{ channel: string; status: OutboundStatus; count: number }>>;
   getDecision(id: string): Promise<DecisionRecord | undefined>;

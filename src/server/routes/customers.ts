@@ -2,7 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Customer } from '../../core/types.ts';
 import type { Engine } from '../../engine/engine.ts';
-import { customerBody, customerParams, customerResponse, erasureResponse, errorSchema } from '../schemas.ts';
+import type { TimelineKind } from '../../store/store.ts';
+import {
+  customerBody,
+  customerParams,
+  customerResponse,
+  erasureResponse,
+  errorSchema,
+  timelineQuery,
+  timelineResponse,
+} from '../schemas.ts';
 
 function view(c: Customer) {
   return {
@@ -50,6 +59,43 @@ export async function customerRoutes(parent: FastifyInstance, engine: Engine) {
       },
     },
     async (request) => view(await engine.getCustomer(request.params.id)),
+  );
+
+  app.get(
+    '/customers/:id/timeline',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['customers'],
+        summary: "A customer's journey: events, decisions and outcomes across channels, newest first",
+        description: 'Paged: pass the `next` cursor as `before` for older entries.',
+        params: customerParams,
+        querystring: timelineQuery,
+        response: { 200: timelineResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const { limit, before, kinds, from, to } = request.query;
+      const page = await engine.timeline(request.params.id, {
+        limit,
+        before,
+        ...(kinds ? { kinds: kinds.split(',') as TimelineKind[] } : {}),
+        ...(from !== undefined ? { from } : {}),
+        ...(to !== undefined ? { to } : {}),
+      });
+      const iso = (ms: number) => new Date(ms).toISOString();
+      return {
+        customerId: request.params.id,
+        entries: page.entries.map((e) => {
+          if (e.kind !== 'decision') return { ...e, at: iso(e.at) };
+          const { trigger, ...rest } = e;
+          return trigger
+            ? { ...rest, at: iso(e.at), trigger: { ...trigger, eventAt: iso(trigger.eventAt) } }
+            : { ...rest, at: iso(e.at) };
+        }),
+        next: page.next,
+      };
+    },
   );
 
   app.delete(
