@@ -40,14 +40,32 @@ export const featureSchema = z.strictObject({
     .optional(),
 });
 
+/** Which events are survey answers, for the NPS and CSAT reports. */
+export const surveySchema = z.strictObject({
+  event: z.string().min(1),
+  /** The numeric score field: 0–10 for NPS, 1–5 for CSAT. */
+  field: fieldName,
+  /** Only events whose payload field has this value, e.g. `{ field: kind, equals: nps }`. */
+  where: z
+    .strictObject({ field: fieldName, equals: z.union([z.string(), z.number(), z.boolean()]) })
+    .optional(),
+  /** A string payload field naming the touchpoint surveyed; default: the event's channel. */
+  touchpoint: fieldName.optional(),
+  /** The action taken before the survey is the customer's latest one within this many days. */
+  attributionDays: z.number().positive().max(365).default(7),
+});
+
+export type SurveySpec = z.infer<typeof surveySchema>;
+
 export const eventsConfigSchema = z
   .strictObject({
     types: z.record(fieldName, eventTypeSchema).default({}),
     features: z.record(fieldName, featureSchema).default({}),
+    surveys: z.strictObject({ nps: surveySchema.optional(), csat: surveySchema.optional() }).default({}),
     /** Events further in the future than this (clock skew of the sender) are refused. */
     maxFutureMinutes: z.number().min(0).default(5),
   })
-  .default({ types: {}, features: {}, maxFutureMinutes: 5 });
+  .default({ types: {}, features: {}, surveys: {}, maxFutureMinutes: 5 });
 
 export type EventsConfig = z.infer<typeof eventsConfigSchema>;
 export type FeatureSpec = z.infer<typeof featureSchema>;
@@ -96,6 +114,30 @@ export function eventsConfigIssues(config: EventsConfig): Array<{ path: string; 
       issues.push({
         path: `${path}.where.field`,
         message: `'${f.where.field}' is not a field of '${f.event}'`,
+      });
+  }
+  for (const [metric, survey] of Object.entries(config.surveys)) {
+    if (!survey) continue;
+    const path = `events.surveys.${metric}`;
+    const type = config.types[survey.event];
+    if (!type) {
+      issues.push({ path: `${path}.event`, message: `unknown event type '${survey.event}'` });
+      continue;
+    }
+    if (type.payload[survey.field] !== 'number')
+      issues.push({
+        path: `${path}.field`,
+        message: `'${survey.field}' is not a number field of '${survey.event}'`,
+      });
+    if (survey.where && !type.payload[survey.where.field])
+      issues.push({
+        path: `${path}.where.field`,
+        message: `'${survey.where.field}' is not a field of '${survey.event}'`,
+      });
+    if (survey.touchpoint && type.payload[survey.touchpoint] !== 'string')
+      issues.push({
+        path: `${path}.touchpoint`,
+        message: `'${survey.touchpoint}' is not a string field of '${survey.event}'`,
       });
   }
   return issues;

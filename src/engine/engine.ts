@@ -32,6 +32,8 @@ import type { Explorer } from '../learn/explorer.ts';
 import type { Features, Learner, LearnerState } from '../learn/learner.ts';
 import { EXPLORERS, LEARNERS, type LearnerName, learnerFromJSON } from '../learn/registry.ts';
 import { decisionLog, type ShadowReport, shadowReport } from '../measure/evaluate.ts';
+import { type FeedbackReport, feedbackReport } from '../measure/feedback.ts';
+import { type JourneyReport, journeyReport } from '../measure/journey.ts';
 import { type KpiReport, kpiReport } from '../measure/kpis.ts';
 import { auc, averagePrecision, calibrationTable, logLoss } from '../measure/modelQuality.ts';
 import type {
@@ -1103,6 +1105,16 @@ export class Engine {
   }
 
   /** Shadow mode: the candidate policy's estimated first-slot accept rate against production's, from the log. */
+  /** Contacts per customer per channel, and triggered contacts from event to answer. */
+  journey(range: { from: number; to: number }): Promise<JourneyReport> {
+    return journeyReport(this.store, { ...range, positive: this.catalog.definition.learning.positive });
+  }
+
+  /** NPS and CSAT from the survey events the catalog declares (events.surveys). */
+  feedback(range: { from: number; to: number }): Promise<FeedbackReport> {
+    return feedbackReport(this.store, this.catalog.definition.events.surveys, range);
+  }
+
   shadowReport(range: { from: number; to: number }): Promise<ShadowReport> {
     const positive = this.catalog.definition.learning.positive;
     return shadowReport(decisionLog(this.store, { ...range, positive }));

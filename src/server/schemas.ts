@@ -558,3 +558,81 @@ export const modelReportResponse = modelSummary
       .describe('Predictor importance (Gini of each predictor alone); empty for hashed learners.'),
   })
   .meta({ id: 'ModelReport' });
+
+const spreadSchema = z.object({
+  mean: z.number().nullable(),
+  median: z.number().nullable(),
+  p90: z.number().nullable(),
+  max: z.number().nullable(),
+});
+
+export const journeyResponse = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    contacts: z
+      .array(
+        z.object({
+          channel: z.string(),
+          contacts: z.number().int().describe('Actions chosen for identified customers.'),
+          customers: z.number().int(),
+          perCustomer: spreadSchema,
+        }),
+      )
+      .describe('Contacts per customer, per channel.'),
+    triggers: z
+      .array(
+        z.object({
+          trigger: z.string(),
+          channel: z.string(),
+          messages: z.number().int(),
+          delivered: z.number().int(),
+          failed: z.number().int(),
+          answered: z.number().int(),
+          positives: z.number().int(),
+          positiveRate: z.number(),
+          positiveRateCi: z.tuple([z.number(), z.number()]),
+          hoursToOutcome: spreadSchema.describe('From the firing event to the first answer.'),
+          minutesToMessage: spreadSchema.describe('From the firing event to the queued message.'),
+        }),
+      )
+      .describe('Proactive contacts per trigger: from event to answer.'),
+  })
+  .meta({ id: 'JourneyKpis' });
+
+const npsSummary = z.object({
+  responses: z.number().int(),
+  promoters: z.number().int(),
+  passives: z.number().int(),
+  detractors: z.number().int(),
+  nps: z.number().describe('−100…100'),
+  npsCi: z.tuple([z.number(), z.number()]),
+});
+const csatSummary = z.object({
+  responses: z.number().int(),
+  satisfied: z.number().int(),
+  csat: z.number().describe('Share of 4–5 answers, %'),
+  csatCi: z.tuple([z.number(), z.number()]),
+  meanScore: z.number(),
+});
+function surveySchema<T extends z.ZodObject>(summary: T) {
+  return z
+    .object({
+      overall: summary,
+      byTouchpoint: z.array(summary.extend({ touchpoint: z.string() })),
+      byAction: z
+        .array(summary.extend({ actionId: z.string() }))
+        .describe("Per action chosen for the customer before the survey ('none': no action in the window)."),
+      outOfRange: z.number().int().describe('Answers outside the scale, left out.'),
+    })
+    .nullable();
+}
+
+export const feedbackResponse = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    nps: surveySchema(npsSummary).describe('Null when the catalog declares no events.surveys.nps.'),
+    csat: surveySchema(csatSummary).describe('Null when the catalog declares no events.surveys.csat.'),
+  })
+  .meta({ id: 'FeedbackKpis' });

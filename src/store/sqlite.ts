@@ -31,6 +31,7 @@ import type {
   TimelineEntry,
   TimelineKind,
   TimelineQuery,
+  TriggerJourney,
 } from './store.ts';
 
 /** Schema changes, applied in order; `PRAGMA user_version` records how many have run. */
@@ -168,6 +169,9 @@ const MIGRATIONS: string[] = [
     decision_id TEXT NOT NULL,
     customer_id TEXT NOT NULL,
     channel TEXT NOT NULL,
+    trigger_id TEXT NOT NULL,
+    event_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
     status TEXT NOT NULL,
     available_at INTEGER NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -177,7 +181,10 @@ const MIGRATIONS: string[] = [
     message TEXT NOT NULL
   );
   CREATE INDEX outbound_due ON outbound(status, channel, available_at);
-  CREATE INDEX outbound_customer ON outbound(customer_id);`,
+  CREATE INDEX outbound_customer ON outbound(customer_id);
+  CREATE INDEX outbound_created ON outbound(created_at);
+  CREATE INDEX events_type ON events(type, at);
+  CREATE INDEX choices_customer ON choices(customer_id, at);`,
 ];
 
 interface TimelineRow {
@@ -592,12 +599,16 @@ export class SqliteStore implements Store {
       for (const c of decision.chosen) count.run(c.actionId, day);
       if (outbound)
         this.sql(
-          `INSERT INTO outbound (decision_id, customer_id, channel, status, available_at, message)
-           VALUES (?, ?, ?, 'pending', ?, ?)`,
+          `INSERT INTO outbound (decision_id, customer_id, channel, trigger_id, event_at, created_at, status,
+                                 available_at, message)
+           VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
         ).run(
           outbound.decisionId,
           outbound.customerId,
           outbound.channel,
+          outbound.trigger.id,
+          outbound.trigger.eventAt,
+          outbound.createdAt,
           outbound.createdAt,
           JSON.stringify(outbound),
         );
@@ -712,6 +723,51 @@ export class SqliteStore implements Store {
     return rows.length > query.limit && last
       ? { entries, next: { at: last.at, kind: last.kind, key: last.k } }
       : { entries };
+  }
+
+  async contactCounts(
+    from: number,
+    to: number,
+  ): Promise<Array<{ channel: string; customerId: string; contacts: number }>> {
+    return this.sql(
+      `SELECT channel, customer_id AS customerId, count(*) AS contacts FROM choices
+       WHERE at >= ? AND at < ? AND customer_id IS NOT NULL GROUP BY channel, customer_id`,
+    ).all(from, to) as Array<{ channel: string; customerId: string; contacts: number }>;
+  }
+
+  async triggerJourneys(from: number, to: number, positive: readonly string[]): Promise<TriggerJourney[]> {
+    const known = positive.filter((p) => ['click', 'accept', 'convert'].includes(p));
+    const rows = this.db
+      .prepare(
+        `SELECT ob.trigger_id AS trigger, ob.channel, ob.status, ob.event_at AS eventAt, ob.created_at AS createdAt,
+           (SELECT min(o.at) FROM outcomes o WHERE o.decision_id = ob.decision_id
+              AND o.outcome IN ('click', 'accept', 'reject', 'convert')) AS answeredAt,
+           EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = ob.decision_id
+              AND o.outcome IN (${known.map(() => '?').join(', ') || "''"})) AS positive
+         FROM outbound ob WHERE ob.created_at >= ? AND ob.created_at < ? ORDER BY ob.created_at`,
+      )
+      .all(...known, from, to) as Array<Omit<TriggerJourney, 'positive'> & { positive: number }>;
+    return rows.map((r) => ({ ...r, positive: r.positive === 1 }));
+  }
+
+  async eventsWithLastAction(
+    type: string,
+    from: number,
+    to: number,
+    attributionMs: number,
+  ): Promise<Array<{ at: number; channel: string | null; payload: Attributes; actionId: string | null }>> {
+    const rows = this.sql(
+      `SELECT e.at, e.channel, e.payload,
+         (SELECT c.action_id FROM choices c WHERE c.customer_id = e.customer_id AND c.at <= e.at AND c.at >= e.at - ?
+          ORDER BY c.at DESC, c.rank ASC LIMIT 1) AS actionId
+       FROM events e WHERE e.type = ? AND e.at >= ? AND e.at < ? ORDER BY e.at`,
+    ).all(attributionMs, type, from, to) as Array<{
+      at: number;
+      channel: string | null;
+      payload: string;
+      actionId: string | null;
+    }>;
+    return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as Attributes }));
   }
 
   async outboundCounts(): Promise<Array<{ channel: string; status: OutboundStatus; count: number }>> {

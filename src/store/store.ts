@@ -123,6 +123,17 @@ export interface OutboundMessage {
   createdAt: number;
 }
 
+export interface TriggerJourney {
+  trigger: string;
+  channel: string;
+  status: OutboundStatus;
+  eventAt: number;
+  createdAt: number;
+  /** The first answer (click, accept, reject, convert), null when none yet. */
+  answeredAt: number | null;
+  positive: boolean;
+}
+
 export type OutboundStatus = 'pending' | 'claimed' | 'done' | 'failed';
 
 /** A claimed outbound message: the consumer acknowledges it with `claimToken` before `leaseUntil`. */
@@ -350,6 +361,23 @@ export interface Store {
    * after the last entry, undefined on the last page.
    */
   timeline(query: TimelineQuery): Promise<{ entries: TimelineEntry[]; next?: TimelineCursor }>;
+  /** Per channel and customer: actions chosen for them (contacts) in [from, to). */
+  contactCounts(
+    from: number,
+    to: number,
+  ): Promise<Array<{ channel: string; customerId: string; contacts: number }>>;
+  /** Messages triggers queued in [from, to), with the time of the first answer (not impression or expiry). */
+  triggerJourneys(from: number, to: number, positive: readonly string[]): Promise<TriggerJourney[]>;
+  /**
+   * Events of a type that happened in [from, to), each with the action most recently chosen for the customer
+   * within `attributionMs` before it (null: none).
+   */
+  eventsWithLastAction(
+    type: string,
+    from: number,
+    to: number,
+    attributionMs: number,
+  ): Promise<Array<{ at: number; channel: string | null; payload: Attributes; actionId: string | null }>>;
   /** Number of outbound messages by channel and status. */
   outboundCounts(): Promise<Array<{ channel: string; status: OutboundStatus; count: number }>>;
   getDecision(id: string): Promise<DecisionRecord | undefined>;

@@ -4,6 +4,8 @@ import type { Engine } from '../../engine/engine.ts';
 import { kpiRange, LIFT_METHOD } from '../../measure/kpis.ts';
 import {
   errorSchema,
+  feedbackResponse,
+  journeyResponse,
   kpiQuery,
   kpiResponse,
   modelListResponse,
@@ -36,6 +38,44 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
     async (request) => {
       const range = kpiRange(request.query.from, request.query.to, clock());
       const report = await engine.kpis({ ...range, by: request.query.by });
+      return { ...report, from: iso(report.from), to: iso(report.to) };
+    },
+  );
+
+  app.get(
+    '/kpis/journey',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['measurement'],
+        summary: 'Journey KPIs: contacts per customer per channel, time from trigger event to outcome',
+        querystring: rangeQuery,
+        response: { 200: journeyResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const range = kpiRange(request.query.from, request.query.to, clock());
+      const report = await engine.journey(range);
+      return { ...report, from: iso(report.from), to: iso(report.to) };
+    },
+  );
+
+  app.get(
+    '/kpis/feedback',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['measurement'],
+        summary: 'NPS and CSAT from survey events, per touchpoint and per action taken before the survey',
+        description:
+          'Survey events in [from, to) as the catalog declares them (events.surveys). NPS: % promoters (9–10) − % detractors (0–6) with a 95 % normal interval; CSAT: % of 4–5 answers with a Wilson interval.',
+        querystring: rangeQuery,
+        response: { 200: feedbackResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const range = kpiRange(request.query.from, request.query.to, clock());
+      const report = await engine.feedback(range);
       return { ...report, from: iso(report.from), to: iso(report.to) };
     },
   );
