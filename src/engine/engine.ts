@@ -211,6 +211,7 @@ export class Engine {
       stored = await store.addCatalog(defaultCatalogSource, compiled.version, engine.clock());
     }
     engine.activate(stored, compileCatalog(parseCatalogSource(stored.source)));
+    await engine.rebuildFeaturesIfChanged();
     await engine.loadModels();
     await engine.rebuildChangedModels();
     const every = (ms: number | undefined, fallback: number, job: () => Promise<unknown>, what: string) => {
@@ -582,8 +583,22 @@ export class Engine {
     if (compiled.version === this.active.stored.hash) return { stored: this.active.stored, created: false };
     const stored = await this.store.addCatalog(source, compiled.version, this.clock());
     this.activate(stored, compiled);
+    await this.rebuildFeaturesIfChanged();
     await this.rebuildChangedModels();
     return { stored, created: true };
+  }
+
+  /**
+   * Feature states are kept per declaration; when the declarations change (a new feature, another window),
+   * every state is recomputed from the stored events, so a new feature also covers the past.
+   */
+  private async rebuildFeaturesIfChanged(): Promise<void> {
+    const features = this.catalog.definition.events.features;
+    const key = JSON.stringify(Object.entries(features).sort(([a], [b]) => a.localeCompare(b)));
+    if ((await this.store.getSetting('features.declarations')) === key) return;
+    const config = this.catalog.definition.events;
+    await this.store.rebuildFeatureStates((state, event) => applyEvent(config, state, event));
+    await this.store.setSetting('features.declarations', key);
   }
 
   // ---- customers ----------------------------------------------------------------------------------------
@@ -867,7 +882,8 @@ export class Engine {
     // Trigger conditions see the features as this event left them, so they are read inside the transaction.
     const fired: Array<{ event: CustomerEvent; triggers: CompiledTrigger[]; features: Attributes }> = [];
     const seqs = await this.store.appendEvents(events, now, (state, event) => {
-      applyEvent(config, state, event);
+      // The declarations at commit time: a catalog change that rebuilt the states meanwhile must not be undone.
+      applyEvent(this.catalog.definition.events, state, event);
       const triggers = catalog.triggersByEvent.get(event.type);
       if (triggers) fired.push({ event, triggers, features: featureValues(config, state, now) });
     });

@@ -469,6 +469,54 @@ export class SqliteStore implements Store {
     });
   }
 
+  async rebuildFeatureStates(
+    apply: (state: CustomerFeatureState, event: CustomerEvent) => void,
+  ): Promise<number> {
+    return this.write(() => {
+      this.sql('DELETE FROM customer_features').run();
+      const save = this.sql('INSERT INTO customer_features (customer_id, state) VALUES (?, ?)');
+      let current: string | undefined;
+      let state: CustomerFeatureState = {};
+      let n = 0;
+      // Keyset pages: better-sqlite3 cannot write while a statement iterates on the same connection.
+      const page = this.sql(
+        `SELECT seq, customer_id, type, at, channel, payload FROM events
+         WHERE (customer_id, at, seq) > (?, ?, ?) ORDER BY customer_id, at, seq LIMIT 5000`,
+      );
+      let after: [string, number, number] = ['', Number.MIN_SAFE_INTEGER, 0];
+      for (;;) {
+        const rows = page.all(...after) as Array<{
+          seq: number;
+          customer_id: string;
+          type: string;
+          at: number;
+          channel: string | null;
+          payload: string;
+        }>;
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          if (row.customer_id !== current) {
+            if (current !== undefined) save.run(current, JSON.stringify(state));
+            current = row.customer_id;
+            state = {};
+          }
+          apply(state, {
+            customerId: row.customer_id,
+            type: row.type,
+            at: row.at,
+            channel: row.channel ?? undefined,
+            payload: JSON.parse(row.payload) as Attributes,
+          });
+          n++;
+        }
+        const last = rows[rows.length - 1]!;
+        after = [last.customer_id, last.at, last.seq];
+      }
+      if (current !== undefined) save.run(current, JSON.stringify(state));
+      return n;
+    });
+  }
+
   async featureState(customerId: string): Promise<CustomerFeatureState> {
     const row = this.sql('SELECT state FROM customer_features WHERE customer_id = ?').get(customerId) as
       | { state: string }

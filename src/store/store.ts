@@ -326,6 +326,11 @@ export interface Store {
     receivedAt: number,
     apply: (state: CustomerFeatureState, event: CustomerEvent) => void,
   ): Promise<number[]>;
+  /**
+   * Recomputes every customer's derived-feature state from the stored events (oldest first per customer), in
+   * one transaction: readers see the old states or the new ones. Returns the number of events replayed.
+   */
+  rebuildFeatureStates(apply: (state: CustomerFeatureState, event: CustomerEvent) => void): Promise<number>;
   /** A customer's derived-feature state ({} when none). */
   featureState(customerId: string): Promise<CustomerFeatureState>;
   countCustomers(): Promise<number>;
