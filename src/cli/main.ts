@@ -13,6 +13,7 @@ import { buildServer } from '../server/app.ts';
 import { resolveKeys } from '../server/keys.ts';
 import { SqliteStore } from '../store/sqlite.ts';
 import { KPI_DIMENSIONS, type KpiDimension } from '../store/store.ts';
+import { formatOf, type ImportFormat, importEvents } from './importEvents.ts';
 import { progress } from './progress.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -223,6 +224,91 @@ program
       console.log(opts.json ? JSON.stringify(report, null, 2) : formatEvaluation(report));
     },
   );
+
+const importCommand = program.command('import').description('Bulk-load data into a nextbest database');
+importCommand
+  .command('events <file>')
+  .description(
+    'Import customer events from NDJSON (one event per line) or CSV (columns customerId, type, timestamp, channel and payload fields); bad lines are reported and skipped; an interrupted import resumes where it stopped',
+  )
+  .option('--db <path>', 'SQLite database file', 'nextbest.db')
+  .option('--catalog <file>', 'catalog to activate first (default: the active one, or the bundled example)')
+  .option('--format <format>', 'ndjson or csv (default: from the file name)', (v) => {
+    if (v !== 'ndjson' && v !== 'csv') throw new InvalidArgumentError('must be ndjson or csv');
+    return v as ImportFormat;
+  })
+  .option('--batch <n>', 'events per transaction', positiveInt, 5000)
+  .option('--rejects <file>', 'append every rejected line to this NDJSON file')
+  .option('--restart', 'import the whole file again, even if an earlier run finished or got part of it in')
+  .option('--json', 'print the summary as JSON')
+  .action(
+    async (
+      file: string,
+      opts: {
+        db: string;
+        catalog?: string;
+        format?: ImportFormat;
+        batch: number;
+        rejects?: string;
+        restart?: boolean;
+        json?: boolean;
+      },
+    ) => {
+      if (!existsSync(file)) fail(`<file>: no file at ${file}`);
+      let format: ImportFormat;
+      try {
+        format = formatOf(file, opts.format);
+      } catch (error) {
+        fail(`--format: ${(error as Error).message}`);
+      }
+      const store = new SqliteStore(opts.db);
+      await store.init();
+      const bundled = readFileSync(BUNDLED_CATALOG, 'utf8');
+      const engine = await Engine.open(store, opts.catalog ? readFileSync(opts.catalog, 'utf8') : bundled);
+      if (opts.catalog) await engine.putCatalog(readFileSync(opts.catalog, 'utf8'));
+      const tick = progress('import', 100);
+      const shown = 20;
+      let reported = 0;
+      const summary = await importEvents(engine, file, {
+        format,
+        batch: opts.batch,
+        ...(opts.rejects ? { rejects: opts.rejects } : {}),
+        ...(opts.restart ? { restart: true } : {}),
+        onProgress: (done, total) => tick(total > 0 ? Math.floor((100 * done) / total) : 100),
+        onReject: (r) => {
+          if (reported++ < shown) console.error(`line ${r.line}: ${r.field}: ${r.message}`);
+        },
+      });
+      await engine.close();
+      await store.close();
+      if (opts.json) {
+        console.log(JSON.stringify(summary, null, 2));
+        return;
+      }
+      if (summary.alreadyImported) {
+        console.log(`${file}: already imported (pass --restart to import it again)`);
+        return;
+      }
+      if (summary.rejected > shown)
+        console.error(
+          `… and ${summary.rejected - shown} more rejected lines${opts.rejects ? ` (all in ${opts.rejects})` : ' (--rejects <file> keeps them all)'}`,
+        );
+      const rate = summary.seconds > 0 ? Math.round(summary.imported / summary.seconds) : 0;
+      console.log(
+        `${file}: imported ${summary.imported} events, rejected ${summary.rejected} lines` +
+          (summary.resumedAfterLine > 0 ? `, resumed after line ${summary.resumedAfterLine}` : '') +
+          ` in ${summary.seconds.toFixed(1)} s (${rate} events/s); ` +
+          `triggers made ${summary.triggered} decisions, ${summary.queued} messages queued` +
+          (summary.triggersSkipped > 0 ? `, ${summary.triggersSkipped} skipped (unknown customers)` : ''),
+      );
+    },
+  );
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+}
 
 function fail(message: string): never {
   console.error(message);

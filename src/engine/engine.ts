@@ -856,37 +856,35 @@ export class Engine {
   async ingestEvents(
     inputs: readonly EventInput[],
     fieldPrefix: (i: number) => string,
+    options: { setting?: { key: string; value: string } } = {},
   ): Promise<{ seqs: number[]; triggered: TriggeredDecision[] }> {
     const catalog = this.catalog;
-    const config = catalog.definition.events;
     const now = this.clock();
-    const latest = now + config.maxFutureMinutes * 60_000;
     const events = inputs.map((e, i): CustomerEvent => {
-      const event = {
+      const problem = this.eventProblem(e, now);
+      if (problem) throw new EngineError('invalid', `${fieldPrefix(i)}.${problem.field}`, problem.message);
+      return {
         customerId: e.customerId,
         type: e.type,
         at: e.at,
         channel: e.channel,
         payload: e.payload ?? {},
       };
-      const problem = eventIssues(config, event)[0];
-      if (problem) throw new EngineError('invalid', `${fieldPrefix(i)}.${problem.field}`, problem.message);
-      if (e.at > latest)
-        throw new EngineError(
-          'invalid',
-          `${fieldPrefix(i)}.timestamp`,
-          `more than ${config.maxFutureMinutes} minutes in the future`,
-        );
-      return event;
     });
     // Trigger conditions see the features as this event left them, so they are read inside the transaction.
     const fired: Array<{ event: CustomerEvent; triggers: CompiledTrigger[]; features: Attributes }> = [];
-    const seqs = await this.store.appendEvents(events, now, (state, event) => {
-      // The declarations at commit time: a catalog change that rebuilt the states meanwhile must not be undone.
-      applyEvent(this.catalog.definition.events, state, event);
-      const triggers = catalog.triggersByEvent.get(event.type);
-      if (triggers) fired.push({ event, triggers, features: featureValues(config, state, now) });
-    });
+    const seqs = await this.store.appendEvents(
+      events,
+      now,
+      (state, event) => {
+        // The declarations at commit time: a catalog change that rebuilt the states meanwhile must not be undone.
+        const config = this.catalog.definition.events;
+        applyEvent(config, state, event);
+        const triggers = catalog.triggersByEvent.get(event.type);
+        if (triggers) fired.push({ event, triggers, features: featureValues(config, state, now) });
+      },
+      options.setting,
+    );
     const triggered: TriggeredDecision[] = [];
     if (fired.length === 0) return { seqs, triggered };
     const indexOf = new Map(events.map((e, i) => [e, i]));
@@ -929,6 +927,17 @@ export class Engine {
       }
     }
     return { seqs, triggered };
+  }
+
+  /** What is wrong with an event (field relative to the event), or undefined when it can be stored. */
+  eventProblem(e: EventInput, now = this.clock()): { field: string; message: string } | undefined {
+    const config = this.catalog.definition.events;
+    const problem = eventIssues(config, { type: e.type, payload: e.payload ?? {} })[0];
+    if (problem) return problem;
+    if (!Number.isFinite(e.at)) return { field: 'timestamp', message: 'expected an ISO 8601 date-time' };
+    if (e.at > now + config.maxFutureMinutes * 60_000)
+      return { field: 'timestamp', message: `more than ${config.maxFutureMinutes} minutes in the future` };
+    return undefined;
   }
 
   // ---- outbound queue -----------------------------------------------------------------------------------

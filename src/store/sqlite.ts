@@ -435,8 +435,10 @@ export class SqliteStore implements Store {
     events: readonly CustomerEvent[],
     receivedAt: number,
     apply: (state: CustomerFeatureState, event: CustomerEvent) => void,
+    setting?: { key: string; value: string },
   ): Promise<number[]> {
     return this.write(() => {
+      if (setting) this.putSetting(setting.key, setting.value);
       const insert = this.sql(
         'INSERT INTO events (customer_id, type, at, channel, payload, received_at) VALUES (?, ?, ?, ?, ?, ?)',
       );
@@ -1025,11 +1027,13 @@ export class SqliteStore implements Store {
   }
 
   async setSetting(key: string, value: string): Promise<void> {
-    await this.write(() =>
-      this.sql(
-        'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      ).run(key, value),
-    );
+    await this.write(() => this.putSetting(key, value));
+  }
+
+  private putSetting(key: string, value: string): void {
+    this.sql(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ).run(key, value);
   }
 }
 

@@ -325,6 +325,8 @@ export interface Store {
     events: readonly CustomerEvent[],
     receivedAt: number,
     apply: (state: CustomerFeatureState, event: CustomerEvent) => void,
+    /** A setting written in the same transaction (an import's resume point). */
+    setting?: { key: string; value: string },
   ): Promise<number[]>;
   /**
    * Recomputes every customer's derived-feature state from the stored events (oldest first per customer), in
