@@ -210,7 +210,7 @@ export async function importEvents(
 ): Promise<ImportSummary> {
   const started = performance.now();
   const format = formatOf(file, options.format);
-  const batchSize = options.batch ?? 5000;
+  const batchSize = options.batch ?? 20_000;
   const total = statSync(file).size;
   const key = resumeKey(file);
   const saved = options.restart ? undefined : await engine.store.getSetting(key);
@@ -238,7 +238,10 @@ export async function importEvents(
       await engine.store.setSetting(setting.key, setting.value);
       return;
     }
-    const { seqs, triggered } = await engine.ingestEvents(batch, (i) => `event ${i}`, { setting });
+    const { seqs, triggered } = await engine.ingestEvents(batch, (i) => `event ${i}`, {
+      setting,
+      checked: true,
+    });
     summary.imported += seqs.length;
     summary.triggered += triggered.filter((t) => t.decisionId).length;
     summary.queued += triggered.filter((t) => t.queued).length;

@@ -237,7 +237,7 @@ importCommand
     if (v !== 'ndjson' && v !== 'csv') throw new InvalidArgumentError('must be ndjson or csv');
     return v as ImportFormat;
   })
-  .option('--batch <n>', 'events per transaction', positiveInt, 5000)
+  .option('--batch <n>', 'events per transaction', positiveInt, 20_000)
   .option('--rejects <file>', 'append every rejected line to this NDJSON file')
   .option('--restart', 'import the whole file again, even if an earlier run finished or got part of it in')
   .option('--json', 'print the summary as JSON')

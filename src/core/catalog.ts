@@ -326,6 +326,8 @@ export interface CompiledTrigger {
   channel: string;
   /** Whether an action may be chosen by this trigger's decisions. */
   allows: (action: CompiledAction) => boolean;
+  /** The derived features its condition reads (only those are computed when it fires). */
+  features: ReadonlySet<string>;
   limit: number;
   context: Attributes;
 }
@@ -630,6 +632,9 @@ function compileTriggers(
         t.when === undefined ? undefined : compileRule(`${path}.when`, () => env.compileCondition(t.when!)),
       channel: t.channel,
       allows,
+      features: new Set(
+        [...(t.when ?? '').matchAll(/features\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!),
+      ),
       limit: t.limit,
       context: t.context,
     };

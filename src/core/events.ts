@@ -231,19 +231,29 @@ export function applyEvent(config: EventsConfig, state: CustomerFeatureState, ev
       state[name] = s;
     }
     const day = dayOf(event.at);
-    const days = Object.keys(s.days).map(Number);
-    const newest = Math.max(day, ...days);
-    if (day <= newest - f.windowDays) continue;
+    let newest = day;
+    for (const d in s.days) if (Number(d) > newest) newest = Number(d);
+    const oldest = newest - f.windowDays;
+    if (day <= oldest) continue;
     s.days[day] = (s.days[day] ?? 0) + add;
-    for (const d of days) if (d <= newest - f.windowDays) delete s.days[d];
+    for (const d in s.days) if (Number(d) <= oldest) delete s.days[d];
   }
 }
 
-/** Feature values at time `now`, as rules and learners see them (`features.<name>`); absent ones are left out. */
-export function featureValues(config: EventsConfig, state: CustomerFeatureState, now: number): Attributes {
+/**
+ * Feature values at time `now`, as rules and learners see them (`features.<name>`); absent ones are left out.
+ * `only` limits the work to the features a caller reads (a trigger condition).
+ */
+export function featureValues(
+  config: EventsConfig,
+  state: CustomerFeatureState,
+  now: number,
+  only?: ReadonlySet<string>,
+): Attributes {
   const out: Attributes = {};
   const today = dayOf(now);
   for (const [name, f] of Object.entries(config.features)) {
+    if (only && !only.has(name)) continue;
     const s = state[name];
     switch (f.aggregate) {
       case 'last':

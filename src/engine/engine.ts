@@ -851,17 +851,18 @@ export class Engine {
   /**
    * Stores events (all or none), updates the derived features in the same transaction, then runs the triggers
    * the events fire: each makes a decision for its outbound channel, which contact policies govern like any
-   * other, and queues the chosen actions for delivery.
+   * other, and queues the chosen actions for delivery. `checked`: the caller ran `eventProblem` on each event
+   * against the active catalog already (an import).
    */
   async ingestEvents(
     inputs: readonly EventInput[],
     fieldPrefix: (i: number) => string,
-    options: { setting?: { key: string; value: string } } = {},
+    options: { setting?: { key: string; value: string }; checked?: boolean } = {},
   ): Promise<{ seqs: number[]; triggered: TriggeredDecision[] }> {
     const catalog = this.catalog;
     const now = this.clock();
     const events = inputs.map((e, i): CustomerEvent => {
-      const problem = this.eventProblem(e, now);
+      const problem = options.checked ? undefined : this.eventProblem(e, now);
       if (problem) throw new EngineError('invalid', `${fieldPrefix(i)}.${problem.field}`, problem.message);
       return {
         customerId: e.customerId,
@@ -881,7 +882,11 @@ export class Engine {
         const config = this.catalog.definition.events;
         applyEvent(config, state, event);
         const triggers = catalog.triggersByEvent.get(event.type);
-        if (triggers) fired.push({ event, triggers, features: featureValues(config, state, now) });
+        if (triggers) {
+          const needed = new Set(triggers.flatMap((t) => [...t.features]));
+          const features = needed.size > 0 ? featureValues(config, state, now, needed) : {};
+          fired.push({ event, triggers, features });
+        }
       },
       options.setting,
     );
