@@ -7,6 +7,7 @@ import { CatalogError, compileCatalog, parseCatalogSource } from '../core/catalo
 import { type PolicySpec, policySpecSchema } from '../core/policy.ts';
 import { telcoCustomers } from '../demo/telcoCustomers.ts';
 import { Engine } from '../engine/engine.ts';
+import type { WebhookOptions } from '../engine/webhook.ts';
 import { decisionLog, evaluatePolicy, formatEvaluation } from '../measure/evaluate.ts';
 import { formatKpiReport, kpiRange, kpiReport, parseKpiDimensions } from '../measure/kpis.ts';
 import { buildServer } from '../server/app.ts';
@@ -41,6 +42,15 @@ program
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--config <file>', 'JSON file with {"apiKey", "adminKey"}', 'nextbest.config.json')
   .option('--no-demo-data', 'do not load the example customers into an empty database')
+  .option(
+    '--webhook-url <url>',
+    'push triggered outbound messages to this URL (signed with NEXTBEST_WEBHOOK_SECRET) instead of the pull queue',
+    process.env.NEXTBEST_WEBHOOK_URL,
+  )
+  .option(
+    '--webhook-channels <list>',
+    'comma-separated outbound channels the webhook delivers (default: all)',
+  )
   .option('--log', 'log every request')
   .action(
     async (opts: {
@@ -50,12 +60,31 @@ program
       host: string;
       config: string;
       demoData: boolean;
+      webhookUrl?: string;
+      webhookChannels?: string;
       log?: boolean;
     }) => {
+      let webhook: WebhookOptions | undefined;
+      if (opts.webhookUrl) {
+        if (!URL.canParse(opts.webhookUrl)) fail(`--webhook-url: not a URL: ${opts.webhookUrl}`);
+        const secret = process.env.NEXTBEST_WEBHOOK_SECRET ?? '';
+        if (secret.length < 16) fail('NEXTBEST_WEBHOOK_SECRET: set it to a secret of at least 16 characters');
+        webhook = {
+          url: opts.webhookUrl,
+          secret,
+          ...(opts.webhookChannels ? { channels: opts.webhookChannels.split(',').map((c) => c.trim()) } : {}),
+        };
+      }
       const store = new SqliteStore(opts.db);
       await store.init();
       const bundled = readFileSync(BUNDLED_CATALOG, 'utf8');
-      const engine = await Engine.open(store, opts.catalog ? readFileSync(opts.catalog, 'utf8') : bundled);
+      const engine = await Engine.open(
+        store,
+        opts.catalog ? readFileSync(opts.catalog, 'utf8') : bundled,
+        webhook ? { webhook } : {},
+      ).catch((error: unknown) =>
+        fail(error instanceof Error ? error.message.replace(/^webhook\./, '--webhook-') : String(error)),
+      );
       if (opts.catalog) {
         const { stored, created } = await engine.putCatalog(readFileSync(opts.catalog, 'utf8'));
         if (created) console.log(`catalog ${opts.catalog} activated as version ${stored.version}`);
@@ -83,6 +112,10 @@ program
       console.log(
         `catalog version ${stored.version}: ${catalog.actions.length} actions, ${catalog.channels.size} channels`,
       );
+      if (webhook)
+        console.log(
+          `outbound messages of ${webhook.channels?.join(', ') ?? 'every outbound channel'} go to ${webhook.url}`,
+        );
       console.log(`nextbest listening on ${address} (API docs: ${address}/docs)`);
       let closing = false;
       const shutdown = async () => {

@@ -211,6 +211,14 @@ export class Engine {
       stored = await store.addCatalog(defaultCatalogSource, compiled.version, engine.clock());
     }
     engine.activate(stored, compileCatalog(parseCatalogSource(stored.source)));
+    for (const channel of options.webhook?.channels ?? []) {
+      if (engine.catalog.channels.get(channel)?.direction !== 'outbound')
+        throw new EngineError(
+          'invalid',
+          'webhook.channels',
+          `'${channel}' is not an outbound channel of the catalog`,
+        );
+    }
     await engine.rebuildFeaturesIfChanged();
     await engine.loadModels();
     await engine.rebuildChangedModels();
