@@ -34,7 +34,7 @@ import { EXPLORERS, LEARNERS, type LearnerName, learnerFromJSON } from '../learn
 import { decisionLog, type ShadowReport, shadowReport } from '../measure/evaluate.ts';
 import { type FeedbackReport, feedbackReport } from '../measure/feedback.ts';
 import { type JourneyReport, journeyReport } from '../measure/journey.ts';
-import { type KpiReport, kpiReport } from '../measure/kpis.ts';
+import { type KpiReport, type KpiSeries, kpiReport, kpiSeries } from '../measure/kpis.ts';
 import { auc, averagePrecision, calibrationTable, logLoss } from '../measure/modelQuality.ts';
 import type {
   DecisionRecord,
@@ -1143,6 +1143,11 @@ export class Engine {
   }
 
   /** Shadow mode: the candidate policy's estimated first-slot accept rate against production's, from the log. */
+  /** Accept rate per arm over time and the lift over control (the overview plot). */
+  kpiSeries(query: { from: number; to: number; stepMs: number }): Promise<KpiSeries> {
+    return kpiSeries(this.store, query);
+  }
+
   /** Contacts per customer per channel, and triggered contacts from event to answer. */
   journey(range: { from: number; to: number }): Promise<JourneyReport> {
     return journeyReport(this.store, { ...range, positive: this.catalog.definition.learning.positive });

@@ -185,3 +185,80 @@ function table(header: string[], rows: string[][]): string[] {
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
 }
+
+export const ARMS = ['adaptive', 'control', 'businessRule'] as const;
+
+export interface SeriesPoint {
+  /** Start of the bucket (epoch ms). */
+  t: number;
+  /** Per arm: offers and accepts in the bucket, and the cumulative accept rate since `from` with its interval. */
+  arms: Record<
+    (typeof ARMS)[number],
+    {
+      offers: number;
+      accepts: number;
+      cumOffers: number;
+      cumAccepts: number;
+      cumRate: number | null;
+      cumCi: [number, number] | null;
+    }
+  >;
+  decisions: number;
+  value: number;
+  /** Cumulative lift of the adaptive arm over control, with the Katz interval (null while undefined). */
+  lift: number | null;
+  liftCi: [number, number] | null;
+}
+
+/** Accept rates per arm over time in buckets of `stepMs`, cumulated from `from` (what the overview plots). */
+export async function kpiSeries(
+  store: Pick<Store, 'kpiCounts'>,
+  query: { from: number; to: number; stepMs: number },
+) {
+  const rows = await store.kpiCounts(query.from, query.to, ['arm'], query.stepMs);
+  const buckets = new Map<number, KpiCounts[]>();
+  for (const r of rows) {
+    const t = Number(r.key.bucket);
+    const list = buckets.get(t) ?? [];
+    list.push(r);
+    buckets.set(t, list);
+  }
+  const cum = Object.fromEntries(ARMS.map((a) => [a, { offers: 0, accepts: 0 }])) as Record<
+    (typeof ARMS)[number],
+    { offers: number; accepts: number }
+  >;
+  const points: SeriesPoint[] = [];
+  for (let t = query.from; t < query.to; t += query.stepMs) {
+    const list = buckets.get(t) ?? [];
+    const arms = {} as SeriesPoint['arms'];
+    for (const arm of ARMS) {
+      const c = list.find((r) => r.key.arm === arm);
+      cum[arm].offers += c?.offers ?? 0;
+      cum[arm].accepts += c?.accepts ?? 0;
+      const { offers, accepts } = cum[arm];
+      const ci = offers > 0 ? wilson(accepts, offers) : undefined;
+      arms[arm] = {
+        offers: c?.offers ?? 0,
+        accepts: c?.accepts ?? 0,
+        cumOffers: offers,
+        cumAccepts: accepts,
+        cumRate: offers > 0 ? accepts / offers : null,
+        cumCi: ci ? [ci.low, ci.high] : null,
+      };
+    }
+    const a = cum.adaptive;
+    const c = cum.control;
+    const ratio = katzRatio(a.accepts, a.offers, c.accepts, c.offers);
+    points.push({
+      t,
+      arms,
+      decisions: list.reduce((s, r) => s + r.decisions, 0),
+      value: list.reduce((s, r) => s + r.value, 0),
+      lift: ratio && c.accepts > 0 && a.offers > 0 ? a.accepts / a.offers / (c.accepts / c.offers) - 1 : null,
+      liftCi: ratio && c.accepts > 0 ? [ratio.low - 1, ratio.high - 1] : null,
+    });
+  }
+  return { from: query.from, to: query.to, stepMs: query.stepMs, points, method: LIFT_METHOD };
+}
+
+export type KpiSeries = Awaited<ReturnType<typeof kpiSeries>>;

@@ -636,3 +636,42 @@ export const feedbackResponse = z
     csat: surveySchema(csatSummary).describe('Null when the catalog declares no events.surveys.csat.'),
   })
   .meta({ id: 'FeedbackKpis' });
+
+export const seriesQuery = z.strictObject({
+  from: isoTime.optional().describe('Start (inclusive), ISO 8601; default: 1 hour before `to`.'),
+  to: isoTime.optional().describe('End (exclusive), ISO 8601; default: now.'),
+  stepSeconds: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('Bucket width in seconds; default: the range in 60 buckets. At most 1,000 buckets.'),
+});
+
+const seriesArm = z.object({
+  offers: z.number().int(),
+  accepts: z.number().int(),
+  cumOffers: z.number().int(),
+  cumAccepts: z.number().int(),
+  cumRate: z.number().nullable(),
+  cumCi: z.tuple([z.number(), z.number()]).nullable(),
+});
+
+export const seriesResponse = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    stepSeconds: z.number(),
+    points: z.array(
+      z.object({
+        t: z.string().describe('Bucket start.'),
+        arms: z.object({ adaptive: seriesArm, control: seriesArm, businessRule: seriesArm }),
+        decisions: z.number().int(),
+        value: z.number(),
+        lift: z.number().nullable().describe('Cumulative lift of adaptive over control since `from`.'),
+        liftCi: z.tuple([z.number(), z.number()]).nullable(),
+      }),
+    ),
+    method: z.string(),
+  })
+  .meta({ id: 'KpiSeries' });

@@ -923,8 +923,16 @@ export class SqliteStore implements Store {
     });
   }
 
-  async kpiCounts(from: number, to: number, by: readonly KpiDimension[]): Promise<KpiCounts[]> {
-    const columns: Record<KpiDimension, string> = {
+  async kpiCounts(
+    from: number,
+    to: number,
+    dims: readonly KpiDimension[],
+    bucketMs?: number,
+  ): Promise<KpiCounts[]> {
+    const by: ReadonlyArray<KpiDimension | 'bucket'> = bucketMs ? [...dims, 'bucket'] : dims;
+    const step = Math.max(1, Math.floor(bucketMs ?? 1));
+    const columns: Record<KpiDimension | 'bucket', string> = {
+      bucket: `(at - ${Math.floor(from)}) / ${step} * ${step} + ${Math.floor(from)}`,
       action: 'action_id',
       group: "issue || '/' || grp",
       issue: 'issue',

@@ -225,7 +225,7 @@ export type KpiDimension = (typeof KPI_DIMENSIONS)[number];
 /** Counts over the chosen actions (offers) of one group of a KPI query. */
 export interface KpiCounts {
   /** The group's value per dimension asked for (`group` is `issue/group`, `day` is YYYY-MM-DD in UTC). */
-  key: Partial<Record<KpiDimension, string>>;
+  key: Partial<Record<KpiDimension | 'bucket', string>>;
   /** Decisions that chose at least one action of this group. */
   decisions: number;
   /** Chosen actions. */
@@ -400,8 +400,11 @@ export interface Store {
   /** Saves model states with the last outcome sequence they include. */
   saveModels(models: readonly StoredModel[], seq: number): Promise<void>;
 
-  /** KPI counts over the choices made in [from, to), grouped by the given dimensions. */
-  kpiCounts(from: number, to: number, by: readonly KpiDimension[]): Promise<KpiCounts[]>;
+  /**
+   * KPI counts over the choices made in [from, to), grouped by the given dimensions; with `bucketMs` also by
+   * time bucket (key `bucket`: the bucket's start, epoch ms).
+   */
+  kpiCounts(from: number, to: number, by: readonly KpiDimension[], bucketMs?: number): Promise<KpiCounts[]>;
   /**
    * Logged choices in [from, to) in time order, optionally of one action; `positive` lists the outcome types
    * that count as a positive response.

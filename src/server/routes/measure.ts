@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Engine } from '../../engine/engine.ts';
+import { type Engine, EngineError } from '../../engine/engine.ts';
 import { kpiRange, LIFT_METHOD } from '../../measure/kpis.ts';
 import {
   errorSchema,
@@ -12,6 +12,8 @@ import {
   modelParams,
   modelReportResponse,
   rangeQuery,
+  seriesQuery,
+  seriesResponse,
   shadowResponse,
 } from '../schemas.ts';
 
@@ -39,6 +41,40 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
       const range = kpiRange(request.query.from, request.query.to, clock());
       const report = await engine.kpis({ ...range, by: request.query.by });
       return { ...report, from: iso(report.from), to: iso(report.to) };
+    },
+  );
+
+  app.get(
+    '/kpis/series',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['measurement'],
+        summary: 'Accept rate per arm over time (cumulative, with intervals) and the lift over control',
+        description: `Buckets of stepSeconds in [from, to); cumulative figures count from \`from\`. ${LIFT_METHOD}`,
+        querystring: seriesQuery,
+        response: { 200: seriesResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const to = request.query.to ?? clock();
+      const from = request.query.from ?? to - 3_600_000;
+      if (from >= to) throw new EngineError('invalid', 'querystring.from', 'must be before `to`');
+      const stepMs = (request.query.stepSeconds ?? Math.max(1, Math.ceil((to - from) / 60_000))) * 1000;
+      if ((to - from) / stepMs > 1000)
+        throw new EngineError(
+          'invalid',
+          'querystring.stepSeconds',
+          'more than 1,000 buckets: use a wider step',
+        );
+      const series = await engine.kpiSeries({ from, to, stepMs });
+      return {
+        ...series,
+        from: iso(series.from),
+        to: iso(series.to),
+        stepSeconds: stepMs / 1000,
+        points: series.points.map((p) => ({ ...p, t: iso(p.t) })),
+      };
     },
   );
 
