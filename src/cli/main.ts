@@ -1,24 +1,23 @@
 // The nextbest command line. Commands stay thin: they parse flags and call the engine or the server.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { CatalogError, compileCatalog, parseCatalogSource } from '../core/catalog.ts';
 import { type PolicySpec, policySpecSchema } from '../core/policy.ts';
+import { BEHAVIOUR } from '../demo/assumptions.ts';
+import { DemoSimulator } from '../demo/simulator.ts';
 import { telcoCustomers } from '../demo/telcoCustomers.ts';
 import { Engine } from '../engine/engine.ts';
 import type { WebhookOptions } from '../engine/webhook.ts';
 import { decisionLog, evaluatePolicy, formatEvaluation } from '../measure/evaluate.ts';
 import { formatKpiReport, kpiRange, kpiReport, parseKpiDimensions } from '../measure/kpis.ts';
 import { buildServer } from '../server/app.ts';
+import { digest, generateKey } from '../server/auth.ts';
 import { resolveKeys } from '../server/keys.ts';
 import { SqliteStore } from '../store/sqlite.ts';
 import { KPI_DIMENSIONS, type KpiDimension } from '../store/store.ts';
 import { formatOf, type ImportFormat, importEvents } from './importEvents.ts';
+import { BUNDLED_CATALOG, WEB_ROOT } from './paths.ts';
 import { progress } from './progress.ts';
-
-const here = dirname(fileURLToPath(import.meta.url));
-export const BUNDLED_CATALOG = resolve(here, '../../examples/telco/catalog.yaml');
 
 function port(value: string): number {
   const n = Number(value);
@@ -106,7 +105,11 @@ program
       } else {
         console.log(`API keys from the ${keys.source}`);
       }
-      const app = await buildServer(engine, { keys: keys.ring, logger: opts.log ?? false });
+      const app = await buildServer(engine, {
+        keys: keys.ring,
+        logger: opts.log ?? false,
+        webRoot: WEB_ROOT,
+      });
       const address = await app.listen({ port: opts.port, host: opts.host });
       const { stored, catalog } = engine.activeCatalog;
       console.log(
@@ -116,20 +119,119 @@ program
         console.log(
           `outbound messages of ${webhook.channels?.join(', ') ?? 'every outbound channel'} go to ${webhook.url}`,
         );
-      console.log(`nextbest listening on ${address} (API docs: ${address}/docs)`);
-      let closing = false;
-      const shutdown = async () => {
-        if (closing) return;
-        closing = true;
+      console.log(`nextbest listening on ${address} (dashboard: ${address}/, API docs: ${address}/docs)`);
+      onShutdown(async () => {
         await app.close();
         await engine.close();
         await store.close();
-        process.exit(0);
-      };
-      process.on('SIGINT', shutdown);
-      process.on('SIGTERM', shutdown);
+      });
     },
   );
+
+/** Runs `close` once on SIGINT or SIGTERM, then exits. */
+function onShutdown(close: () => Promise<void>) {
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    await close();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+program
+  .command('demo')
+  .description(
+    'The server on an embedded SQLite database with simulated customers using it over HTTP (what npm start runs); open the printed dashboard URL',
+  )
+  .option('--db <path>', 'SQLite database file (created when missing)', 'nextbest-demo.db')
+  .option('--fresh', 'start from an empty database')
+  .option('--port <n>', 'port to listen on', port, 8080)
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--customers <n>', 'simulated customers', positiveInt, 10_000)
+  .option('--speed <x>', `pace: 1 = ${BEHAVIOUR.sessionsPerSecond} sessions/s`, positiveNumber, 1)
+  .option('--seed <n>', 'seed of the population and the visits', positiveInt, 1)
+  .option('--url <url>', 'drive a running server instead (its admin key in NEXTBEST_ADMIN_KEY)')
+  .action(
+    async (opts: {
+      db: string;
+      fresh?: boolean;
+      port: number;
+      host: string;
+      customers: number;
+      speed: number;
+      seed: number;
+      url?: string;
+    }) => {
+      let url = opts.url;
+      let adminKey = process.env.NEXTBEST_ADMIN_KEY ?? '';
+      let close = async () => {};
+      if (url) {
+        if (!URL.canParse(url)) fail(`--url: not a URL: ${url}`);
+        if (!adminKey) fail('NEXTBEST_ADMIN_KEY: set it to the admin key of the server at --url');
+      } else {
+        if (opts.fresh)
+          for (const f of [opts.db, `${opts.db}-wal`, `${opts.db}-shm`]) rmSync(f, { force: true });
+        const store = new SqliteStore(opts.db);
+        await store.init();
+        const engine = await Engine.open(store, readFileSync(BUNDLED_CATALOG, 'utf8'));
+        // With both keys in the environment they rule; otherwise the stored (or newly generated) ones do, and the
+        // demo and the printed dashboard link use an admin key of this run (stored keys are digests only).
+        const keys = await resolveKeys(store, process.env.NEXTBEST_API_KEY ? process.env : {}, undefined);
+        adminKey ||= keys.generated?.adminKey ?? generateKey('nba');
+        keys.ring.admin.push(digest(adminKey));
+        const app = await buildServer(engine, { keys: keys.ring, webRoot: WEB_ROOT });
+        url = await app.listen({ port: opts.port, host: opts.host });
+        close = async () => {
+          await app.close();
+          await engine.close();
+          await store.close();
+        };
+      }
+      const sim = new DemoSimulator({
+        url,
+        adminKey,
+        customers: opts.customers,
+        seed: opts.seed,
+        speed: opts.speed,
+        log: (m) => console.error(m),
+      });
+      console.log(`nextbest demo: loading ${opts.customers} simulated customers …`);
+      await sim.loadCustomers();
+      console.log(`Dashboard:   ${url}/#key=${adminKey}`);
+      console.log(`Agent page:  ${url}/agent#key=${adminKey}`);
+      console.log(`API docs:    ${url}/docs`);
+      console.log(
+        `Simulating ${opts.customers} customers, ${BEHAVIOUR.sessionsPerSecond * opts.speed} sessions/s (seed ${opts.seed}); Ctrl-C stops.`,
+      );
+      const rate = (arm: string) => {
+        const offers = sim.stats.offers[arm] ?? 0;
+        return offers > 0 ? `${((100 * (sim.stats.accepts[arm] ?? 0)) / offers).toFixed(1)} %` : '–';
+      };
+      const report = setInterval(() => {
+        const s = sim.stats;
+        console.log(
+          `demo: ${s.sessions} sessions; accept rate adaptive ${rate('adaptive')}, control ${rate('control')}, ` +
+            `business rule ${rate('businessRule')}; ${s.events} events, ${s.outboundAnswered} outbound answers` +
+            (s.errors > 0 ? `, ${s.errors} errors` : ''),
+        );
+      }, 10_000);
+      onShutdown(async () => {
+        clearInterval(report);
+        sim.stop();
+        await close();
+      });
+      await sim.run();
+    },
+  );
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
 
 const catalogCommand = program.command('catalog').description('Work with catalog files');
 catalogCommand

@@ -1,6 +1,7 @@
 // The one place that joins the core, the learners and the store. Routes and CLI commands stay thin.
 
 import { randomInt, randomUUID } from 'node:crypto';
+import { parseDocument } from 'yaml';
 import { type Arm, assignArm } from '../core/arms.ts';
 import {
   actionFeatures,
@@ -609,6 +610,24 @@ export class Engine {
     await this.store.setSetting('features.declarations', key);
   }
 
+  /**
+   * Changes one action's lever and/or budget: a new catalog version made from the active source, edited in
+   * place so that comments and layout of a YAML catalog survive.
+   */
+  async patchAction(
+    actionId: string,
+    patch: { lever?: number | undefined; budget?: { maxPerDay?: number; total?: number } | null | undefined },
+  ) {
+    const index = this.catalog.definition.actions.findIndex((a) => a.id === actionId);
+    if (index < 0) throw new EngineError('not_found', 'params.id', `unknown action '${actionId}'`);
+    const doc = parseDocument(this.active.stored.source);
+    if (patch.lever !== undefined) doc.setIn(['actions', index, 'lever'], patch.lever);
+    if (patch.budget === null) doc.deleteIn(['actions', index, 'budget']);
+    else if (patch.budget !== undefined)
+      doc.setIn(['actions', index, 'budget'], doc.createNode(patch.budget));
+    return this.putCatalog(doc.toString());
+  }
+
   // ---- customers ----------------------------------------------------------------------------------------
 
   /** Checks declared attributes against the catalog schema; undeclared attributes are kept as they are. */
@@ -757,6 +776,8 @@ export class Engine {
             actions: result.chosen.map((c) => ({
               actionId: c.actionId,
               name: catalog.actionsById.get(c.actionId)!.name,
+              issue: c.issue,
+              group: c.group,
               rank: c.rank,
               treatment: c.treatment as Record<string, unknown>,
             })),

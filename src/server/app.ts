@@ -1,5 +1,8 @@
 // The HTTP API (Fastify): versioned routes under /v1, zod request schemas, an OpenAPI document and /docs.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
@@ -30,6 +33,8 @@ export interface ServerOptions {
   /** Largest accepted request body in bytes (catalog uploads get 16 times this). */
   bodyLimit?: number;
   logger?: boolean;
+  /** Where the built dashboard is (web/dist); the pages then live at / and /agent. */
+  webRoot?: string;
 }
 
 declare module 'fastify' {
@@ -239,5 +244,26 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
     },
     { prefix: '/v1' },
   );
+  await webRoutes(app, options.webRoot);
   return app;
+}
+
+/**
+ * The dashboard (`/`) and the agent page (`/agent`): static files Vite built into `webRoot`. They use only the
+ * public API, with the key the user enters. Without a build, both pages say how to make one.
+ */
+async function webRoutes(app: FastifyInstance, webRoot: string | undefined) {
+  const built = webRoot !== undefined && existsSync(join(webRoot, 'index.html'));
+  if (!built) {
+    const page = `<!doctype html><meta charset="utf-8"><title>nextbest</title>
+<p>The dashboard is not built. Run <code>npm run build:web</code> (or <code>npm start</code>, which builds it) and reload.
+The API is at <a href="/docs">/docs</a>.</p>`;
+    const notBuilt = async (_request: FastifyRequest, reply: FastifyReply) =>
+      reply.type('text/html').send(page);
+    app.get('/', { schema: { hide: true } }, notBuilt);
+    app.get('/agent', { schema: { hide: true } }, notBuilt);
+    return;
+  }
+  await app.register(fastifyStatic, { root: webRoot, prefix: '/', index: ['index.html'], wildcard: true });
+  app.get('/agent', { schema: { hide: true } }, (_request, reply) => reply.sendFile('agent.html'));
 }

@@ -223,6 +223,10 @@ export const customerResponse = z
   .object({
     id: z.string(),
     attributes,
+    features: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Derived features now (GET only): what rules see as features.*.'),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -368,6 +372,8 @@ export const outboundItem = z
       z.object({
         actionId: z.string(),
         name: z.string(),
+        issue: z.string(),
+        group: z.string(),
         rank: z.number().int(),
         treatment: z.record(z.string(), z.unknown()),
       }),
@@ -675,3 +681,24 @@ export const seriesResponse = z
     method: z.string(),
   })
   .meta({ id: 'KpiSeries' });
+
+export const actionPatchParams = z.strictObject({ id });
+
+export const actionPatchBody = z
+  .strictObject({
+    lever: z
+      .number()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe('Business lever multiplying the priority (1 = neutral).'),
+    budget: z
+      .strictObject({
+        maxPerDay: z.number().int().positive().optional(),
+        total: z.number().int().positive().optional(),
+      })
+      .nullable()
+      .optional()
+      .describe('How often the action may be chosen per day and in total; null removes the budget.'),
+  })
+  .refine((b) => b.lever !== undefined || b.budget !== undefined, 'give lever and/or budget');

@@ -119,7 +119,14 @@ export interface OutboundMessage {
   customerId: string;
   channel: string;
   trigger: TriggerRef;
-  actions: Array<{ actionId: string; name: string; rank: number; treatment: Record<string, unknown> }>;
+  actions: Array<{
+    actionId: string;
+    name: string;
+    issue: string;
+    group: string;
+    rank: number;
+    treatment: Record<string, unknown>;
+  }>;
   createdAt: number;
 }
 

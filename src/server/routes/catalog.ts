@@ -4,7 +4,14 @@ import { z } from 'zod';
 import { compileCatalog, parseCatalogSource } from '../../core/catalog.ts';
 import { type Engine, EngineError } from '../../engine/engine.ts';
 import type { StoredCatalog } from '../../store/store.ts';
-import { catalogPutResponse, catalogResponse, catalogVersionInfo, errorSchema } from '../schemas.ts';
+import {
+  actionPatchBody,
+  actionPatchParams,
+  catalogPutResponse,
+  catalogResponse,
+  catalogVersionInfo,
+  errorSchema,
+} from '../schemas.ts';
 
 function info(c: Omit<StoredCatalog, 'source'>) {
   return {
@@ -59,6 +66,32 @@ export async function catalogRoutes(parent: FastifyInstance, engine: Engine, bod
       const body = request.body;
       const source = typeof body === 'string' ? body : JSON.stringify(body, null, 2);
       const { stored, created } = await engine.putCatalog(source);
+      return reply
+        .code(created ? 201 : 200)
+        .send({ ...info(stored), created, actions: engine.activeCatalog.catalog.actions.length });
+    },
+  );
+
+  app.patch(
+    '/catalog/actions/:id',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['catalog'],
+        summary: "Change an action's lever or budget (a new catalog version)",
+        description:
+          'Edits the active catalog source in place (YAML comments survive) and activates it like PUT.',
+        params: actionPatchParams,
+        body: actionPatchBody,
+        response: { 200: catalogPutResponse, 201: catalogPutResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { lever, budget } = request.body;
+      const { stored, created } = await engine.patchAction(request.params.id, {
+        lever,
+        budget: budget === null ? null : budget && { ...budget },
+      });
       return reply
         .code(created ? 201 : 200)
         .send({ ...info(stored), created, actions: engine.activeCatalog.catalog.actions.length });

@@ -53,12 +53,15 @@ export async function customerRoutes(parent: FastifyInstance, engine: Engine) {
       config: { role: 'admin' },
       schema: {
         tags: ['customers'],
-        summary: 'A customer profile',
+        summary: 'A customer profile, with the features derived from their events now',
         params: customerParams,
         response: { 200: customerResponse, ...errors },
       },
     },
-    async (request) => view(await engine.getCustomer(request.params.id)),
+    async (request) => ({
+      ...view(await engine.getCustomer(request.params.id)),
+      features: await engine.customerFeatures(request.params.id),
+    }),
   );
 
   app.get(

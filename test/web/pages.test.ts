@@ -1,0 +1,138 @@
+// End-to-end: the dashboard and the agent page in real headless Chromium (Debian's package), against a real
+// server that a short demo run filled with decisions. `npm test` builds the pages first (pretest).
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLED_CATALOG, WEB_ROOT } from '../../src/cli/paths.ts';
+import { DemoSimulator } from '../../src/demo/simulator.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { buildServer } from '../../src/server/app.ts';
+import { digest } from '../../src/server/auth.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ADMIN = 'e2e-admin-key-0123456789';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI)
+  throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
+if (!existsSync(join(WEB_ROOT, 'index.html')))
+  throw new Error('web/dist is missing: run `npm run build:web` (npm test does it first)');
+
+const SHOTS = process.env.NEXTBEST_SCREENSHOTS;
+
+describe.skipIf(!haveChromium)('dashboard and agent page in Chromium', () => {
+  let app: FastifyInstance;
+  let engine: Engine;
+  let store: SqliteStore;
+  let url: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    store = new SqliteStore(':memory:');
+    await store.init();
+    engine = await Engine.open(store, readFileSync(BUNDLED_CATALOG, 'utf8'), { checkpointMs: 0, seed: 3 });
+    app = await buildServer(engine, { keys: { api: [], admin: [digest(ADMIN)] }, webRoot: WEB_ROOT });
+    url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const sim = new DemoSimulator({
+      url,
+      adminKey: ADMIN,
+      customers: 500,
+      seed: 7,
+      speed: 25,
+      maxSessions: 800,
+    });
+    await sim.loadCustomers();
+    await sim.run();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    if (SHOTS) mkdirSync(SHOTS, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await engine?.close();
+    await store?.close();
+  });
+
+  async function page(path: string, key: string | null = ADMIN): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await context.newPage();
+    await p.goto(`${url}${path}${key ? `#key=${key}` : ''}`);
+    return p;
+  }
+
+  it('the overview plots accept rates per arm after a short demo run', async () => {
+    const p = await page('/');
+    const canvas = p.locator('#lift-chart');
+    await expect
+      .poll(async () => Number(await canvas.getAttribute('data-adaptive-points')), { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    expect(Number(await canvas.getAttribute('data-control-points'))).toBeGreaterThan(0);
+    await expect.poll(() => p.locator('[data-testid="rate-adaptive"] .value').textContent()).toMatch(/\d.*%/);
+    expect(await p.locator('[data-testid="lift"] .value').textContent()).toMatch(/[+−-]?\d/);
+    if (SHOTS) await p.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
+    await p.context().close();
+  });
+
+  it('switches between English and German', async () => {
+    const p = await page('/');
+    const tab = p.locator('#tabs button[data-tab="overview"]');
+    await expect.poll(() => tab.textContent()).toBe('Overview');
+    await p.locator('button[data-lang="de"]').click();
+    await expect.poll(() => tab.textContent()).toBe('Übersicht');
+    expect(await p.locator('h1').textContent()).toBe('nextbest Dashboard');
+    expect(await p.locator('html').getAttribute('lang')).toBe('de');
+    if (SHOTS) await p.screenshot({ path: join(SHOTS, 'overview-de.png'), fullPage: true });
+    await p.locator('button[data-lang="en"]').click();
+    await expect.poll(() => tab.textContent()).toBe('Overview');
+    await p.context().close();
+  });
+
+  it('says clearly when the admin key is wrong', async () => {
+    const p = await page('/', 'not-the-key');
+    const message = p.locator('#key-message');
+    await expect.poll(() => message.textContent(), { timeout: 10_000 }).toContain('Wrong admin key');
+    expect(await p.locator('#app').isHidden()).toBe(true);
+    // Entering the right key opens the dashboard.
+    await p.locator('#key-input').fill(ADMIN);
+    await p.locator('#key-form button[type="submit"]').click();
+    await expect.poll(() => p.locator('#app').isVisible()).toBe(true);
+    await p.context().close();
+  });
+
+  it('the agent page records an accept that then appears in the KPIs', async () => {
+    const p = await page('/agent');
+    await p.locator('#customer-id').fill('C00042');
+    await p.locator('#customer-id').press('Enter');
+    const first = p.locator('.nba').first();
+    await first.waitFor({ timeout: 10_000 });
+    const actionId = (await first.getAttribute('data-action'))!;
+    expect(await p.locator('#profile').textContent()).toContain('segment');
+    const accepts = async () => {
+      const res = await fetch(`${url}/v1/kpis?by=action`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      const body = (await res.json()) as { rows: Array<{ key: { action: string }; accepts: number }> };
+      return body.rows.find((r) => r.key.action === actionId)?.accepts ?? 0;
+    };
+    const before = await accepts();
+    if (SHOTS) await p.screenshot({ path: join(SHOTS, 'agent.png'), fullPage: true });
+    // Keyboard: the first action is selected; A accepts it.
+    await p.keyboard.press('a');
+    await first.locator('.ok').waitFor({ timeout: 5_000 });
+    expect(await first.locator('.ok').textContent()).toBe('Recorded');
+    expect(await accepts()).toBe(before + 1);
+    await p.context().close();
+  });
+});

@@ -1,0 +1,210 @@
+// English and German texts of the dashboard and the agent page; the choice is kept per browser.
+const EN = {
+  title: 'nextbest dashboard',
+  agentTitle: 'nextbest agent assist',
+  overview: 'Overview',
+  actions: 'Actions',
+  models: 'Models',
+  decisions: 'Decisions',
+  keyPrompt: 'Admin key',
+  keyHint: 'The admin key the server printed at start (kept in this browser).',
+  keySave: 'Use key',
+  keyWrong: 'Wrong admin key: the server refused it. Enter the key the server printed.',
+  keyMissing: 'Enter the admin key to see the data.',
+  signOut: 'Forget key',
+  window: 'Window',
+  last5m: 'last 5 minutes',
+  last1h: 'last hour',
+  last24h: 'last 24 hours',
+  last30d: 'last 30 days',
+  decisionsPerSecond: 'Decisions / s',
+  acceptAdaptive: 'Accept rate, adaptive',
+  acceptControl: 'Accept rate, control',
+  acceptBusinessRule: 'Accept rate, business rule',
+  lift: 'Lift over control',
+  valuePerDecision: 'Value per decision',
+  liftPlot: 'Accept rate per arm over time (cumulative, 95 % interval)',
+  adaptive: 'adaptive',
+  control: 'control',
+  businessRule: 'business rule',
+  noData: 'No decisions in this window yet.',
+  action: 'Action',
+  issue: 'Issue',
+  group: 'Group',
+  offers: 'Offers',
+  accepts: 'Accepts',
+  acceptRate: 'Accept rate',
+  value: 'Value',
+  lever: 'Lever',
+  budgetPerDay: 'Budget / day',
+  save: 'Save',
+  saved: 'Saved as catalog version',
+  model: 'Model',
+  learner: 'Learner',
+  responses: 'Responses',
+  maturity: 'Maturity',
+  auc: 'AUC',
+  calibration: 'Calibration: predicted vs observed',
+  predicted: 'predicted',
+  observed: 'observed',
+  importance: 'Predictor importance',
+  decisionId: 'Decision id',
+  explain: 'Explain',
+  status: 'Status',
+  reason: 'Reason',
+  priority: 'Priority',
+  propensity: 'Propensity',
+  topFeatures: 'What moved the propensity',
+  chosen: 'chosen',
+  notChosen: 'ranked out',
+  dropped: 'dropped',
+  searchCustomer: 'Customer id',
+  search: 'Search',
+  profile: 'Profile',
+  features: 'From events',
+  timeline: 'Recent timeline',
+  openTriggers: 'Open proactive contacts',
+  none: 'none',
+  nextBestActions: 'Next best actions',
+  accept: 'Accept',
+  reject: 'Reject',
+  notNow: 'Not now',
+  recorded: 'Recorded',
+  keyboardHelp: 'Keys: / search · 1–3 pick an action · A accept · R reject · N not now',
+  unknownCustomer: 'No customer with this id.',
+  language: 'Language',
+} as const;
+
+export type TextKey = keyof typeof EN;
+
+const DE: Record<TextKey, string> = {
+  title: 'nextbest Dashboard',
+  agentTitle: 'nextbest Agenten-Assistent',
+  overview: 'Übersicht',
+  actions: 'Aktionen',
+  models: 'Modelle',
+  decisions: 'Entscheidungen',
+  keyPrompt: 'Admin-Schlüssel',
+  keyHint:
+    'Der Admin-Schlüssel, den der Server beim Start ausgegeben hat (bleibt in diesem Browser gespeichert).',
+  keySave: 'Schlüssel verwenden',
+  keyWrong:
+    'Falscher Admin-Schlüssel: Der Server hat ihn abgelehnt. Bitte den beim Start ausgegebenen Schlüssel eingeben.',
+  keyMissing: 'Bitte den Admin-Schlüssel eingeben, um die Daten zu sehen.',
+  signOut: 'Schlüssel vergessen',
+  window: 'Zeitraum',
+  last5m: 'letzte 5 Minuten',
+  last1h: 'letzte Stunde',
+  last24h: 'letzte 24 Stunden',
+  last30d: 'letzte 30 Tage',
+  decisionsPerSecond: 'Entscheidungen / s',
+  acceptAdaptive: 'Annahmequote, adaptiv',
+  acceptControl: 'Annahmequote, Kontrollgruppe',
+  acceptBusinessRule: 'Annahmequote, Geschäftsregel',
+  lift: 'Uplift gegenüber Kontrolle',
+  valuePerDecision: 'Wert pro Entscheidung',
+  liftPlot: 'Annahmequote je Gruppe im Zeitverlauf (kumuliert, 95-%-Intervall)',
+  adaptive: 'adaptiv',
+  control: 'Kontrolle',
+  businessRule: 'Geschäftsregel',
+  noData: 'In diesem Zeitraum gibt es noch keine Entscheidungen.',
+  action: 'Aktion',
+  issue: 'Thema',
+  group: 'Gruppe',
+  offers: 'Angebote',
+  accepts: 'Annahmen',
+  acceptRate: 'Annahmequote',
+  value: 'Wert',
+  lever: 'Hebel',
+  budgetPerDay: 'Budget / Tag',
+  save: 'Speichern',
+  saved: 'Gespeichert als Katalogversion',
+  model: 'Modell',
+  learner: 'Lernverfahren',
+  responses: 'Antworten',
+  maturity: 'Reife',
+  auc: 'AUC',
+  calibration: 'Kalibrierung: vorhergesagt gegen beobachtet',
+  predicted: 'vorhergesagt',
+  observed: 'beobachtet',
+  importance: 'Bedeutung der Merkmale',
+  decisionId: 'Entscheidungs-ID',
+  explain: 'Erklären',
+  status: 'Status',
+  reason: 'Begründung',
+  priority: 'Priorität',
+  propensity: 'Neigung',
+  topFeatures: 'Was die Neigung bewegt hat',
+  chosen: 'gewählt',
+  notChosen: 'nachrangig',
+  dropped: 'ausgeschieden',
+  searchCustomer: 'Kunden-ID',
+  search: 'Suchen',
+  profile: 'Profil',
+  features: 'Aus Ereignissen',
+  timeline: 'Letzte Ereignisse',
+  openTriggers: 'Offene proaktive Kontakte',
+  none: 'keine',
+  nextBestActions: 'Nächste beste Aktionen',
+  accept: 'Annehmen',
+  reject: 'Ablehnen',
+  notNow: 'Nicht jetzt',
+  recorded: 'Erfasst',
+  keyboardHelp: 'Tasten: / Suche · 1–3 Aktion wählen · A annehmen · R ablehnen · N nicht jetzt',
+  unknownCustomer: 'Kein Kunde mit dieser ID.',
+  language: 'Sprache',
+};
+
+export type Lang = 'en' | 'de';
+const TEXTS: Record<Lang, Record<TextKey, string>> = { en: EN, de: DE };
+
+export function currentLang(): Lang {
+  return localStorage.getItem('nextbest.lang') === 'de' ? 'de' : 'en';
+}
+
+export function t(key: TextKey): string {
+  return TEXTS[currentLang()][key];
+}
+
+/** Fills every element with data-i18n="key" and sets the document language. */
+export function translatePage(): void {
+  document.documentElement.lang = currentLang();
+  for (const el of document.querySelectorAll<HTMLElement>('[data-i18n]')) {
+    el.textContent = t(el.dataset.i18n as TextKey);
+  }
+  for (const el of document.querySelectorAll<HTMLInputElement>('[data-i18n-placeholder]')) {
+    el.placeholder = t(el.dataset.i18nPlaceholder as TextKey);
+  }
+}
+
+/** A language switch (EN/DE buttons) that re-renders through `onChange`. */
+export function languageSwitch(container: HTMLElement, onChange: () => void): void {
+  container.replaceChildren();
+  for (const lang of ['en', 'de'] as const) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = lang.toUpperCase();
+    b.dataset.lang = lang;
+    b.className = currentLang() === lang ? 'lang active' : 'lang';
+    b.addEventListener('click', () => {
+      localStorage.setItem('nextbest.lang', lang);
+      languageSwitch(container, onChange);
+      translatePage();
+      onChange();
+    });
+    container.append(b);
+  }
+}
+
+export function percent(x: number | null | undefined, digits = 1): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
+  return `${new Intl.NumberFormat(currentLang(), { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(100 * x)} %`;
+}
+
+export function number(x: number | null | undefined, digits = 0): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
+  return new Intl.NumberFormat(currentLang(), {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  }).format(x);
+}
