@@ -218,6 +218,50 @@ async function overview() {
       },
     },
   });
+  const liftLine = (label: string, data: Array<number | null>, fill: false | string, colour: string) => ({
+    label,
+    data,
+    borderColor: colour,
+    backgroundColor: '#1f6feb22',
+    pointRadius: label === t('lift') && points.length <= 30 ? 3 : 0,
+    spanGaps: true,
+    fill,
+  });
+  chart('lift-band-chart', {
+    type: 'line',
+    data: {
+      labels,
+      datasets: [
+        liftLine(
+          t('lift'),
+          points.map((p) => p.lift),
+          false,
+          '#1f6feb',
+        ),
+        liftLine(
+          '2.5 %',
+          points.map((p) => p.liftCi?.[0] ?? null),
+          false,
+          'transparent',
+        ),
+        liftLine(
+          '97.5 %',
+          points.map((p) => p.liftCi?.[1] ?? null),
+          '-1',
+          'transparent',
+        ),
+      ],
+    },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      scales: { y: { ticks: { callback: (v) => percent(Number(v), 0) } } },
+      plugins: {
+        legend: { labels: { filter: (item) => !item.text.includes('%') } },
+        tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${percent(ctx.parsed.y, 0)}` } },
+      },
+    },
+  });
   // For tests and curious users: how many points each arm's line has.
   const canvas = c.canvas;
   canvas.dataset.adaptivePoints = String(points.filter((p) => p.arms.adaptive.cumRate !== null).length);
