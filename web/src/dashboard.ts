@@ -218,6 +218,8 @@ async function overview() {
       },
     },
   });
+  // A ratio of rates means little before the control arm has a few dozen offers: those buckets stay empty.
+  const liftPoints = points.map((p) => (p.arms.control.cumOffers >= 30 ? p : undefined));
   const liftLine = (label: string, data: Array<number | null>, fill: false | string, colour: string) => ({
     label,
     data,
@@ -234,19 +236,19 @@ async function overview() {
       datasets: [
         liftLine(
           t('lift'),
-          points.map((p) => p.lift),
+          liftPoints.map((p) => p?.lift ?? null),
           false,
           '#1f6feb',
         ),
         liftLine(
           '2.5 %',
-          points.map((p) => p.liftCi?.[0] ?? null),
+          liftPoints.map((p) => p?.liftCi?.[0] ?? null),
           false,
           'transparent',
         ),
         liftLine(
           '97.5 %',
-          points.map((p) => p.liftCi?.[1] ?? null),
+          liftPoints.map((p) => p?.liftCi?.[1] ?? null),
           '-1',
           'transparent',
         ),
@@ -255,7 +257,17 @@ async function overview() {
     options: {
       animation: false,
       maintainAspectRatio: false,
-      scales: { y: { ticks: { callback: (v) => percent(Number(v), 0) } } },
+      scales: {
+        y: {
+          ticks: { callback: (v) => percent(Number(v), 0) },
+          suggestedMin: 0,
+          // Early intervals are huge; the axis follows the recent half so the current lift stays readable.
+          max: Math.max(
+            1,
+            ...liftPoints.slice(Math.floor(liftPoints.length / 2)).map((p) => (p?.liftCi?.[1] ?? 0) * 1.1),
+          ),
+        },
+      },
       plugins: {
         legend: { labels: { filter: (item) => !item.text.includes('%') } },
         tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${percent(ctx.parsed.y, 0)}` } },
