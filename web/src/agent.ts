@@ -1,12 +1,10 @@
 // The agent-assist page: a service agent looks a customer up, sees the 360 view and the top three next best
 // actions for the call-centre channel with the reasons, and records the customer's answer with one click or key.
-import { ApiError, adminKey, api, esc, takeKeyFromUrl } from './api.ts';
-import { languageSwitch, number, percent, t, translatePage } from './i18n.ts';
-import { showGate } from './keyGate.ts';
+import { ApiError, api, esc } from './api.ts';
+import { languageSwitch, number, percent, t } from './i18n.ts';
+import { keyedPage } from './keyGate.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
-const gate = $('#gate');
-const app = $('#app');
 const CHANNEL = 'call-centre';
 
 interface Customer {
@@ -45,6 +43,11 @@ interface Decision {
   };
 }
 
+const page = keyedPage(() => {
+  const id = $<HTMLInputElement>('#customer-id').value.trim();
+  if (id) void load(id);
+});
+
 let current: { customerId: string; decision: Decision; answered: Set<string>; selected: number } | undefined;
 
 function message(text: string, kind: 'error' | 'ok' | 'hint' = 'hint') {
@@ -55,7 +58,7 @@ function message(text: string, kind: 'error' | 'ok' | 'hint' = 'hint') {
 
 function fail(error: unknown) {
   if (error instanceof ApiError && error.status === 401) {
-    showGate(gate, app, 'keyWrong', start);
+    page.wrongKey();
     return;
   }
   if (error instanceof ApiError && error.status === 404 && error.field === 'params.id') {
@@ -192,19 +195,6 @@ async function record(actionId: string, outcome: string) {
   }
 }
 
-function start() {
-  translatePage();
-  if (!adminKey.get()) {
-    showGate(gate, app, 'keyMissing', start);
-    return;
-  }
-  gate.hidden = true;
-  app.hidden = false;
-  const id = $<HTMLInputElement>('#customer-id').value.trim();
-  if (id) void load(id);
-}
-
-takeKeyFromUrl();
 languageSwitch($('#lang'), () => {
   renderActions();
 });
@@ -212,10 +202,6 @@ $('#search-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const id = $<HTMLInputElement>('#customer-id').value.trim();
   if (id) void load(id);
-});
-$('#sign-out').addEventListener('click', () => {
-  adminKey.clear();
-  showGate(gate, app, 'keyMissing', start);
 });
 document.addEventListener('keydown', (e) => {
   const target = e.target as HTMLElement;
@@ -235,4 +221,4 @@ document.addEventListener('keydown', (e) => {
   const action = current.decision.actions[current.selected];
   if (outcome && action) void record(action.actionId, outcome);
 });
-start();
+page.start();

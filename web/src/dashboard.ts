@@ -1,16 +1,18 @@
 // The dashboard: overview (accept rate per arm over time, lift, value), actions (KPIs per action, levers and
 // budgets), models (AUC, calibration, predictor importance) and the decision explorer. Public API only.
 import { Chart, type ChartConfiguration, registerables } from 'chart.js';
-import { ApiError, adminKey, api, esc, takeKeyFromUrl } from './api.ts';
-import { languageSwitch, number, percent, t, translatePage } from './i18n.ts';
-import { showGate } from './keyGate.ts';
+import { ApiError, adminKey, api, esc } from './api.ts';
+import { languageSwitch, number, percent, t } from './i18n.ts';
+import { keyedPage } from './keyGate.ts';
 
 Chart.register(...registerables);
 
 const $ = <T extends HTMLElement = HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
-const gate = $('#gate');
-const app = $('#app');
 let tab = 'overview';
+const page = keyedPage(() => {
+  select(tab);
+  if (timer === undefined) timer = window.setInterval(() => tab === 'overview' && void refresh(), 5000);
+});
 let timer: number | undefined;
 
 // ---- API shapes (the parts the pages read) --------------------------------------------------------------
@@ -79,7 +81,7 @@ interface Explanation {
 
 function handle(error: unknown, where: HTMLElement) {
   if (error instanceof ApiError && error.status === 401) {
-    showGate(gate, app, 'keyWrong', start);
+    page.wrongKey();
     return;
   }
   where.textContent = error instanceof Error ? error.message : String(error);
@@ -96,7 +98,7 @@ function select(name: string) {
 
 async function refresh() {
   if (!adminKey.get()) {
-    showGate(gate, app, 'keyMissing', start);
+    page.start();
     return;
   }
   if (tab === 'overview') await overview();
@@ -475,27 +477,10 @@ async function explain(id: string) {
 
 // ---- start ----------------------------------------------------------------------------------------------
 
-function start() {
-  translatePage();
-  if (!adminKey.get()) {
-    showGate(gate, app, 'keyMissing', start);
-    return;
-  }
-  gate.hidden = true;
-  app.hidden = false;
-  select(tab);
-  if (timer === undefined) timer = window.setInterval(() => tab === 'overview' && void refresh(), 5000);
-}
-
-takeKeyFromUrl();
 languageSwitch($('#lang'), () => void refresh());
 for (const b of document.querySelectorAll<HTMLButtonElement>('#tabs button'))
   b.addEventListener('click', () => select(b.dataset.tab!));
 $('#window').addEventListener('change', () => void refresh());
-$('#sign-out').addEventListener('click', () => {
-  adminKey.clear();
-  showGate(gate, app, 'keyMissing', start);
-});
 $('#decision-form').addEventListener('submit', (e) => {
   e.preventDefault();
   void explain($<HTMLInputElement>('#decision-id').value.trim());
@@ -506,4 +491,4 @@ if (fromHash) {
   $<HTMLInputElement>('#decision-id').value = decodeURIComponent(fromHash[1]!);
   void explain(decodeURIComponent(fromHash[1]!));
 }
-start();
+page.start();

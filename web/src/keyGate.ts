@@ -1,8 +1,9 @@
-// The admin key form shown until a key works; a 401 from the API brings it back with a clear message.
-import { adminKey } from './api.ts';
-import { t } from './i18n.ts';
+// The admin key gate both pages share: a form shown until a key is stored, brought back with a clear message
+// when the API refuses the key, and a "forget key" button.
+import { adminKey, takeKeyFromUrl } from './api.ts';
+import { t, translatePage } from './i18n.ts';
 
-export function showGate(
+function showGate(
   gate: HTMLElement,
   app: HTMLElement,
   message: 'keyMissing' | 'keyWrong',
@@ -23,8 +24,31 @@ export function showGate(
   gate.querySelector('form')!.addEventListener('submit', (e) => {
     e.preventDefault();
     adminKey.set(input.value);
-    gate.hidden = true;
-    app.hidden = false;
     onKey();
   });
+}
+
+/**
+ * Wires a page to the key: `start()` translates the page and runs `onReady` once a key is stored (else asks for
+ * one); `wrongKey()` is what a 401 calls. Expects #gate, #app and #sign-out in the page.
+ */
+export function keyedPage(onReady: () => void) {
+  const gate = document.querySelector<HTMLElement>('#gate')!;
+  const app = document.querySelector<HTMLElement>('#app')!;
+  const start = () => {
+    translatePage();
+    if (!adminKey.get()) {
+      showGate(gate, app, 'keyMissing', start);
+      return;
+    }
+    gate.hidden = true;
+    app.hidden = false;
+    onReady();
+  };
+  takeKeyFromUrl();
+  document.querySelector('#sign-out')!.addEventListener('click', () => {
+    adminKey.clear();
+    showGate(gate, app, 'keyMissing', start);
+  });
+  return { start, wrongKey: () => showGate(gate, app, 'keyWrong', start) };
 }
