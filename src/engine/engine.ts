@@ -948,10 +948,18 @@ export class Engine {
           }
           if (!fires) continue;
         }
-        const decision = await this.decideWith(
-          { customerId: event.customerId, channel: t.channel, context: t.context, limit: t.limit },
-          { id: t.id, eventSeq, eventType: event.type, eventAt: event.at, only: t },
-        );
+        let decision: DecisionResponse;
+        try {
+          decision = await this.decideWith(
+            { customerId: event.customerId, channel: t.channel, context: t.context, limit: t.limit },
+            { id: t.id, eventSeq, eventType: event.type, eventAt: event.at, only: t },
+          );
+        } catch (error) {
+          // The events are stored already: a failed trigger decision is reported, not turned into an error
+          // that would make the sender retry (and store the events twice).
+          triggered.push({ ...base, skipped: `decision failed: ${(error as Error).message}` });
+          continue;
+        }
         triggered.push({
           ...base,
           decisionId: decision.decisionId,
