@@ -833,6 +833,10 @@ export class Engine {
     };
   }
 
+  recentDecisions(limit: number) {
+    return this.store.recentDecisions(limit);
+  }
+
   /** Why each candidate of a logged decision was chosen, ranked out or dropped. */
   async explain(id: string): Promise<DecisionExplanation> {
     return this.explanationOf(await this.loggedDecision(id));

@@ -702,3 +702,21 @@ export const actionPatchBody = z
       .describe('How often the action may be chosen per day and in total; null removes the budget.'),
   })
   .refine((b) => b.lever !== undefined || b.budget !== undefined, 'give lever and/or budget');
+
+export const recentDecisionsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(20),
+});
+
+export const recentDecisionsResponse = z.object({
+  decisions: z.array(
+    z.object({
+      decisionId: z.string(),
+      customerId: z.string().nullable(),
+      channel: z.string(),
+      at: z.string(),
+      arm: z.enum(['adaptive', 'control', 'businessRule']),
+      actions: z.array(z.string()),
+      trigger: z.string().optional().describe('The trigger that made it, if one did.'),
+    }),
+  ),
+});

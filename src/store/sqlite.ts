@@ -820,6 +820,20 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as Attributes }));
   }
 
+  async recentDecisions(
+    limit: number,
+  ): Promise<Array<Extract<TimelineEntry, { kind: 'decision' }> & { customerId: string | null }>> {
+    const rows = this.sql(
+      `SELECT 'decision' AS kind, at, id AS k, id AS decision_id, NULL AS action_id, NULL AS type, channel, payload,
+              NULL AS outcome, NULL AS value, arm, customer_id
+       FROM decisions ORDER BY at DESC, id DESC LIMIT ?`,
+    ).all(limit) as Array<TimelineRow & { customer_id: string | null }>;
+    return rows.map((r) => ({
+      ...(toTimelineEntry(r) as Extract<TimelineEntry, { kind: 'decision' }>),
+      customerId: r.customer_id,
+    }));
+  }
+
   async outboundCounts(): Promise<Array<{ channel: string; status: OutboundStatus; count: number }>> {
     return this.sql(
       'SELECT channel, status, count(*) AS count FROM outbound GROUP BY channel, status ORDER BY channel, status',

@@ -392,6 +392,10 @@ export interface Store {
     to: number,
     attributionMs: number,
   ): Promise<Array<{ at: number; channel: string | null; payload: Attributes; actionId: string | null }>>;
+  /** The newest logged decisions, newest first (the dashboard's decision list). */
+  recentDecisions(
+    limit: number,
+  ): Promise<Array<Extract<TimelineEntry, { kind: 'decision' }> & { customerId: string | null }>>;
   /** Number of outbound messages by channel and status. */
   outboundCounts(): Promise<Array<{ channel: string; status: OutboundStatus; count: number }>>;
   getDecision(id: string): Promise<DecisionRecord | undefined>;

@@ -87,6 +87,18 @@ describe.skipIf(!haveChromium)('dashboard and agent page in Chromium', () => {
     await p.context().close();
   });
 
+  it('lists recent decisions and explains one', async () => {
+    const p = await page('/');
+    await p.locator('#tabs button[data-tab="decisions"]').click();
+    const first = p.locator('#recent-decisions tbody tr').first();
+    await first.waitFor({ timeout: 10_000 });
+    await first.locator('button').click();
+    const status = p.locator('#decision-result td[class^="status-"]').first();
+    await status.waitFor({ timeout: 10_000 });
+    expect(await p.locator('#decision-result').textContent()).toMatch(/chosen/);
+    await p.context().close();
+  });
+
   it('switches between English and German', async () => {
     const p = await page('/');
     const tab = p.locator('#tabs button[data-tab="overview"]');

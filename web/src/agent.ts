@@ -119,7 +119,11 @@ async function load(customerId: string) {
     : `<li>${esc(t('none'))}</li>`;
   $('#timeline').innerHTML = timeline.entries
     .slice(0, 15)
-    .map((e) => `<li class="${e.kind}">${esc(entryText(e))}</li>`)
+    .map((e) =>
+      e.kind === 'decision'
+        ? `<li class="decision"><a href="/#decision=${encodeURIComponent(e.decisionId ?? '')}">${esc(entryText(e))}</a></li>`
+        : `<li class="${e.kind}">${esc(entryText(e))}</li>`,
+    )
     .join('');
   $('#agent').hidden = false;
   await decide(customerId);

@@ -104,6 +104,7 @@ async function refresh() {
   if (tab === 'overview') await overview();
   else if (tab === 'actions') await actions();
   else if (tab === 'models') await models();
+  else if (tab === 'decisions') await recentDecisions();
 }
 
 const charts = new Map<string, Chart>();
@@ -450,6 +451,38 @@ async function modelReport(actionId: string) {
 }
 
 // ---- decisions ------------------------------------------------------------------------------------------
+
+async function recentDecisions() {
+  const table = $('#recent-decisions');
+  let list: {
+    decisions: Array<{
+      decisionId: string;
+      customerId: string | null;
+      channel: string;
+      at: string;
+      arm: string;
+      actions: string[];
+      trigger?: string;
+    }>;
+  };
+  try {
+    list = await api<typeof list>('GET', '/v1/decisions?limit=25');
+  } catch (error) {
+    handle(error, $('#decision-message'));
+    return;
+  }
+  table.innerHTML = `<thead><tr><th>${esc(t('time'))}</th><th>${esc(t('customer'))}</th><th>${esc(t('channel'))}</th><th>arm</th><th>${esc(t('actions'))}</th></tr></thead><tbody>${list.decisions
+    .map(
+      (d) =>
+        `<tr data-decision="${esc(d.decisionId)}"><td><button type="button" class="link">${esc(new Date(d.at).toLocaleTimeString())}</button></td><td>${esc(d.customerId ?? '–')}</td><td>${esc(d.channel)}${d.trigger ? ` ⚡ ${esc(d.trigger)}` : ''}</td><td>${esc(t(d.arm as 'adaptive'))}</td><td>${esc(d.actions.join(', ') || '–')}</td></tr>`,
+    )
+    .join('')}</tbody>`;
+  for (const tr of table.querySelectorAll<HTMLTableRowElement>('tbody tr'))
+    tr.querySelector('button')!.addEventListener('click', () => {
+      $<HTMLInputElement>('#decision-id').value = tr.dataset.decision!;
+      void explain(tr.dataset.decision!);
+    });
+}
 
 async function explain(id: string) {
   const message = $('#decision-message');

@@ -11,6 +11,8 @@ import {
   errorSchema,
   outcomeBody,
   outcomeResponse,
+  recentDecisionsQuery,
+  recentDecisionsResponse,
 } from '../schemas.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -59,6 +61,30 @@ export async function decisionRoutes(parent: FastifyInstance, engine: Engine) {
       const { outcome, duplicate } = await engine.recordOutcome(request.body);
       return { decisionId: request.body.decisionId, duplicate, outcome: outcomeView(outcome) };
     },
+  );
+
+  app.get(
+    '/decisions',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['decisions'],
+        summary: 'The newest logged decisions, newest first',
+        querystring: recentDecisionsQuery,
+        response: { 200: recentDecisionsResponse, ...errors },
+      },
+    },
+    async (request) => ({
+      decisions: (await engine.recentDecisions(request.query.limit)).map((d) => ({
+        decisionId: d.decisionId,
+        customerId: d.customerId,
+        channel: d.channel,
+        at: iso(d.at),
+        arm: d.arm,
+        actions: d.actions,
+        ...(d.trigger ? { trigger: d.trigger.id } : {}),
+      })),
+    }),
   );
 
   app.get(
