@@ -203,6 +203,7 @@ program
       console.log(`Dashboard:   ${url}/#key=${adminKey}`);
       console.log(`Agent page:  ${url}/agent#key=${adminKey}`);
       console.log(`API docs:    ${url}/docs`);
+      console.log(`Admin key:   ${adminKey} (good for every route: curl -H "authorization: Bearer …")`);
       console.log(
         `Simulating ${opts.customers} customers, ${BEHAVIOUR.sessionsPerSecond * opts.speed} sessions/s (seed ${opts.seed}); Ctrl-C stops.`,
       );
