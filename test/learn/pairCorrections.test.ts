@@ -80,3 +80,44 @@ describe('pairwise corrections of the binned learner', () => {
     expect(model.predict(probe)).toBeCloseTo(before, 2);
   });
 });
+
+describe('the default binned learner on hostile streams', () => {
+  it('stays finite with extreme outliers, missing values, rare positives and changing levels', () => {
+    const rnd = mulberry32(11);
+    const model = new AdaptiveBinnedBayes();
+    const extreme = [
+      1e300,
+      -1e300,
+      Number.MAX_VALUE,
+      Number.MIN_VALUE,
+      0,
+      -0,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+    ];
+    const sample = (): Features => ({
+      heavy:
+        rnd() < 0.02
+          ? extreme[Math.floor(rnd() * extreme.length)]!
+          : Math.exp(rnd() * 40) * (rnd() < 0.5 ? -1 : 1),
+      level: `L${Math.floor(rnd() ** 3 * 500)}`,
+      flag: rnd() < 0.5,
+      gap: rnd() < 0.3 ? null : Math.floor(rnd() * 10),
+    });
+    for (let i = 0; i < 20_000; i++) {
+      const x = sample();
+      // 0.2 % positives, more when the flag is set and the level is low.
+      const p = x.flag && String(x.level).length < 3 ? 0.02 : 0.001;
+      model.learn(x, rnd() < p ? 1 : 0);
+    }
+    for (let i = 0; i < 500; i++) {
+      const q = model.predict(sample());
+      expect(Number.isFinite(q)).toBe(true);
+      expect(q).toBeGreaterThan(0);
+      expect(q).toBeLessThan(1);
+    }
+    const copy = AdaptiveBinnedBayes.fromJSON(JSON.parse(JSON.stringify(model.toJSON())));
+    const probe = { heavy: 1e300, level: 'L3', flag: true, gap: null };
+    expect(copy.predict(probe)).toBeCloseTo(model.predict(probe), 12);
+  });
+});
