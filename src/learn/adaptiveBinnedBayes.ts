@@ -167,7 +167,8 @@ function binIndex(cuts: readonly number[], v: number): number {
 
 /** Bin boundaries from a sample: one bin per distinct value when there are few, else quantiles. */
 function cutsFrom(sample: readonly number[], maxBins: number, wanted: number): number[] {
-  const sorted = [...sample].sort((a, b) => a - b);
+  // A typed array sorts numerically without a comparator call per comparison (rebinning is frequent early on).
+  const sorted = Float64Array.from(sample).sort();
   const distinct: number[] = [];
   for (const v of sorted) if (distinct.length === 0 || distinct[distinct.length - 1] !== v) distinct.push(v);
   if (distinct.length <= maxBins) {
@@ -196,28 +197,27 @@ function rebinCounts(
   sample: readonly number[],
 ): number[] {
   const out = new Array<number>(newCuts.length + 1).fill(0);
-  const spread = new Map<number, Map<number, number>>();
+  // spread[from * width + to]: sampled values that were in old bin `from` and are in new bin `to`.
+  const width = newCuts.length + 1;
+  const spread = new Float64Array((oldCuts.length + 1) * width);
+  const inOld = new Float64Array(oldCuts.length + 1);
   for (const v of sample) {
     const from = binIndex(oldCuts, v);
-    const to = binIndex(newCuts, v);
-    let m = spread.get(from);
-    if (!m) {
-      m = new Map();
-      spread.set(from, m);
-    }
-    m.set(to, (m.get(to) ?? 0) + 1);
+    spread[from * width + binIndex(newCuts, v)]! += 1;
+    inOld[from]! += 1;
   }
   oldCounts.forEach((count, i) => {
     if (count === 0) return;
-    const m = spread.get(i);
-    if (!m) {
+    const total = inOld[i]!;
+    if (total === 0) {
       const edge = i < oldCuts.length ? oldCuts[i]! : (oldCuts[oldCuts.length - 1] ?? 0) + 1;
       out[binIndex(newCuts, edge)]! += count;
       return;
     }
-    let total = 0;
-    for (const n of m.values()) total += n;
-    for (const [to, n] of m) out[to]! += (count * n) / total;
+    for (let to = 0; to < width; to++) {
+      const n = spread[i * width + to]!;
+      if (n > 0) out[to]! += (count * n) / total;
+    }
   });
   return out;
 }
