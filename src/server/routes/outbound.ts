@@ -49,7 +49,9 @@ export async function outboundRoutes(parent: FastifyInstance, engine: Engine) {
         response: { 200: outboundResponse, ...errors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      // A claim changes state: no cache may answer it again.
+      reply.header('cache-control', 'no-store');
       const { channel, limit, leaseSeconds } = request.query;
       const items = await engine.claimOutbound(channel, limit, leaseSeconds * 1000);
       return { items: items.map(view) };
