@@ -32,7 +32,9 @@ interface Chosen {
 }
 
 function codeOf(coder: Coder, v: FeatureValue): number {
-  if (typeof v === 'number' && coder.kind === 'numeric' && Number.isFinite(v)) {
+  if (coder.kind === 'numeric') {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return MISSING;
+    // At most 15 cuts: a linear scan is as fast as a binary search here.
     const cuts = coder.cuts;
     let k = 0;
     while (k < cuts.length && v > cuts[k]!) k++;
@@ -40,18 +42,6 @@ function codeOf(coder: Coder, v: FeatureValue): number {
   }
   if (v === null || v === undefined || v === '' || (typeof v === 'number' && !Number.isFinite(v)))
     return MISSING;
-  if (coder.kind === 'numeric') {
-    if (typeof v !== 'number') return MISSING;
-    const cuts = coder.cuts;
-    let lo = 0;
-    let hi = cuts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (v <= cuts[mid]!) hi = mid;
-      else lo = mid + 1;
-    }
-    return Math.min(lo, 15);
-  }
   return Math.min(coder.levels.get(String(v)) ?? 15, 15);
 }
 
