@@ -87,6 +87,17 @@ describe.skipIf(!haveChromium)('dashboard and agent page in Chromium', () => {
     await p.context().close();
   });
 
+  it('shows journeys: NPS from the surveys, contacts per channel', async () => {
+    const p = await page('/');
+    await p.locator('#tabs button[data-tab="journeys"]').click();
+    const nps = p.locator('[data-testid="nps"] .value');
+    await nps.waitFor({ timeout: 10_000 });
+    expect(await nps.textContent()).toMatch(/^-?\d+$/);
+    expect(await p.locator('#contacts-table tbody tr').count()).toBeGreaterThan(1);
+    if (SHOTS) await p.screenshot({ path: join(SHOTS, 'journeys.png'), fullPage: true });
+    await p.context().close();
+  });
+
   it('lists recent decisions and explains one', async () => {
     const p = await page('/');
     await p.locator('#tabs button[data-tab="decisions"]').click();

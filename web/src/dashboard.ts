@@ -105,6 +105,7 @@ async function refresh() {
   else if (tab === 'actions') await actions();
   else if (tab === 'models') await models();
   else if (tab === 'decisions') await recentDecisions();
+  else if (tab === 'journeys') await journeys();
 }
 
 const charts = new Map<string, Chart>();
@@ -448,6 +449,114 @@ async function modelReport(actionId: string) {
       plugins: { legend: { display: false } },
     },
   });
+}
+
+// ---- journeys and feedback -----------------------------------------------------------------------------
+
+interface Spread {
+  mean: number | null;
+  median: number | null;
+  p90: number | null;
+  max: number | null;
+}
+interface SurveySummary {
+  responses: number;
+  nps?: number;
+  npsCi?: [number, number];
+  csat?: number;
+  csatCi?: [number, number];
+}
+interface SurveyReport<T> {
+  overall: T;
+  byTouchpoint: Array<T & { touchpoint: string }>;
+  byAction: Array<T & { actionId: string }>;
+}
+
+async function journeys() {
+  const message = $('#journeys-message');
+  const seconds = Number($<HTMLSelectElement>('#window').value);
+  const range = `from=${new Date(Date.now() - seconds * 1000).toISOString()}`;
+  let journey: {
+    contacts: Array<{ channel: string; contacts: number; customers: number; perCustomer: Spread }>;
+    triggers: Array<{
+      trigger: string;
+      channel: string;
+      messages: number;
+      delivered: number;
+      answered: number;
+      positiveRate: number;
+      hoursToOutcome: Spread;
+    }>;
+  };
+  let feedback: { nps: SurveyReport<SurveySummary> | null; csat: SurveyReport<SurveySummary> | null };
+  try {
+    [journey, feedback] = await Promise.all([
+      api<typeof journey>('GET', `/v1/kpis/journey?${range}`),
+      api<typeof feedback>('GET', `/v1/kpis/feedback?${range}`),
+    ]);
+  } catch (error) {
+    handle(error, message);
+    return;
+  }
+  message.textContent = feedback.nps || feedback.csat ? '' : t('noSurveys');
+  const tile = (label: string, value: string, sub: string, testid: string) =>
+    `<div class="tile" data-testid="${testid}"><div class="label">${esc(label)}</div><div class="value">${esc(value)}</div><div class="sub">${esc(sub)}</div></div>`;
+  const nps = feedback.nps?.overall;
+  const csat = feedback.csat?.overall;
+  $('#feedback-tiles').innerHTML = [
+    nps
+      ? tile(
+          t('nps'),
+          number(nps.nps, 0),
+          `95 %: ${number(nps.npsCi?.[0], 0)} … ${number(nps.npsCi?.[1], 0)} · ${number(nps.responses)} ${t('responsesShort')}`,
+          'nps',
+        )
+      : '',
+    csat
+      ? tile(
+          t('csat'),
+          `${number(csat.csat, 0)} %`,
+          `95 %: ${number(csat.csatCi?.[0], 0)} … ${number(csat.csatCi?.[1], 0)} % · ${number(csat.responses)} ${t('responsesShort')}`,
+          'csat',
+        )
+      : '',
+  ].join('');
+  const touch = feedback.nps?.byTouchpoint ?? [];
+  chart('nps-chart', {
+    type: 'bar',
+    data: {
+      labels: touch.map((r) => r.touchpoint),
+      datasets: [{ label: t('nps'), data: touch.map((r) => r.nps ?? 0), backgroundColor: '#1f6feb' }],
+    },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      scales: { y: { min: -100, max: 100 } },
+      plugins: { legend: { display: false } },
+    },
+  });
+  const byAction = [...(feedback.nps?.byAction ?? [])].sort((a, b) => b.responses - a.responses).slice(0, 12);
+  $('#nps-actions').innerHTML =
+    `<thead><tr><th>${esc(t('action'))}</th><th class="num">${esc(t('nps'))}</th><th class="num">${esc(t('responsesShort'))}</th></tr></thead><tbody>${byAction
+      .map(
+        (r) =>
+          `<tr><td>${esc(r.actionId)}</td><td class="num">${number(r.nps, 0)}</td><td class="num">${number(r.responses)}</td></tr>`,
+      )
+      .join('')}</tbody>`;
+  $('#trigger-table').innerHTML =
+    `<thead><tr><th>${esc(t('trigger'))}</th><th>${esc(t('channel'))}</th><th class="num">${esc(t('messages'))}</th><th class="num">${esc(t('delivered'))}</th><th class="num">${esc(t('answered'))}</th><th class="num">${esc(t('positiveRate'))}</th><th class="num">${esc(t('hoursToOutcome'))}</th></tr></thead><tbody>${journey.triggers
+      .map(
+        (r) =>
+          `<tr><td>${esc(r.trigger)}</td><td>${esc(r.channel)}</td><td class="num">${number(r.messages)}</td><td class="num">${number(r.delivered)}</td><td class="num">${number(r.answered)}</td><td class="num">${percent(r.positiveRate)}</td><td class="num">${number(r.hoursToOutcome.median, 2)}</td></tr>`,
+      )
+      .join('')}</tbody>`;
+  $('#contacts-table').innerHTML =
+    `<thead><tr><th>${esc(t('channel'))}</th><th class="num">${esc(t('contacts'))}</th><th class="num">${esc(t('customers'))}</th><th class="num">${esc(t('perCustomer'))}</th></tr></thead><tbody>${journey.contacts
+      .map(
+        (r) =>
+          `<tr><td>${esc(r.channel)}</td><td class="num">${number(r.contacts)}</td><td class="num">${number(r.customers)}</td><td class="num">${number(r.perCustomer.mean, 2)} / ${number(r.perCustomer.p90, 1)} / ${number(r.perCustomer.max)}</td></tr>`,
+      )
+      .join('')}</tbody>`;
 }
 
 // ---- decisions ------------------------------------------------------------------------------------------
