@@ -155,6 +155,13 @@ function isMissing(v: FeatureValue): boolean {
 
 /** Index of the bin for v: the first cut >= v, or the last bin. */
 function binIndex(cuts: readonly number[], v: number): number {
+  const n = cuts.length;
+  if (n <= 16) {
+    // Few cuts (the default is at most 15): a linear scan beats the binary search's unpredictable branches.
+    let k = 0;
+    while (k < n && v > cuts[k]!) k++;
+    return k;
+  }
   let lo = 0;
   let hi = cuts.length;
   while (lo < hi) {
