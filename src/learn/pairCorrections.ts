@@ -331,14 +331,23 @@ function fillTerms(table: Float32Array, out: Float64Array): void {
         nb[b * 2 + y]! += n;
         ny[y]! += n;
       }
-  const joint = (a: number, b: number, y: number) =>
-    Math.log((table[(a * CODES + b) * 2 + y]! + SMOOTH) / (ny[y]! + SMOOTH * CODES * CODES));
-  const single = (m: Float64Array, k: number, y: number) =>
-    Math.log((m[k * 2 + y]! + SMOOTH * CODES) / (ny[y]! + SMOOTH * CODES * CODES));
+  const d1 = Math.log(ny[1]! + SMOOTH * CODES * CODES);
+  const d0 = Math.log(ny[0]! + SMOOTH * CODES * CODES);
+  // The single predictors' log ratios, once per code: log P(a|1)/P(a|0) (the denominators cancel with the joint's).
+  const single = (m: Float64Array, k: number) =>
+    Math.log(m[k * 2 + 1]! + SMOOTH * CODES) - Math.log(m[k * 2]! + SMOOTH * CODES);
+  const sa = new Float64Array(CODES);
+  const sb = new Float64Array(CODES);
+  for (let k = 0; k < CODES; k++) {
+    sa[k] = single(na, k);
+    sb[k] = single(nb, k);
+  }
+  // log P(a,b|1)/P(a,b|0) − log P(a|1)/P(a|0) − log P(b|1)/P(b|0); the class totals cancel except once.
+  const classes = -d1 + d0 - (-d1 + d0) * 2;
   for (let a = 0; a < CODES; a++)
     for (let b = 0; b < CODES; b++) {
-      const pair = joint(a, b, 1) - joint(a, b, 0);
-      const singles = single(na, a, 1) - single(na, a, 0) + single(nb, b, 1) - single(nb, b, 0);
-      out[a * CODES + b] = pair - singles;
+      const cell = (a * CODES + b) * 2;
+      const pair = Math.log(table[cell + 1]! + SMOOTH) - Math.log(table[cell]! + SMOOTH);
+      out[a * CODES + b] = pair - sa[a]! - sb[b]! + classes;
     }
 }
