@@ -73,7 +73,7 @@ export interface AdaptiveBinnedBayesOptions {
 // shrinkage and Platt calibration each helped some sets and hurt others, so they are off by default; predictor
 // weights helped five of six sets and bank-marketing (AUC 0.751 → 0.763, log loss 0.402 → 0.305); two pairwise
 // corrections among eight candidates took bank-marketing to 0.779 and letter 0.595 → 0.602, the others unchanged
-// within ±0.002, for about 12 % of the speed (more pairs or candidates gained nothing and cost more).
+// within ±0.002, for about 15 % more time per example (more pairs or candidates gained nothing and cost more).
 const DEFAULTS: Required<AdaptiveBinnedBayesOptions> = {
   maxBins: 16,
   reservoirSize: 256,
