@@ -274,5 +274,5 @@ try {
   if (opts.json) console.log(JSON.stringify(figures, null, 2));
   else log(`results: ${path}`);
 } finally {
-  if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
 }
