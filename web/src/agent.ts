@@ -186,7 +186,7 @@ function renderActions() {
   }
 }
 
-/** Not now records an impression: seen, no answer, so it does not count against the action. */
+/** Not now records an impression: seen, no answer yet (a negative only if the response window runs out). */
 async function record(actionId: string, outcome: string) {
   if (!current || current.answered.has(actionId)) return;
   try {
