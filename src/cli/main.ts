@@ -9,6 +9,8 @@ import { telcoCustomers } from '../demo/telcoCustomers.ts';
 import { Engine } from '../engine/engine.ts';
 import type { WebhookOptions } from '../engine/webhook.ts';
 import { decisionLog, evaluatePolicy, formatEvaluation } from '../measure/evaluate.ts';
+import { feedbackReport, formatFeedbackReport } from '../measure/feedback.ts';
+import { formatJourneyReport, journeyReport } from '../measure/journey.ts';
 import { formatKpiReport, kpiRange, kpiReport, parseKpiDimensions } from '../measure/kpis.ts';
 import { buildServer } from '../server/app.ts';
 import { digest, generateKey } from '../server/auth.ts';
@@ -293,17 +295,47 @@ program
   .option('--by <dims>', `comma-separated: ${KPI_DIMENSIONS.join(', ')}`, dimensions, [
     'arm',
   ] as KpiDimension[])
+  .option('--journey', 'also contacts per customer and channel, and the triggers from event to answer')
+  .option('--feedback', 'also NPS and CSAT from the survey events the catalog declares')
   .option('--json', 'print the report as JSON')
-  .action(async (opts: { db: string; from?: number; to?: number; by: KpiDimension[]; json?: boolean }) => {
-    const store = await openStore(opts.db);
-    const report = await kpiReport(store, { ...kpiRange(opts.from, opts.to, Date.now()), by: opts.by });
-    await store.close();
-    if (opts.json) console.log(JSON.stringify(report, null, 2));
-    else {
+  .action(
+    async (opts: {
+      db: string;
+      from?: number;
+      to?: number;
+      by: KpiDimension[];
+      journey?: boolean;
+      feedback?: boolean;
+      json?: boolean;
+    }) => {
+      const store = await openStore(opts.db);
+      const range = kpiRange(opts.from, opts.to, Date.now());
+      const report = await kpiReport(store, { ...range, by: opts.by });
+      const stored = await store.activeCatalog();
+      const definition = stored ? compileCatalog(parseCatalogSource(stored.source)).definition : undefined;
+      const journey = opts.journey
+        ? await journeyReport(store, { ...range, positive: definition?.learning.positive ?? ['accept'] })
+        : undefined;
+      const feedback = opts.feedback
+        ? await feedbackReport(store, definition?.events.surveys ?? {}, range)
+        : undefined;
+      await store.close();
+      if (opts.json) {
+        console.log(
+          JSON.stringify(
+            { ...report, ...(journey ? { journey } : {}), ...(feedback ? { feedback } : {}) },
+            null,
+            2,
+          ),
+        );
+        return;
+      }
       console.log(`KPIs ${new Date(report.from).toISOString()} – ${new Date(report.to).toISOString()}`);
       console.log(formatKpiReport(report));
-    }
-  });
+      if (journey) console.log(formatJourneyReport(journey));
+      if (feedback) console.log(formatFeedbackReport(feedback));
+    },
+  );
 
 program
   .command('evaluate')

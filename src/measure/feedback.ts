@@ -147,3 +147,28 @@ export async function feedbackReport(
 }
 
 export type FeedbackReport = Awaited<ReturnType<typeof feedbackReport>>;
+
+/** The feedback report as text (CLI). */
+export function formatFeedbackReport(r: FeedbackReport): string {
+  const lines: string[] = [];
+  const ci = (c: [number, number]) => `[${c[0].toFixed(0)}, ${c[1].toFixed(0)}]`;
+  if (r.nps) {
+    const o = r.nps.overall;
+    lines.push(
+      `NPS ${o.nps.toFixed(0)} ${ci(o.npsCi)} from ${o.responses} answers (${o.promoters} promoters, ${o.detractors} detractors)`,
+    );
+    for (const t of r.nps.byTouchpoint)
+      lines.push(`  touchpoint ${t.touchpoint}: ${t.nps.toFixed(0)} ${ci(t.npsCi)} (${t.responses})`);
+    for (const a of r.nps.byAction)
+      lines.push(`  after ${a.actionId}: ${a.nps.toFixed(0)} ${ci(a.npsCi)} (${a.responses})`);
+  } else lines.push('NPS: the catalog declares no events.surveys.nps');
+  if (r.csat) {
+    const o = r.csat.overall;
+    lines.push(
+      `CSAT ${o.csat.toFixed(0)} % ${ci(o.csatCi)} from ${o.responses} answers, mean score ${o.meanScore.toFixed(2)}`,
+    );
+    for (const t of r.csat.byTouchpoint)
+      lines.push(`  touchpoint ${t.touchpoint}: ${t.csat.toFixed(0)} % (${t.responses})`);
+  } else lines.push('CSAT: the catalog declares no events.surveys.csat');
+  return lines.join('\n');
+}

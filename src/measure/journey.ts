@@ -111,3 +111,27 @@ export async function journeyReport(
 }
 
 export type JourneyReport = Awaited<ReturnType<typeof journeyReport>>;
+
+const fixed = (x: number | null, digits: number) => (x === null ? '–' : x.toFixed(digits));
+
+/** The journey report as text (CLI). */
+export function formatJourneyReport(r: JourneyReport): string {
+  const lines = ['channel                  contacts  customers  per customer: mean  median  p90  max'];
+  for (const c of r.contacts)
+    lines.push(
+      `${c.channel.padEnd(24)} ${String(c.contacts).padStart(8)} ${String(c.customers).padStart(10)}  ` +
+        `${fixed(c.perCustomer.mean, 2).padStart(18)}  ${fixed(c.perCustomer.median, 1).padStart(6)}  ` +
+        `${fixed(c.perCustomer.p90, 1).padStart(3)}  ${fixed(c.perCustomer.max, 0).padStart(3)}`,
+    );
+  lines.push(
+    'trigger/channel          messages  delivered  answered  positive  hours to answer: median, p90',
+  );
+  for (const t of r.triggers)
+    lines.push(
+      `${`${t.trigger}/${t.channel}`.padEnd(24)} ${String(t.messages).padStart(8)} ${String(t.delivered).padStart(10)} ` +
+        `${String(t.answered).padStart(9)}  ${(100 * t.positiveRate).toFixed(1).padStart(6)} %  ` +
+        `${fixed(t.hoursToOutcome.median, 2)}, ${fixed(t.hoursToOutcome.p90, 2)}`,
+    );
+  if (r.triggers.length === 0) lines.push('  (no triggered messages)');
+  return lines.join('\n');
+}
