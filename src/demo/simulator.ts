@@ -153,11 +153,13 @@ export class DemoSimulator {
     errors: 0,
   };
   private readonly population: SimCustomer[];
+  private readonly byId: Map<string, SimCustomer>;
   private readonly rnd: () => number;
   private stopped = false;
 
   constructor(private readonly options: DemoOptions) {
     this.population = demoPopulation(options.customers, options.seed);
+    this.byId = new Map(this.population.map((c) => [c.id, c]));
     this.rnd = mulberry32(options.seed + 1);
   }
 
@@ -351,7 +353,7 @@ export class DemoSimulator {
     }>('GET', `/v1/outbound?channel=${channel}&limit=100&leaseSeconds=30`);
     for (const item of claimed?.items ?? []) {
       await this.call('POST', `/v1/outbound/${item.id}/ack`, { claimToken: item.claimToken });
-      const c = this.population.find((p) => p.id === item.customerId);
+      const c = this.byId.get(item.customerId);
       const first = item.actions[0];
       if (!c || !first) continue;
       const p = acceptProbability(c, first, 'support', Date.now());

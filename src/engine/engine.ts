@@ -907,6 +907,8 @@ export class Engine {
     });
     // Trigger conditions see the features as this event left them, so they are read inside the transaction.
     const fired: Array<{ event: CustomerEvent; triggers: CompiledTrigger[]; features: Attributes }> = [];
+    // The features each event type's triggers read, worked out once per request.
+    const neededByType = new Map<string, Set<string>>();
     const seqs = await this.store.appendEvents(
       events,
       now,
@@ -916,7 +918,11 @@ export class Engine {
         applyEvent(config, state, event);
         const triggers = catalog.triggersByEvent.get(event.type);
         if (triggers) {
-          const needed = new Set(triggers.flatMap((t) => [...t.features]));
+          let needed = neededByType.get(event.type);
+          if (!needed) {
+            needed = new Set(triggers.flatMap((t) => [...t.features]));
+            neededByType.set(event.type, needed);
+          }
           const features = needed.size > 0 ? featureValues(config, state, now, needed) : {};
           fired.push({ event, triggers, features });
         }

@@ -285,21 +285,24 @@ function coderJSON(c: Coder): { kind: Coder['kind']; cuts?: number[]; levels?: A
 }
 
 /** I(A;B|Y) in nats from a table [a][b][y], the total count and the degrees of freedom of the independence test. */
-function conditionalMutualInformation(table: Float32Array): { cmi: number; total: number; dof: number } {
+/** Counts per code of A and outcome, per code of B and outcome, and per outcome, of a table [a][b][y]. */
+function marginals(table: Float32Array) {
   const na = new Float64Array(CODES * 2);
   const nb = new Float64Array(CODES * 2);
   const ny = [0, 0];
-  let total = 0;
   for (let a = 0; a < CODES; a++)
     for (let b = 0; b < CODES; b++)
       for (let y = 0; y < 2; y++) {
         const n = table[(a * CODES + b) * 2 + y]!;
-        if (n === 0) continue;
         na[a * 2 + y]! += n;
         nb[b * 2 + y]! += n;
         ny[y]! += n;
-        total += n;
       }
+  return { na, nb, ny, total: ny[0]! + ny[1]! };
+}
+
+function conditionalMutualInformation(table: Float32Array): { cmi: number; total: number; dof: number } {
+  const { na, nb, ny, total } = marginals(table);
   if (total === 0) return { cmi: 0, total, dof: 0 };
   let cmi = 0;
   for (let a = 0; a < CODES; a++)
@@ -320,17 +323,7 @@ function conditionalMutualInformation(table: Float32Array): { cmi: number; total
 
 /** Smoothed log P(a,b|1)P(a|0)P(b|0) / (P(a,b|0)P(a|1)P(b|1)) for every cell. */
 function fillTerms(table: Float32Array, out: Float64Array): void {
-  const na = new Float64Array(CODES * 2);
-  const nb = new Float64Array(CODES * 2);
-  const ny = [0, 0];
-  for (let a = 0; a < CODES; a++)
-    for (let b = 0; b < CODES; b++)
-      for (let y = 0; y < 2; y++) {
-        const n = table[(a * CODES + b) * 2 + y]!;
-        na[a * 2 + y]! += n;
-        nb[b * 2 + y]! += n;
-        ny[y]! += n;
-      }
+  const { na, nb, ny } = marginals(table);
   const d1 = Math.log(ny[1]! + SMOOTH * CODES * CODES);
   const d0 = Math.log(ny[0]! + SMOOTH * CODES * CODES);
   // The single predictors' log ratios, once per code: log P(a|1)/P(a|0) (the denominators cancel with the joint's).

@@ -786,7 +786,7 @@ export class SqliteStore implements Store {
   }
 
   async triggerJourneys(from: number, to: number, positive: readonly string[]): Promise<TriggerJourney[]> {
-    const known = positive.filter((p) => ['click', 'accept', 'convert'].includes(p));
+    const known = positive.filter((p) => POSITIVE_FLAGS.has(p));
     const rows = this.db
       .prepare(
         `SELECT ob.trigger_id AS trigger, ob.channel, ob.status, ob.event_at AS eventAt, ob.created_at AS createdAt,
@@ -1087,13 +1087,15 @@ function toDecision(row: DecisionRow): DecisionRecord {
   };
 }
 
+/** Outcome types that may count as positive (they are also the choices table's flag columns). */
+const POSITIVE_FLAGS: ReadonlySet<string> = new Set(['click', 'accept', 'convert']);
+
 /**
  * The reward of a choice from its outcome flags: 1 for a positive outcome type, 0 for a reject or an expiry, NULL
  * while unanswered. Only known flag columns enter the SQL.
  */
 function rewardColumn(positive: readonly string[]): string {
-  const known = new Set(['click', 'accept', 'convert']);
-  const flags = positive.filter((p) => known.has(p));
+  const flags = positive.filter((p) => POSITIVE_FLAGS.has(p));
   const anyPositive = flags.length > 0 ? flags.join(' OR ') : '0';
   return `CASE WHEN ${anyPositive} THEN 1 WHEN reject OR expired THEN 0 ELSE NULL END AS reward`;
 }

@@ -116,6 +116,11 @@ function chart(id: string, config: ChartConfiguration): Chart {
   return c;
 }
 
+/** A figure tile: label, value, a line of detail; `testid` names it for the browser tests. */
+function tile(label: string, value: string, sub = '', testid = ''): string {
+  return `<div class="tile" ${testid ? `data-testid="${testid}"` : ''}><div class="label">${esc(label)}</div><div class="value">${esc(value)}</div><div class="sub">${esc(sub)}</div></div>`;
+}
+
 // ---- overview -------------------------------------------------------------------------------------------
 
 const ARM_COLOURS: Record<ArmName, string> = {
@@ -146,8 +151,6 @@ async function overview() {
   const value = series.points.reduce((s, p) => s + p.value, 0);
   const recent = series.points.slice(-2).reduce((s, p) => s + p.decisions, 0);
   const rate = (arm: ArmName) => last?.arms[arm];
-  const tile = (label: string, v: string, sub = '', testid = '') =>
-    `<div class="tile" ${testid ? `data-testid="${testid}"` : ''}><div class="label">${esc(label)}</div><div class="value">${esc(v)}</div><div class="sub">${esc(sub)}</div></div>`;
   const armTile = (label: string, arm: ArmName) => {
     const a = rate(arm);
     return tile(
@@ -499,8 +502,6 @@ async function journeys() {
     return;
   }
   message.textContent = feedback.nps || feedback.csat ? '' : t('noSurveys');
-  const tile = (label: string, value: string, sub: string, testid: string) =>
-    `<div class="tile" data-testid="${testid}"><div class="label">${esc(label)}</div><div class="value">${esc(value)}</div><div class="sub">${esc(sub)}</div></div>`;
   const nps = feedback.nps?.overall;
   const csat = feedback.csat?.overall;
   $('#feedback-tiles').innerHTML = [

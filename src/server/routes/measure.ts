@@ -24,6 +24,15 @@ const orNull = (x: number) => (Number.isFinite(x) ? x : null);
 export async function measureRoutes(parent: FastifyInstance, engine: Engine, clock: () => number) {
   const app = parent.withTypeProvider<ZodTypeProvider>();
   const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema };
+  /** The report window: [from, to), 30 days before `to` and now by default. */
+  const rangeOf = (q: { from?: number | undefined; to?: number | undefined }) =>
+    kpiRange(q.from, q.to, clock());
+  /** A report with its window as ISO times. */
+  const dated = <T extends { from: number; to: number }>(r: T) => ({
+    ...r,
+    from: iso(r.from),
+    to: iso(r.to),
+  });
 
   app.get(
     '/kpis',
@@ -38,9 +47,7 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
       },
     },
     async (request) => {
-      const range = kpiRange(request.query.from, request.query.to, clock());
-      const report = await engine.kpis({ ...range, by: request.query.by });
-      return { ...report, from: iso(report.from), to: iso(report.to) };
+      return dated(await engine.kpis({ ...rangeOf(request.query), by: request.query.by }));
     },
   );
 
@@ -90,9 +97,7 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
       },
     },
     async (request) => {
-      const range = kpiRange(request.query.from, request.query.to, clock());
-      const report = await engine.journey(range);
-      return { ...report, from: iso(report.from), to: iso(report.to) };
+      return dated(await engine.journey(rangeOf(request.query)));
     },
   );
 
@@ -110,9 +115,7 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
       },
     },
     async (request) => {
-      const range = kpiRange(request.query.from, request.query.to, clock());
-      const report = await engine.feedback(range);
-      return { ...report, from: iso(report.from), to: iso(report.to) };
+      return dated(await engine.feedback(rangeOf(request.query)));
     },
   );
 
@@ -130,7 +133,7 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
       },
     },
     async (request) => {
-      const range = kpiRange(request.query.from, request.query.to, clock());
+      const range = rangeOf(request.query);
       const r = await engine.shadowReport(range);
       return {
         ...r,
