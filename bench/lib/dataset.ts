@@ -44,7 +44,7 @@ export function loadDataset(path: string, target: string): Dataset {
       if (isMissing(v)) continue;
       x[c] = numericSet.has(c) ? Number(v) : `${c}=${v}`;
     }
-    return { x, label: labelIndex.get(r[target]!)! };
+    return { x: Object.freeze(x), label: labelIndex.get(r[target]!)! };
   });
   return {
     name: basename(path).replace(/\.csv$/, ''),

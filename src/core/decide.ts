@@ -63,7 +63,7 @@ export function learnerFeatures(
   features: Attributes,
   context: Attributes,
   channel: string,
-): Record<string, FeatureValue> {
+): Readonly<Record<string, FeatureValue>> {
   const out: Record<string, FeatureValue> = { channel };
   const add = (prefix: string, attrs: Attributes) => {
     for (const [key, value] of Object.entries(attrs)) {
@@ -84,7 +84,8 @@ export function learnerFeatures(
   add('customer', customer);
   add('features', features);
   add('context', context);
-  return out;
+  // Frozen: every action's model scores this one row, and frozen rows are read once for all of them (rowView.ts).
+  return Object.freeze(out);
 }
 
 /** The control arm's explorer: every eligible action equally likely. */

@@ -19,6 +19,7 @@ import {
   rankContributions,
 } from './learner.ts';
 import { type Coder, PairCorrections } from './pairCorrections.ts';
+import { numericView, slotOf } from './rowView.ts';
 
 export interface AdaptiveBinnedBayesOptions {
   /** Most bins per numeric predictor. */
@@ -102,6 +103,10 @@ type Options = Required<AdaptiveBinnedBayesOptions>;
 /** Prior curvature of the calibration: how many responses it takes before it moves far from the identity. */
 const CAL_PRIOR = 5;
 const OTHER = '\u0000other';
+/** Cells per predictor in the flat view: 15 cuts (+1 padding) and 16 bins. */
+const FAST_STRIDE = 16;
+/** Most integers a predictor's direct bin table covers. */
+const DIRECT_WIDTH = 256;
 
 interface NumericPredictor {
   type: 'numeric';
@@ -248,6 +253,10 @@ function binVariance(pos: number, neg: number): number {
   return 1 / (pos + 1) + 1 / (neg + 1);
 }
 
+function numberOf(v: FeatureValue): number {
+  return typeof v === 'number' ? v : Number.NaN;
+}
+
 function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
 }
@@ -283,6 +292,20 @@ export class AdaptiveBinnedBayes implements Learner {
   private pairs: PairCorrections | undefined;
   private nextPairSelect = 0;
   private pairScratch = new Float64Array(0);
+  /** The flat view of the hot path (see compile); stale after any change to counts, weights or predictors. */
+  private fastKind = new Uint8Array(0);
+  private fastCuts = new Float64Array(0);
+  private fastTerms = new Float64Array(0);
+  private fastMissing = new Float64Array(0);
+  private fastSlot = new Int32Array(0);
+  private fastLow = new Float64Array(0);
+  private fastWidth = new Int32Array(0);
+  private fastDirect = new Uint8Array(0);
+  /** The cuts each predictor's layout was made from (cuts are replaced, never changed in place). */
+  private fastLaidOut: Array<readonly number[] | undefined> = [];
+  /** Each predictor's slot in the shared row view (rowView.ts). */
+  private readonly slots: number[] = [];
+  private fastCurrent = false;
 
   constructor(options: AdaptiveBinnedBayesOptions = {}) {
     this.o = { ...DEFAULTS, ...options };
@@ -395,25 +418,116 @@ export class AdaptiveBinnedBayes implements Learner {
     return p.levels.get(String(v)) ?? p.levels.get(OTHER) ?? -2;
   }
 
+  /**
+   * Builds the flat view logOdds reads: per predictor a kind (0 off, 1 numeric with at most 15 cuts, 2 other)
+   * and its bins' terms already multiplied by shrinkage and weight; the layout of each numeric predictor's cuts
+   * (see layout) is redone only when its cuts change. Every model of a decision is asked for the same row, so
+   * the view pays for itself many times over between two learns, after which it is rebuilt lazily.
+   */
+  private compile() {
+    const n = this.list.length;
+    if (this.fastKind.length < n) {
+      const size = Math.max(n, 2 * this.fastKind.length, 8);
+      this.fastKind = new Uint8Array(size);
+      this.fastCuts = new Float64Array(size * FAST_STRIDE);
+      this.fastTerms = new Float64Array(size * FAST_STRIDE);
+      this.fastMissing = new Float64Array(size);
+      this.fastSlot = new Int32Array(size);
+      this.fastLow = new Float64Array(size);
+      this.fastWidth = new Int32Array(size);
+      this.fastDirect = new Uint8Array(size * DIRECT_WIDTH);
+      this.fastLaidOut = [];
+    }
+    for (let i = 0; i < n; i++) {
+      const c = this.caches[i] ?? this.cache(i);
+      const p = this.list[i]!;
+      if (!c.active) {
+        this.fastKind[i] = 0;
+        continue;
+      }
+      const slot = this.slots[i]!;
+      if (p.type !== 'numeric' || p.cuts.length >= FAST_STRIDE || slot < 0) {
+        this.fastKind[i] = 2;
+        continue;
+      }
+      this.fastKind[i] = 1;
+      this.fastSlot[i] = slot;
+      if (this.fastLaidOut[i] !== p.cuts) this.layout(i, p.cuts);
+      const base = i * FAST_STRIDE;
+      const w = this.weights[i]!;
+      for (let b = 0; b <= p.cuts.length; b++) this.fastTerms[base + b] = (c.a[b]! - c.offset) * c.factor * w;
+      this.fastMissing[i] = (c.missA - c.offset) * c.factor * w;
+    }
+    this.fastCurrent = true;
+  }
+
+  /**
+   * A numeric predictor's cuts padded with +Infinity to 15 for a branch-free binary search, and, when the cuts
+   * span few integers, each integer's bin in a table: integer-valued predictors (counts, ages, days, codes: most
+   * of them in practice) then find their bin with one lookup.
+   */
+  private layout(i: number, cuts: readonly number[]) {
+    const base = i * FAST_STRIDE;
+    for (let k = 0; k < FAST_STRIDE; k++) this.fastCuts[base + k] = k < cuts.length ? cuts[k]! : Infinity;
+    this.fastWidth[i] = 0;
+    if (cuts.length > 0) {
+      const low = Math.floor(cuts[0]!);
+      // Integers from low to the last cut's ceiling + 1 (the first integer surely past every cut).
+      const width = Math.ceil(cuts[cuts.length - 1]!) - low + 2;
+      if (width <= DIRECT_WIDTH && Number.isSafeInteger(low)) {
+        const direct = i * DIRECT_WIDTH;
+        for (let j = 0; j < width; j++) this.fastDirect[direct + j] = binIndex(cuts, low + j);
+        this.fastLow[i] = low;
+        this.fastWidth[i] = width;
+      }
+    }
+    this.fastLaidOut[i] = cuts;
+  }
+
   /** Naive-Bayes log-odds before calibration. The hot path: one lookup per predictor. */
   logOdds(x: Features): number {
+    if (!this.fastCurrent) this.compile();
+    // Numeric predictors read a frozen row's shared view (see rowView.ts), others look the value up by name.
+    const view = numericView(x);
     let z = this.baseLogOdds;
     const list = this.list;
     const names = this.names;
+    const kinds = this.fastKind;
+    const cuts = this.fastCuts;
+    const terms = this.fastTerms;
+    const slots = this.fastSlot;
+    const low = this.fastLow;
+    const width = this.fastWidth;
+    const direct = this.fastDirect;
     for (let i = 0; i < list.length; i++) {
-      const c = this.caches[i] ?? this.cache(i);
-      if (!c.active) continue;
-      const p = list[i]!;
-      const v = x[names[i]!];
-      let term: number;
-      if (p.type === 'numeric' && typeof v === 'number' && Number.isFinite(v)) {
-        term = c.a[binIndex(p.cuts, v)]!;
-      } else {
-        const b = AdaptiveBinnedBayes.binOf(p, v);
-        if (b === -2) continue;
-        term = b === -1 ? c.missA : c.a[b]!;
+      const kind = kinds[i]!;
+      if (kind === 0) continue;
+      if (kind === 1) {
+        const v = view !== undefined ? view[slots[i]!]! : numberOf(x[names[i]!]);
+        // v − v is 0 exactly for finite numbers (NaN and ±Infinity are missing).
+        if (v - v !== 0) {
+          z += this.fastMissing[i]!;
+          continue;
+        }
+        const base = i * FAST_STRIDE;
+        const j = v - low[i]!;
+        if (j >= 0 && j < width[i]! && (j | 0) === j) {
+          z += terms[base + direct[i * DIRECT_WIDTH + j]!]!;
+          continue;
+        }
+        // A branch-free binary search over the 15 padded cuts: the first cut >= v.
+        let k = base;
+        k = v > cuts[k + 7]! ? k + 8 : k;
+        k = v > cuts[k + 3]! ? k + 4 : k;
+        k = v > cuts[k + 1]! ? k + 2 : k;
+        k = v > cuts[k]! ? k + 1 : k;
+        z += terms[k]!;
+        continue;
       }
-      z += (term - c.offset) * c.factor * this.weights[i]!;
+      const c = this.caches[i] ?? this.cache(i);
+      const b = AdaptiveBinnedBayes.binOf(list[i]!, x[names[i]!]);
+      if (b === -2) continue;
+      z += ((b === -1 ? c.missA : c.a[b]!) - c.offset) * c.factor * this.weights[i]!;
     }
     return this.pairs ? z + this.pairs.logOdds(x) : z;
   }
@@ -491,6 +605,7 @@ export class AdaptiveBinnedBayes implements Learner {
   learn(x: Features, reward: number, weight = 1): void {
     checkResponse(reward, weight);
     if (weight === 0) return;
+    this.fastCurrent = false;
     if (this.o.calibrate) this.calibrationStep(this.logOdds(x), reward, weight);
     if (this.o.weighted) this.weightStep(x, reward, weight);
     const wp = reward * weight;
@@ -538,6 +653,8 @@ export class AdaptiveBinnedBayes implements Learner {
       this.inactive = new Set(this.predictorAucs().flatMap((a) => (a.auc < this.o.minAuc ? [a.name] : [])));
       this.caches = [];
     }
+    // Also at the end: the calibration step above may have compiled the view before the weights moved.
+    this.fastCurrent = false;
   }
 
   /** Pair statistics start after `pairsAfter` responses; the pairs are chosen again at every doubling. */
@@ -575,6 +692,7 @@ export class AdaptiveBinnedBayes implements Learner {
     checkResponse(reward, weight);
     const wp = reward * weight;
     const wn = (1 - reward) * weight;
+    this.fastCurrent = false;
     this.pairs?.unobserve(x, wp, wn);
     const less = (n: number, w: number) => Math.max(0, n - w);
     for (let i = 0; i < this.list.length; i++) {
@@ -604,6 +722,7 @@ export class AdaptiveBinnedBayes implements Learner {
 
   /** Multiplies all evidence by f (< 1): older responses count less. */
   private decay(f: number) {
+    this.fastCurrent = false;
     for (const p of this.list) {
       for (let b = 0; b < p.pos.length; b++) {
         p.pos[b] = p.pos[b]! * f;
@@ -620,9 +739,11 @@ export class AdaptiveBinnedBayes implements Learner {
   }
 
   private addPredictor(name: string, p: Predictor, weight = 1, weightH = 0): number {
+    this.fastCurrent = false;
     this.weights.push(weight);
     this.weightH.push(weightH);
     this.names.push(name);
+    this.slots.push(slotOf(name));
     this.list.push(p);
     this.index.set(name, this.list.length - 1);
     // The bin prior depends on the number of predictors.
@@ -761,6 +882,7 @@ export class AdaptiveBinnedBayes implements Learner {
   merge(other: Learner): void {
     if (!(other instanceof AdaptiveBinnedBayes))
       throw new TypeError(`cannot merge ${other.kind} into ${this.kind}`);
+    this.fastCurrent = false;
     for (let j = 0; j < other.list.length; j++) {
       const name = other.names[j]!;
       const q = other.list[j]!;

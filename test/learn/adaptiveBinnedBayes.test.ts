@@ -35,6 +35,57 @@ describe('AdaptiveBinnedBayes', () => {
     }
   });
 
+  it('finds the same bins on its fast path as the reference path does, for every kind of value', () => {
+    // count: integers over a few values (direct table); wide: integers over a wide range (binary search);
+    // real: fractions; the second model has more bins than the fast path takes (by-name path).
+    for (const options of [{}, { maxBins: 40 }]) {
+      const m = new AdaptiveBinnedBayes(options);
+      const rnd = mulberry32(21);
+      for (let i = 0; i < 4000; i++) {
+        const x = { count: Math.floor(rnd() * 30) - 5, wide: Math.floor(rnd() * 100_000), real: rnd() * 3 };
+        m.learn(x, rnd() < 0.05 + 0.02 * Math.max(0, x.count) + 0.1 * x.real ? 1 : 0);
+      }
+      const values = [
+        -1e9,
+        -6,
+        -5,
+        -0,
+        0,
+        3,
+        7,
+        7.5,
+        12,
+        24,
+        25,
+        26,
+        99_999,
+        100_000,
+        2.2e9,
+        1e300,
+        0.25,
+        1.5,
+        2.999,
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+        '7',
+        null,
+      ];
+      // Values on the cuts themselves too (a bin holds values up to and including its cut).
+      const state = m.toJSON() as unknown as { predictors: Record<string, { cuts: number[] }> };
+      const gaps: number[] = [];
+      for (const name of ['count', 'wide', 'real'])
+        for (const v of [...values, ...state.predictors[name]!.cuts]) {
+          const x = { count: 3, wide: 500, real: 1, [name]: v };
+          const sum = m.explain(x).reduce((a, c) => a + c.contribution, 0);
+          // logOdds minus the explained terms is the base rate, whatever x is; frozen rows take the shared view.
+          gaps.push(m.logOdds(x) - sum, m.logOdds(Object.freeze({ ...x })) - sum);
+        }
+      const base = gaps[0]!;
+      for (const g of gaps) expect(g).toBeCloseTo(base, 12);
+    }
+  });
+
   it('treats missing values as a bin of their own, and learns what missing means', () => {
     const m = new AdaptiveBinnedBayes();
     const rnd = mulberry32(4);
