@@ -529,7 +529,7 @@ export class AdaptiveBinnedBayes implements Learner {
       if (b === -2) continue;
       z += ((b === -1 ? c.missA : c.a[b]!) - c.offset) * c.factor * this.weights[i]!;
     }
-    return this.pairs ? z + this.pairs.logOdds(x) : z;
+    return this.pairs ? z + this.pairs.logOdds(x, view) : z;
   }
 
   /** Each predictor's log-likelihood ratio at x (0 when inactive or unseen), before the weights. */

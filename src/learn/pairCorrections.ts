@@ -6,6 +6,7 @@
 // pair), and each chosen pair adds log P(a,b|1)P(a|0)P(b|0) / (P(a,b|0)P(a|1)P(b|1)) to the log-odds, weighted
 // by a learned weight like the single predictors. Hand-written: it is part of the learner.
 import type { Features, FeatureValue } from './learner.ts';
+import { numericView, slotOf } from './rowView.ts';
 
 /** Codes per predictor: 0..15 bins or levels, 16 missing. */
 const CODES = 17;
@@ -17,14 +18,44 @@ export type Coder =
   | { kind: 'numeric'; cuts: number[] }
   | { kind: 'categorical'; levels: Map<string, number> };
 
+/**
+ * A numeric coder made fast: each integer between the cuts' floor and ceiling gets its code from a table
+ * (integer-valued predictors are the common case), other values scan the at most 15 cuts.
+ */
+interface FastNumeric {
+  cuts: number[];
+  low: number;
+  width: number;
+  direct: Uint8Array;
+}
+
+function fastNumeric(cuts: number[]): FastNumeric {
+  const low = cuts.length > 0 ? Math.floor(cuts[0]!) : 0;
+  const width = cuts.length > 0 ? Math.ceil(cuts[cuts.length - 1]!) - low + 2 : 0;
+  if (width > 256 || !Number.isSafeInteger(low)) return { cuts, low: 0, width: 0, direct: new Uint8Array(0) };
+  const direct = new Uint8Array(width);
+  for (let j = 0; j < width; j++) direct[j] = scanCode(cuts, low + j);
+  return { cuts, low, width, direct };
+}
+
+/** Codes 0..15 by the cuts (at most 15 by default: a linear scan is as fast as a binary search here). */
+function scanCode(cuts: readonly number[], v: number): number {
+  let k = 0;
+  while (k < cuts.length && v > cuts[k]!) k++;
+  return k < 15 ? k : 15;
+}
+
+/** The code of a number (NaN and ±Infinity: missing). */
+function numericCode(f: FastNumeric, v: number): number {
+  if (v - v !== 0) return MISSING;
+  const j = v - f.low;
+  if (j >= 0 && j < f.width && (j | 0) === j) return f.direct[j]!;
+  return scanCode(f.cuts, v);
+}
+
 interface Chosen {
   i: number;
   j: number;
-  /** The two predictors' names and coders, held here so the hot path does no double lookups. */
-  a: string;
-  b: string;
-  coderA: Coder;
-  coderB: Coder;
   weight: number;
   weightH: number;
   /** log-odds correction per (code a, code b); rebuilt every few responses. */
@@ -32,14 +63,8 @@ interface Chosen {
 }
 
 function codeOf(coder: Coder, v: FeatureValue): number {
-  if (coder.kind === 'numeric') {
-    if (typeof v !== 'number' || !Number.isFinite(v)) return MISSING;
-    // At most 15 cuts: a linear scan is as fast as a binary search here.
-    const cuts = coder.cuts;
-    let k = 0;
-    while (k < cuts.length && v > cuts[k]!) k++;
-    return k < 15 ? k : 15;
-  }
+  if (coder.kind === 'numeric')
+    return typeof v === 'number' && Number.isFinite(v) ? scanCode(coder.cuts, v) : MISSING;
   if (v === null || v === undefined || v === '' || (typeof v === 'number' && !Number.isFinite(v)))
     return MISSING;
   return Math.min(coder.levels.get(String(v)) ?? 15, 15);
@@ -55,10 +80,15 @@ export class PairCorrections {
   private sinceRebuild = 0;
   private seen = 0;
   private codes: Int32Array;
+  /** Per predictor: its slot in the shared row view and, for numeric ones, the fast coder (see rowView.ts). */
+  private readonly slots: number[];
+  private readonly fast: Array<FastNumeric | undefined>;
 
   constructor(names: string[], coders: Coder[], tables?: Float32Array[]) {
     this.names = names;
     this.coders = coders;
+    this.slots = names.map((name) => slotOf(name));
+    this.fast = coders.map((c) => (c.kind === 'numeric' ? fastNumeric(c.cuts) : undefined));
     const n = names.length;
     this.tables =
       tables ?? Array.from({ length: (n * (n - 1)) / 2 }, () => new Float32Array(CODES * CODES * 2));
@@ -70,8 +100,17 @@ export class PairCorrections {
     return i * n - (i * (i + 1)) / 2 + (j - i - 1);
   }
 
+  /** Predictor i's code at x, read from the row's view when there is one. */
+  private code(i: number, x: Features, view: Float64Array | undefined): number {
+    const fast = this.fast[i];
+    const slot = this.slots[i]!;
+    if (fast !== undefined && view !== undefined && slot >= 0) return numericCode(fast, view[slot]!);
+    return codeOf(this.coders[i]!, x[this.names[i]!]);
+  }
+
   private encode(x: Features): Int32Array {
-    for (let i = 0; i < this.names.length; i++) this.codes[i] = codeOf(this.coders[i]!, x[this.names[i]!]);
+    const view = numericView(x);
+    for (let i = 0; i < this.names.length; i++) this.codes[i] = this.code(i, x, view);
     return this.codes;
   }
 
@@ -152,10 +191,6 @@ export class PairCorrections {
     return {
       i,
       j,
-      a: this.names[i]!,
-      b: this.names[j]!,
-      coderA: this.coders[i]!,
-      coderB: this.coders[j]!,
       weight,
       weightH,
       terms: new Float64Array(CODES * CODES),
@@ -173,9 +208,10 @@ export class PairCorrections {
 
   /** The chosen pairs' terms at x (before their weights), in `out`. */
   terms(x: Features, out: Float64Array): void {
+    const view = numericView(x);
     for (let k = 0; k < this.chosen.length; k++) {
       const c = this.chosen[k]!;
-      out[k] = c.terms[codeOf(c.coderA, x[c.a]) * CODES + codeOf(c.coderB, x[c.b])]!;
+      out[k] = c.terms[this.code(c.i, x, view) * CODES + this.code(c.j, x, view)]!;
     }
   }
 
@@ -186,13 +222,13 @@ export class PairCorrections {
     return z;
   }
 
-  /** Σ weight × term: what the pairs add to the log-odds. */
-  logOdds(x: Features): number {
+  /** Σ weight × term: what the pairs add to the log-odds (view: x's shared view, if it has one). */
+  logOdds(x: Features, view: Float64Array | undefined): number {
     let z = 0;
     const chosen = this.chosen;
     for (let k = 0; k < chosen.length; k++) {
       const c = chosen[k]!;
-      z += c.weight * c.terms[codeOf(c.coderA, x[c.a]) * CODES + codeOf(c.coderB, x[c.b])]!;
+      z += c.weight * c.terms[this.code(c.i, x, view) * CODES + this.code(c.j, x, view)]!;
     }
     return z;
   }

@@ -38,6 +38,24 @@ describe('pairwise corrections of the binned learner', () => {
     expect(paired.explain({ a: 'red', b: 'red', noise: 5, day: 3 }).map((c) => c.name)).toContain('a×b');
   });
 
+  it('code numbers alike on the fast path (frozen rows) and the reference path', () => {
+    const rnd = mulberry32(11);
+    const model = new AdaptiveBinnedBayes({ pairs: 2 });
+    for (let i = 0; i < 5000; i++) {
+      const x = { a: Math.floor(rnd() * 10), b: rnd() * 20, c: Math.floor(rnd() * 1000) };
+      model.learn(x, rnd() < (x.a < 5 === x.b < 10 ? 0.5 : 0.1) ? 1 : 0);
+    }
+    expect(model.explain({ a: 1, b: 2, c: 3 }).map((c) => c.name)).toContain('a×b');
+    const gaps: number[] = [];
+    for (const a of [-3, 0, 4, 4.5, 9, 10, 11, 1e9, Number.NaN])
+      for (const b of [-1, 0, 9.99, 10, 19.5, 40, Number.POSITIVE_INFINITY]) {
+        const x = { a, b, c: 500 };
+        const sum = model.explain(x).reduce((s, c) => s + c.contribution, 0);
+        gaps.push(model.logOdds(Object.freeze({ ...x })) - sum);
+      }
+    for (const g of gaps) expect(g).toBeCloseTo(gaps[0]!, 12);
+  });
+
   it('round-trip through JSON with the same predictions', () => {
     const model = new AdaptiveBinnedBayes({ pairs: 2 });
     for (const r of agreementStream(3000, 3)) model.learn(r.x, r.y);
