@@ -199,16 +199,19 @@ function cutsFrom(sample: readonly number[], maxBins: number, wanted: number): n
 }
 
 /**
- * Moves counts kept under old cuts to new cuts. The reservoir tells how an old bin's values spread over the
- * new bins; an old bin without sampled values goes whole to the new bin holding its upper edge.
+ * Moves positive and negative counts kept under old cuts to new cuts. The reservoir tells how an old bin's
+ * values spread over the new bins; an old bin without sampled values goes whole to the new bin holding its
+ * upper edge.
  */
 function rebinCounts(
   oldCuts: readonly number[],
-  oldCounts: readonly number[],
+  oldPos: readonly number[],
+  oldNeg: readonly number[],
   newCuts: readonly number[],
   sample: readonly number[],
-): number[] {
-  const out = new Array<number>(newCuts.length + 1).fill(0);
+): { pos: number[]; neg: number[] } {
+  const pos = new Array<number>(newCuts.length + 1).fill(0);
+  const neg = new Array<number>(newCuts.length + 1).fill(0);
   // spread[from * width + to]: sampled values that were in old bin `from` and are in new bin `to`.
   const width = newCuts.length + 1;
   const spread = new Float64Array((oldCuts.length + 1) * width);
@@ -218,20 +221,27 @@ function rebinCounts(
     spread[from * width + binIndex(newCuts, v)]! += 1;
     inOld[from]! += 1;
   }
-  oldCounts.forEach((count, i) => {
-    if (count === 0) return;
+  for (let i = 0; i < oldPos.length; i++) {
+    const p = oldPos[i]!;
+    const n = oldNeg[i]!;
+    if (p === 0 && n === 0) continue;
     const total = inOld[i]!;
     if (total === 0) {
       const edge = i < oldCuts.length ? oldCuts[i]! : (oldCuts[oldCuts.length - 1] ?? 0) + 1;
-      out[binIndex(newCuts, edge)]! += count;
-      return;
+      const to = binIndex(newCuts, edge);
+      pos[to]! += p;
+      neg[to]! += n;
+      continue;
     }
     for (let to = 0; to < width; to++) {
-      const n = spread[i * width + to]!;
-      if (n > 0) out[to]! += (count * n) / total;
+      const share = spread[i * width + to]! / total;
+      if (share > 0) {
+        pos[to]! += p * share;
+        neg[to]! += n * share;
+      }
     }
-  });
-  return out;
+  }
+  return { pos, neg };
 }
 
 /** A tiny deterministic generator for the reservoir (its state is part of the model's JSON). */
@@ -813,8 +823,9 @@ export class AdaptiveBinnedBayes implements Learner {
     const wanted = Math.round(Math.sqrt(p.seen) * 1.5);
     const cuts = cutsFrom(p.sample, this.o.maxBins, wanted);
     if (cuts.length === p.cuts.length && cuts.every((c, i) => c === p.cuts[i])) return;
-    p.pos = rebinCounts(p.cuts, p.pos, cuts, p.sample);
-    p.neg = rebinCounts(p.cuts, p.neg, cuts, p.sample);
+    const moved = rebinCounts(p.cuts, p.pos, p.neg, cuts, p.sample);
+    p.pos = moved.pos;
+    p.neg = moved.neg;
     p.cuts = cuts;
   }
 
@@ -901,8 +912,7 @@ export class AdaptiveBinnedBayes implements Learner {
       p.missPos += q.missPos;
       p.missNeg += q.missNeg;
       if (p.type === 'numeric' && q.type === 'numeric') {
-        const pos = rebinCounts(q.cuts, q.pos, p.cuts, q.sample);
-        const neg = rebinCounts(q.cuts, q.neg, p.cuts, q.sample);
+        const { pos, neg } = rebinCounts(q.cuts, q.pos, q.neg, p.cuts, q.sample);
         pos.forEach((v, i) => {
           p.pos[i]! += v;
         });
