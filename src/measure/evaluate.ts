@@ -76,6 +76,8 @@ export async function evaluatePolicy(
     if (!top || d.candidates.length === 0) skipped.noCandidates++;
     else if (reward === null || reward === undefined) skipped.unanswered++;
     else {
+      // Frozen: all candidates' models score this one row, which they then read once (see learn/rowView.ts).
+      const x = Object.freeze({ ...d.features });
       const dist = policyDistribution(
         spec,
         explorer,
@@ -83,8 +85,8 @@ export async function evaluatePolicy(
         (c) => {
           const m = model(c.actionId);
           return {
-            propensity: m.predict(d.features),
-            logitSd: needsSd ? m.logitSd(d.features) : 0,
+            propensity: m.predict(x),
+            logitSd: needsSd ? m.logitSd(x) : 0,
             evidence: m.responses,
           };
         },
