@@ -105,6 +105,11 @@ const CAL_PRIOR = 5;
 const OTHER = '\u0000other';
 /** Cells per predictor in the flat view: 15 cuts (+1 padding) and 16 bins. */
 const FAST_STRIDE = 16;
+/** Kinds of predictor in the flat view: laid out for fast lookups or looked up by name; switched on or off. */
+const GENERIC_OFF = 0;
+const FAST = 1;
+const GENERIC = 2;
+const FAST_OFF = 3;
 /** Most integers a predictor's direct bin table covers. */
 const DIRECT_WIDTH = 256;
 
@@ -295,6 +300,7 @@ export class AdaptiveBinnedBayes implements Learner {
   private weights: number[] = [];
   private weightH: number[] = [];
   private scratch = new Float64Array(0);
+  private binScratch = new Int16Array(0);
   private readonly rng: { s: number };
   private responsesAtAuc = 0;
   /** Predictors switched off because their own AUC is too low. */
@@ -451,18 +457,16 @@ export class AdaptiveBinnedBayes implements Learner {
     for (let i = 0; i < n; i++) {
       const c = this.caches[i] ?? this.cache(i);
       const p = this.list[i]!;
-      if (!c.active) {
-        this.fastKind[i] = 0;
-        continue;
-      }
       const slot = this.slots[i]!;
       if (p.type !== 'numeric' || p.cuts.length >= FAST_STRIDE || slot < 0) {
-        this.fastKind[i] = 2;
+        this.fastKind[i] = c.active ? GENERIC : GENERIC_OFF;
         continue;
       }
-      this.fastKind[i] = 1;
+      // Switched-off predictors are laid out too: learning still needs their bins (see binsAt).
+      this.fastKind[i] = c.active ? FAST : FAST_OFF;
       this.fastSlot[i] = slot;
       if (this.fastLaidOut[i] !== p.cuts) this.layout(i, p.cuts);
+      if (!c.active) continue;
       const base = i * FAST_STRIDE;
       const w = this.weights[i]!;
       for (let b = 0; b <= p.cuts.length; b++) this.fastTerms[base + b] = (c.a[b]! - c.offset) * c.factor * w;
@@ -503,37 +507,16 @@ export class AdaptiveBinnedBayes implements Learner {
     const list = this.list;
     const names = this.names;
     const kinds = this.fastKind;
-    const cuts = this.fastCuts;
     const terms = this.fastTerms;
     const slots = this.fastSlot;
-    const low = this.fastLow;
-    const width = this.fastWidth;
-    const direct = this.fastDirect;
     for (let i = 0; i < list.length; i++) {
       const kind = kinds[i]!;
-      if (kind === 0) continue;
-      if (kind === 1) {
-        const v = view !== undefined ? view[slots[i]!]! : numberOf(x[names[i]!]);
-        // v − v is 0 exactly for finite numbers (NaN and ±Infinity are missing).
-        if (v - v !== 0) {
-          z += this.fastMissing[i]!;
-          continue;
-        }
-        const base = i * FAST_STRIDE;
-        const j = v - low[i]!;
-        if (j >= 0 && j < width[i]! && (j | 0) === j) {
-          z += terms[base + direct[i * DIRECT_WIDTH + j]!]!;
-          continue;
-        }
-        // A branch-free binary search over the 15 padded cuts: the first cut >= v.
-        let k = base;
-        k = v > cuts[k + 7]! ? k + 8 : k;
-        k = v > cuts[k + 3]! ? k + 4 : k;
-        k = v > cuts[k + 1]! ? k + 2 : k;
-        k = v > cuts[k]! ? k + 1 : k;
-        z += terms[k]!;
+      if (kind === FAST) {
+        const b = this.fastBin(i, view !== undefined ? view[slots[i]!]! : numberOf(x[names[i]!]));
+        z += b < 0 ? this.fastMissing[i]! : terms[i * FAST_STRIDE + b]!;
         continue;
       }
+      if (kind !== GENERIC) continue;
       const c = this.caches[i] ?? this.cache(i);
       const b = AdaptiveBinnedBayes.binOf(list[i]!, x[names[i]!]);
       if (b === -2) continue;
@@ -542,15 +525,55 @@ export class AdaptiveBinnedBayes implements Learner {
     return this.pairs ? z + this.pairs.logOdds(x, view) : z;
   }
 
-  /** Each predictor's log-likelihood ratio at x (0 when inactive or unseen), before the weights. */
-  private terms(x: Features): Float64Array {
+  /**
+   * The bin of number v in laid-out predictor i (-1: missing). Integers in the table's range take one lookup;
+   * other numbers a branch-free binary search over the 15 padded cuts (the first cut >= v).
+   */
+  private fastBin(i: number, v: number): number {
+    // v − v is 0 exactly for finite numbers (NaN and ±Infinity are missing).
+    if (v - v !== 0) return -1;
+    const j = v - this.fastLow[i]!;
+    if (j >= 0 && j < this.fastWidth[i]! && (j | 0) === j) return this.fastDirect[i * DIRECT_WIDTH + j]!;
+    const cuts = this.fastCuts;
+    const base = i * FAST_STRIDE;
+    let k = base;
+    k = v > cuts[k + 7]! ? k + 8 : k;
+    k = v > cuts[k + 3]! ? k + 4 : k;
+    k = v > cuts[k + 1]! ? k + 2 : k;
+    k = v > cuts[k]! ? k + 1 : k;
+    return k - base;
+  }
+
+  /**
+   * Every predictor's bin at x as binOf gives it, by the flat view when it is current (the model then looks
+   * each value up once, for the weights and for the counts). The array is reused.
+   */
+  private binsAt(x: Features): Int16Array {
+    if (this.binScratch.length < this.list.length) this.binScratch = new Int16Array(this.list.length * 2);
+    const out = this.binScratch;
+    const view = numericView(x);
+    for (let i = 0; i < this.list.length; i++) {
+      const kind = this.fastKind[i]!;
+      out[i] =
+        kind === FAST || kind === FAST_OFF
+          ? this.fastBin(i, view !== undefined ? view[this.fastSlot[i]!]! : numberOf(x[this.names[i]!]))
+          : AdaptiveBinnedBayes.binOf(this.list[i]!, x[this.names[i]!]);
+    }
+    return out;
+  }
+
+  /**
+   * Each predictor's log-likelihood ratio at x (0 when inactive or unseen), before the weights; `bins`: x's bins
+   * when known (binsAt).
+   */
+  private terms(x: Features, bins?: Int16Array): Float64Array {
     if (this.scratch.length < this.list.length) this.scratch = new Float64Array(this.list.length * 2);
     const out = this.scratch;
     out.fill(0, 0, this.list.length);
     for (let i = 0; i < this.list.length; i++) {
       const c = this.caches[i] ?? this.cache(i);
       if (!c.active) continue;
-      const b = AdaptiveBinnedBayes.binOf(this.list[i]!, x[this.names[i]!]);
+      const b = bins !== undefined ? bins[i]! : AdaptiveBinnedBayes.binOf(this.list[i]!, x[this.names[i]!]);
       if (b === -2) continue;
       out[i] = ((b === -1 ? c.missA : c.a[b]!) - c.offset) * c.factor;
     }
@@ -567,8 +590,8 @@ export class AdaptiveBinnedBayes implements Learner {
   }
 
   /** One diagonal Newton step of the predictor weights on this response's log loss. */
-  private weightStep(x: Features, reward: number, weight: number) {
-    const t = this.terms(x);
+  private weightStep(x: Features, reward: number, weight: number, bins: Int16Array | undefined) {
+    const t = this.terms(x, bins);
     const n = this.list.length;
     let z = this.baseLogOdds;
     for (let i = 0; i < n; i++) z += t[i]! * this.weights[i]!;
@@ -615,9 +638,12 @@ export class AdaptiveBinnedBayes implements Learner {
   learn(x: Features, reward: number, weight = 1): void {
     checkResponse(reward, weight);
     if (weight === 0) return;
+    // Right after a prediction (the usual order) the flat view is current: x's bins come from it, once.
+    const bins = this.fastCurrent ? this.binsAt(x) : undefined;
+    const known = bins ? this.list.length : 0;
     this.fastCurrent = false;
     if (this.o.calibrate) this.calibrationStep(this.logOdds(x), reward, weight);
-    if (this.o.weighted) this.weightStep(x, reward, weight);
+    if (this.o.weighted) this.weightStep(x, reward, weight, bins);
     const wp = reward * weight;
     const wn = (1 - reward) * weight;
     let present = 0;
@@ -632,7 +658,7 @@ export class AdaptiveBinnedBayes implements Learner {
       const p = this.list[i]!;
       const before = p.pos.length;
       const rebins = p.type === 'numeric' && p.seen + 1 >= p.nextRebin;
-      const b = this.addToPredictor(p, v, wp, wn);
+      const b = this.addToPredictor(p, v, wp, wn, i < known ? bins![i]! : -2);
       if (rebins || p.pos.length !== before) this.caches[i] = undefined;
       else this.updateCache(i, b, wp, wn);
     }
@@ -778,8 +804,8 @@ export class AdaptiveBinnedBayes implements Learner {
     return { type: 'categorical', levels: new Map(), pos: [], neg: [], missPos: 0, missNeg: 0 };
   }
 
-  /** Counts one response in its bin and returns the bin (-1: missing). */
-  private addToPredictor(p: Predictor, v: FeatureValue, wp: number, wn: number): number {
+  /** Counts one response in its bin and returns the bin (-1: missing); `known`: v's bin if known (>= 0). */
+  private addToPredictor(p: Predictor, v: FeatureValue, wp: number, wn: number, known = -2): number {
     if (isMissing(v) || (p.type === 'numeric' && typeof v !== 'number')) {
       p.missPos += wp;
       p.missNeg += wn;
@@ -793,14 +819,21 @@ export class AdaptiveBinnedBayes implements Learner {
         const j = Math.floor(nextRandom(this.rng) * p.seen);
         if (j < this.o.reservoirSize) p.sample[j] = value;
       }
+      let b = known;
       if (p.seen >= p.nextRebin) {
         this.rebin(p);
         p.nextRebin = p.seen < this.o.reservoirSize * 8 ? p.seen * 2 : p.seen + this.o.reservoirSize * 8;
+        b = -2;
       }
-      const b = binIndex(p.cuts, value);
+      if (b < 0) b = binIndex(p.cuts, value);
       p.pos[b]! += wp;
       p.neg[b]! += wn;
       return b;
+    }
+    if (known >= 0) {
+      p.pos[known]! += wp;
+      p.neg[known]! += wn;
+      return known;
     }
     const key = String(v);
     let level = p.levels.get(key);

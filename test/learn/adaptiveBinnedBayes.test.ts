@@ -86,6 +86,30 @@ describe('AdaptiveBinnedBayes', () => {
     }
   });
 
+  it('learns the same whether or not it predicted the row just before (bins from its flat view)', () => {
+    const options = { maxLevels: 5, aucEvidence: 200 };
+    const predicted = new AdaptiveBinnedBayes(options);
+    const plain = new AdaptiveBinnedBayes(options);
+    const rnd = mulberry32(33);
+    for (let i = 0; i < 3000; i++) {
+      const count = Math.floor(rnd() * 12);
+      const x: Record<string, number | string | null> = {
+        count,
+        real: rnd() < 0.1 ? Number.NaN : rnd() * 5,
+        noise: Math.floor(rnd() * 1000),
+        level: `l${Math.floor(rnd() * 9)}`,
+        mixed: rnd() < 0.05 ? 'oops' : Math.floor(rnd() * 4),
+        ...(rnd() < 0.1 ? {} : { sometimes: rnd() < 0.5 ? 'a' : 'b' }),
+      };
+      const y = rnd() < 0.05 + 0.04 * count ? 1 : 0;
+      const row = i % 2 === 0 ? Object.freeze(x) : x;
+      predicted.predict(row);
+      predicted.learn(row, y);
+      plain.learn({ ...x }, y);
+    }
+    expect(JSON.stringify(predicted.toJSON())).toBe(JSON.stringify(plain.toJSON()));
+  });
+
   it('treats missing values as a bin of their own, and learns what missing means', () => {
     const m = new AdaptiveBinnedBayes();
     const rnd = mulberry32(4);
