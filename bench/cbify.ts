@@ -15,7 +15,7 @@ import {
   LEARNERS,
   type LearnerName,
 } from '../src/learn/registry.ts';
-import { type Dataset, loadDataset, SHARED_DATA, shuffledOrder } from './lib/dataset.ts';
+import { type Dataset, loadDataset, SHARED_DATA, shuffledOrder, stressed } from './lib/dataset.ts';
 import { progress, writeResult } from './lib/results.ts';
 
 interface Row {
@@ -102,6 +102,11 @@ async function main() {
     .option('--default', 'only the engine default pair')
     .option('--seeds <list>', 'seeds', '1,2,3,4,5')
     .option('--json', 'print only a JSON array of rows')
+    .option(
+      '--skew <share>',
+      'robustness: keep a sample of the rows so that the most frequent class is this share',
+    )
+    .option('--outliers <fraction>', 'robustness: multiply this fraction of numeric cells by ±1e9…1e12')
     .option('--learner-options <json>', 'options passed to the learner (for tuning experiments)')
     .option('--explore-options <json>', 'options passed to the explorer (for tuning experiments)')
     .parse()
@@ -113,6 +118,8 @@ async function main() {
       default?: boolean;
       seeds: string;
       json?: boolean;
+      skew?: string;
+      outliers?: string;
       learnerOptions?: string;
       exploreOptions?: string;
     }>();
@@ -158,7 +165,14 @@ async function main() {
 
   const rows: Row[] = [];
   for (const file of files) {
-    const data = loadDataset(file, opts.target);
+    const data = stressed(
+      loadDataset(file, opts.target),
+      {
+        ...(opts.skew !== undefined ? { skew: Number(opts.skew) } : {}),
+        ...(opts.outliers !== undefined ? { outliers: Number(opts.outliers) } : {}),
+      },
+      mulberry32,
+    );
     const counts = new Array<number>(data.labels.length).fill(0);
     for (const r of data.rows) counts[r.label]!++;
     const mostFrequent = Math.max(...counts) / data.rows.length;

@@ -65,3 +65,46 @@ export function shuffledOrder(n: number, seed: number, rng: (seed: number) => ()
   }
   return idx;
 }
+
+/**
+ * A harder copy of a data set, for robustness checks (bench:cbify --skew/--outliers): `skew` keeps every row of
+ * the most frequent class and a seeded sample of the others so that this class makes up that share of the rows;
+ * `outliers` multiplies that fraction of the numeric cells by ±10⁹…10¹² (a sensor glitch, a unit mix-up).
+ */
+export function stressed(
+  data: Dataset,
+  stress: { skew?: number; outliers?: number },
+  rng: (seed: number) => () => number,
+): Dataset {
+  const rnd = rng(0x5eed);
+  let rows = data.rows;
+  const tags: string[] = [];
+  if (stress.skew !== undefined) {
+    if (!(stress.skew > 0 && stress.skew < 1))
+      throw new Error(`--skew: a share between 0 and 1, not ${stress.skew}`);
+    const counts = new Array<number>(data.labels.length).fill(0);
+    for (const r of rows) counts[r.label]!++;
+    const top = counts.indexOf(Math.max(...counts));
+    const others = rows.length - counts[top]!;
+    // Keep each other row with the probability that makes the top class `skew` of what remains.
+    const keep = Math.min(1, (counts[top]! * (1 - stress.skew)) / stress.skew / Math.max(1, others));
+    rows = rows.filter((r) => r.label === top || rnd() < keep);
+    tags.push(`skew${stress.skew}`);
+  }
+  if (stress.outliers !== undefined) {
+    if (!(stress.outliers >= 0 && stress.outliers <= 1))
+      throw new Error(`--outliers: a fraction between 0 and 1, not ${stress.outliers}`);
+    const numeric = new Set(data.numeric);
+    const share = stress.outliers;
+    rows = rows.map((r) => {
+      const x: Record<string, FeatureValue> = { ...r.x };
+      for (const [name, v] of Object.entries(x)) {
+        if (!numeric.has(name) || typeof v !== 'number' || rnd() >= share) continue;
+        x[name] = v * (rnd() < 0.5 ? -1 : 1) * 10 ** (9 + Math.floor(rnd() * 4)) + (v === 0 ? 1e9 : 0);
+      }
+      return { x: Object.freeze(x), label: r.label };
+    });
+    tags.push(`outliers${stress.outliers}`);
+  }
+  return tags.length === 0 ? data : { ...data, name: `${data.name}+${tags.join('+')}`, rows };
+}
