@@ -50,6 +50,7 @@ import type {
   TimelineCursor,
   TimelineEntry,
   TimelineKind,
+  TriggerJob,
   TriggerRef,
 } from '../store/store.ts';
 import { WebhookDispatcher, type WebhookOptions } from './webhook.ts';
@@ -117,6 +118,12 @@ export interface EngineOptions {
   expiryMs?: number;
   /** Push outbound messages to a webhook instead of (for its channels) the pull queue. */
   webhook?: WebhookOptions;
+  /**
+   * How often trigger jobs left open by a stopped process are run (ms; 0: only when the engine opens), and how
+   * old a job must be to count as left (ms): a running request settles its own jobs within milliseconds.
+   */
+  triggerRecoveryMs?: number;
+  triggerRecoveryAgeMs?: number;
 }
 
 export interface DecideRequest {
@@ -234,6 +241,20 @@ export class Engine {
     };
     every(options.checkpointMs, 2000, () => engine.checkpoint(), 'model checkpoint');
     every(options.expiryMs, 60_000, () => engine.expireResponses(), 'response window sweep');
+    const age = options.triggerRecoveryAgeMs ?? 60_000;
+    let recovering = false;
+    const recover = async () => {
+      if (recovering) return;
+      recovering = true;
+      try {
+        const n = await engine.recoverTriggerJobs(engine.clock() - age);
+        if (n > 0) console.error(`ran ${n} trigger job(s) left open by a stopped process`);
+      } finally {
+        recovering = false;
+      }
+    };
+    await recover();
+    every(options.triggerRecoveryMs, 60_000, recover, 'trigger recovery');
     if (options.webhook) {
       const webhook = new WebhookDispatcher(store, options.webhook, engine.clock);
       engine.webhook = webhook;
@@ -666,7 +687,10 @@ export class Engine {
   }
 
   /** A decision; a trigger's decisions also carry the trigger, are restricted to its actions and queue a message. */
-  private async decideWith(request: DecideRequest, trigger?: TriggerRef & { only: CompiledTrigger }) {
+  private async decideWith(
+    request: DecideRequest,
+    trigger?: TriggerRef & { only: CompiledTrigger; job?: number },
+  ) {
     const { catalog, stored, explorer, history: need, budgeted } = this.active;
     if (!catalog.channels.has(request.channel)) {
       throw new EngineError(
@@ -784,7 +808,7 @@ export class Engine {
             createdAt: now,
           }
         : undefined;
-    await this.store.saveDecision(record, contacts, outbound);
+    await this.store.saveDecision(record, contacts, outbound, trigger?.job);
     return {
       decisionId,
       customerId,
@@ -905,11 +929,11 @@ export class Engine {
         payload: e.payload ?? {},
       };
     });
-    // Trigger conditions see the features as this event left them, so they are read inside the transaction.
-    const fired: Array<{ event: CustomerEvent; triggers: CompiledTrigger[]; features: Attributes }> = [];
-    // The features each event type's triggers read, worked out once per request.
+    // Trigger conditions see the features as this event left them, so they are read inside the transaction
+    // and stored with a job per fired trigger: the jobs commit with the events, and a crash before their
+    // decisions leaves them for recoverTriggerJobs.
     const neededByType = new Map<string, Set<string>>();
-    const seqs = await this.store.appendEvents(
+    const { seqs, jobs } = await this.store.appendEvents(
       events,
       now,
       (state, event) => {
@@ -917,68 +941,91 @@ export class Engine {
         const config = this.catalog.definition.events;
         applyEvent(config, state, event);
         const triggers = catalog.triggersByEvent.get(event.type);
-        if (triggers) {
-          let needed = neededByType.get(event.type);
-          if (!needed) {
-            needed = new Set(triggers.flatMap((t) => [...t.features]));
-            neededByType.set(event.type, needed);
-          }
-          const features = needed.size > 0 ? featureValues(config, state, now, needed) : {};
-          fired.push({ event, triggers, features });
+        if (!triggers) return undefined;
+        let needed = neededByType.get(event.type);
+        if (!needed) {
+          needed = new Set(triggers.flatMap((t) => [...t.features]));
+          neededByType.set(event.type, needed);
         }
+        const features = needed.size > 0 ? featureValues(config, state, now, needed) : {};
+        return triggers.map((t) => ({ trigger: t.id, features }));
       },
       options.setting,
     );
     const triggered: TriggeredDecision[] = [];
-    if (fired.length === 0) return { seqs, triggered };
-    const indexOf = new Map(events.map((e, i) => [e, i]));
-    for (const { event, triggers, features } of fired) {
-      const index = indexOf.get(event)!;
-      const eventSeq = seqs[index]!;
-      const customer = await this.store.getCustomer(event.customerId);
-      for (const t of triggers) {
-        const base = { trigger: t.id, index, eventSeq, customerId: event.customerId };
-        if (!customer) {
-          triggered.push({ ...base, skipped: 'unknown customer (no profile)' });
-          continue;
-        }
-        if (t.when) {
-          let fires: boolean;
-          try {
-            fires = t.when.evaluate({
-              customer: customer.attributes,
-              context: t.context,
-              features,
-              channel: t.channel,
-              event: { type: event.type, channel: event.channel ?? '', payload: event.payload },
-            });
-          } catch (error) {
-            triggered.push({ ...base, skipped: `condition failed: ${ruleErrorMessage(error)}` });
-            continue;
-          }
-          if (!fires) continue;
-        }
-        let decision: DecisionResponse;
-        try {
-          decision = await this.decideWith(
-            { customerId: event.customerId, channel: t.channel, context: t.context, limit: t.limit },
-            { id: t.id, eventSeq, eventType: event.type, eventAt: event.at, only: t },
-          );
-        } catch (error) {
-          // The events are stored already: a failed trigger decision is reported, not turned into an error
-          // that would make the sender retry (and store the events twice).
-          triggered.push({ ...base, skipped: `decision failed: ${(error as Error).message}` });
-          continue;
-        }
-        triggered.push({
-          ...base,
-          decisionId: decision.decisionId,
-          actions: decision.actions.map((a) => a.actionId),
-          queued: decision.actions.length > 0,
-        });
-      }
+    if (jobs.length === 0) return { seqs, triggered };
+    const indexOf = new Map(seqs.map((seq, i) => [seq, i]));
+    for (const job of jobs) {
+      const outcome = await this.runTriggerJob(job);
+      if (outcome) triggered.push({ ...outcome, index: indexOf.get(job.eventSeq)! });
     }
     return { seqs, triggered };
+  }
+
+  /**
+   * Decides for one fired trigger and settles its job: with the decision's transaction, or on its own when the
+   * condition is false or no decision can be made. Returns what happened (undefined: the condition was false).
+   */
+  private async runTriggerJob(job: TriggerJob): Promise<Omit<TriggeredDecision, 'index'> | undefined> {
+    const base = { trigger: job.trigger, eventSeq: job.eventSeq, customerId: job.customerId };
+    const skip = async (why: string) => {
+      await this.store.finishTriggerJob(job.id);
+      return { ...base, skipped: why };
+    };
+    const t = this.catalog.triggersByEvent.get(job.event.type)?.find((x) => x.id === job.trigger);
+    if (!t) return skip('trigger no longer in the catalog');
+    const customer = await this.store.getCustomer(job.customerId);
+    if (!customer) return skip('unknown customer (no profile)');
+    const { event } = job;
+    if (t.when) {
+      let fires: boolean;
+      try {
+        fires = t.when.evaluate({
+          customer: customer.attributes,
+          context: t.context,
+          features: job.features,
+          channel: t.channel,
+          event: { type: event.type, channel: event.channel ?? '', payload: event.payload },
+        });
+      } catch (error) {
+        return skip(`condition failed: ${ruleErrorMessage(error)}`);
+      }
+      if (!fires) {
+        await this.store.finishTriggerJob(job.id);
+        return undefined;
+      }
+    }
+    let decision: DecisionResponse;
+    try {
+      decision = await this.decideWith(
+        { customerId: job.customerId, channel: t.channel, context: t.context, limit: t.limit },
+        { id: t.id, eventSeq: job.eventSeq, eventType: event.type, eventAt: event.at, only: t, job: job.id },
+      );
+    } catch (error) {
+      // The events are stored already: a failed trigger decision is reported, not turned into an error
+      // that would make the sender retry (and store the events twice).
+      return skip(`decision failed: ${(error as Error).message}`);
+    }
+    return {
+      ...base,
+      decisionId: decision.decisionId,
+      actions: decision.actions.map((a) => a.actionId),
+      queued: decision.actions.length > 0,
+    };
+  }
+
+  /**
+   * Runs the trigger jobs created before `createdBefore` that are still open: their events were stored but the
+   * process stopped before their decisions were logged. Returns how many ran.
+   */
+  async recoverTriggerJobs(createdBefore: number): Promise<number> {
+    let done = 0;
+    for (;;) {
+      const jobs = await this.store.triggerJobs(createdBefore, 100);
+      for (const job of jobs) await this.runTriggerJob(job);
+      done += jobs.length;
+      if (jobs.length < 100) return done;
+    }
   }
 
   /** What is wrong with an event (field relative to the event), or undefined when it can be stored. */

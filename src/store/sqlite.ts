@@ -31,6 +31,8 @@ import type {
   TimelineEntry,
   TimelineKind,
   TimelineQuery,
+  TriggerJob,
+  TriggerJobInput,
   TriggerJourney,
 } from './store.ts';
 
@@ -185,6 +187,17 @@ const MIGRATIONS: string[] = [
   CREATE INDEX outbound_created ON outbound(created_at);
   CREATE INDEX events_type ON events(type, at);
   CREATE INDEX choices_customer ON choices(customer_id, at);`,
+  // 6: triggers that fired on stored events, until their decisions are logged (see TriggerJob).
+  `CREATE TABLE trigger_jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_seq INTEGER NOT NULL,
+    trigger_id TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    features TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX trigger_jobs_created ON trigger_jobs(created_at);`,
 ];
 
 interface TimelineRow {
@@ -425,6 +438,7 @@ export class SqliteStore implements Store {
       const interactions = this.sql('DELETE FROM interactions WHERE customer_id = ?').run(id).changes;
       const events = this.sql('DELETE FROM events WHERE customer_id = ?').run(id).changes;
       this.sql('DELETE FROM outbound WHERE customer_id = ?').run(id);
+      this.sql('DELETE FROM trigger_jobs WHERE customer_id = ?').run(id);
       this.sql('DELETE FROM customer_features WHERE customer_id = ?').run(id);
       const customer = this.sql('DELETE FROM customers WHERE id = ?').run(id).changes > 0;
       return { customer, decisions, outcomes, interactions, events };
@@ -434,9 +448,9 @@ export class SqliteStore implements Store {
   async appendEvents(
     events: readonly CustomerEvent[],
     receivedAt: number,
-    apply: (state: CustomerFeatureState, event: CustomerEvent) => void,
+    apply: (state: CustomerFeatureState, event: CustomerEvent) => readonly TriggerJobInput[] | undefined,
     setting?: { key: string; value: string },
-  ): Promise<number[]> {
+  ): Promise<{ seqs: number[]; jobs: TriggerJob[] }> {
     return this.write(() => {
       if (setting) this.putSetting(setting.key, setting.value);
       const insert = this.sql(
@@ -445,6 +459,10 @@ export class SqliteStore implements Store {
       const read = this.sql('SELECT state FROM customer_features WHERE customer_id = ?');
       const states = new Map<string, CustomerFeatureState>();
       const seqs: number[] = [];
+      const jobs: TriggerJob[] = [];
+      const insertJob = this.sql(
+        'INSERT INTO trigger_jobs (event_seq, trigger_id, customer_id, event, features, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      );
       for (const e of events) {
         const r = insert.run(
           e.customerId,
@@ -461,13 +479,41 @@ export class SqliteStore implements Store {
           state = row ? (JSON.parse(row.state) as CustomerFeatureState) : {};
           states.set(e.customerId, state);
         }
-        apply(state, e);
+        const fired = apply(state, e);
+        if (fired && fired.length > 0) {
+          const eventSeq = seqs[seqs.length - 1]!;
+          const event = {
+            type: e.type,
+            at: e.at,
+            ...(e.channel ? { channel: e.channel } : {}),
+            payload: e.payload,
+          };
+          for (const f of fired) {
+            const r = insertJob.run(
+              eventSeq,
+              f.trigger,
+              e.customerId,
+              JSON.stringify(event),
+              JSON.stringify(f.features),
+              receivedAt,
+            );
+            jobs.push({
+              id: Number(r.lastInsertRowid),
+              eventSeq,
+              trigger: f.trigger,
+              customerId: e.customerId,
+              event,
+              features: f.features,
+              createdAt: receivedAt,
+            });
+          }
+        }
       }
       const save = this.sql(
         'INSERT INTO customer_features (customer_id, state) VALUES (?, ?) ON CONFLICT (customer_id) DO UPDATE SET state = excluded.state',
       );
       for (const [id, state] of states) save.run(id, JSON.stringify(state));
-      return seqs;
+      return { seqs, jobs };
     });
   }
 
@@ -607,6 +653,7 @@ export class SqliteStore implements Store {
     decision: DecisionRecord,
     contacts: readonly InteractionRecord[],
     outbound?: OutboundMessage,
+    settlesJob?: number,
   ): Promise<void> {
     const { id, customerId, channel, at, catalogVersion, modelVersion, arm, ...rest } = decision;
     const payload = JSON.stringify(rest);
@@ -662,6 +709,37 @@ export class SqliteStore implements Store {
           outbound.createdAt,
           JSON.stringify(outbound),
         );
+      if (settlesJob !== undefined) this.sql('DELETE FROM trigger_jobs WHERE id = ?').run(settlesJob);
+    });
+  }
+
+  async triggerJobs(createdBefore: number, limit: number): Promise<TriggerJob[]> {
+    const rows = this.sql('SELECT * FROM trigger_jobs WHERE created_at < ? ORDER BY id LIMIT ?').all(
+      createdBefore,
+      limit,
+    ) as Array<{
+      id: number;
+      event_seq: number;
+      trigger_id: string;
+      customer_id: string;
+      event: string;
+      features: string;
+      created_at: number;
+    }>;
+    return rows.map((r) => ({
+      id: r.id,
+      eventSeq: r.event_seq,
+      trigger: r.trigger_id,
+      customerId: r.customer_id,
+      event: JSON.parse(r.event) as TriggerJob['event'],
+      features: JSON.parse(r.features) as Attributes,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async finishTriggerJob(id: number): Promise<void> {
+    await this.write(() => {
+      this.sql('DELETE FROM trigger_jobs WHERE id = ?').run(id);
     });
   }
 

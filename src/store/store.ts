@@ -65,6 +65,23 @@ export interface TriggerRef {
   eventAt: number;
 }
 
+/**
+ * A trigger that fired on a stored event, written in the events' transaction and kept until its decision is
+ * logged (or it is settled without one): a crash between the two leaves the job for recovery, not a lost trigger.
+ */
+export interface TriggerJob {
+  id: number;
+  eventSeq: number;
+  trigger: string;
+  customerId: string;
+  event: { type: string; at: number; channel?: string; payload: Attributes };
+  /** The customer's derived features as the event left them (what the trigger's condition reads). */
+  features: Attributes;
+  createdAt: number;
+}
+
+export type TriggerJobInput = Pick<TriggerJob, 'trigger' | 'features'>;
+
 /** One entry of a customer's timeline: something that happened to them, or something we did. */
 export type TimelineEntry =
   | {
@@ -331,10 +348,15 @@ export interface Store {
   appendEvents(
     events: readonly CustomerEvent[],
     receivedAt: number,
-    apply: (state: CustomerFeatureState, event: CustomerEvent) => void,
+    /** Updates the state; the triggers it returns are stored as jobs in the same transaction. */
+    apply: (state: CustomerFeatureState, event: CustomerEvent) => readonly TriggerJobInput[] | undefined,
     /** A setting written in the same transaction (an import's resume point). */
     setting?: { key: string; value: string },
-  ): Promise<number[]>;
+  ): Promise<{ seqs: number[]; jobs: TriggerJob[] }>;
+  /** Trigger jobs created before `createdBefore` and not yet settled, oldest first. */
+  triggerJobs(createdBefore: number, limit: number): Promise<TriggerJob[]>;
+  /** Settles a trigger job that ends without a decision (its condition was false, it failed, …). */
+  finishTriggerJob(id: number): Promise<void>;
   /**
    * Recomputes every customer's derived-feature state from the stored events (oldest first per customer), in
    * one transaction: readers see the old states or the new ones. Returns the number of events replayed.
@@ -363,6 +385,8 @@ export interface Store {
     decision: DecisionRecord,
     contacts: readonly InteractionRecord[],
     outbound?: OutboundMessage,
+    /** The trigger job this decision settles, removed in the same transaction. */
+    settlesJob?: number,
   ): Promise<void>;
   /** Claims due outbound messages (pending, or claimed with an expired lease), oldest first. */
   claimOutbound(query: ClaimQuery): Promise<OutboundItem[]>;

@@ -225,6 +225,7 @@ export function storeSuite(make: () => Promise<Store>) {
       T0,
       (state) => {
         state.calls = { kind: 'total', total: 1 };
+        return undefined;
       },
     );
     expect(await store.deleteCustomer('c1')).toEqual({
@@ -249,6 +250,38 @@ export function storeSuite(make: () => Promise<Store>) {
       interactions: 0,
       events: 0,
     });
+  });
+
+  it("keeps trigger jobs from the events' transaction until a decision or a finish settles them", async () => {
+    const { seqs, jobs } = await store.appendEvents(
+      [
+        { customerId: 'c1', type: 'alert', at: T0, channel: 'iot', payload: { level: 3 } },
+        { customerId: 'c2', type: 'call', at: T0, payload: {} },
+        { customerId: 'c3', type: 'alert', at: T0, payload: { level: 1 } },
+      ],
+      T0,
+      (_state, event) =>
+        event.type === 'alert' ? [{ trigger: 'alerts', features: { level: 1 } }] : undefined,
+    );
+    expect(jobs.map((j) => [j.eventSeq, j.customerId, j.trigger])).toEqual([
+      [seqs[0], 'c1', 'alerts'],
+      [seqs[2], 'c3', 'alerts'],
+    ]);
+    expect(await store.triggerJobs(T0, 10)).toEqual([]);
+    const open = await store.triggerJobs(T0 + 1, 10);
+    expect(open).toEqual(jobs);
+    expect(open[0]!.event).toEqual({ type: 'alert', at: T0, channel: 'iot', payload: { level: 3 } });
+    await store.saveDecision(decisionRecord('d1', 'c1'), [], undefined, jobs[0]!.id);
+    expect((await store.triggerJobs(T0 + 1, 10)).map((j) => j.customerId)).toEqual(['c3']);
+    await store.deleteCustomer('c3');
+    expect(await store.triggerJobs(T0 + 1, 10)).toEqual([]);
+    const again = await store.appendEvents(
+      [{ customerId: 'c4', type: 'alert', at: T0, payload: {} }],
+      T0,
+      () => [{ trigger: 'alerts', features: {} }],
+    );
+    await store.finishTriggerJob(again.jobs[0]!.id);
+    expect(await store.triggerJobs(T0 + 1, 10)).toEqual([]);
   });
 
   it('saves model states with their outcome sequence', async () => {
