@@ -955,21 +955,28 @@ export class Engine {
     const triggered: TriggeredDecision[] = [];
     if (jobs.length === 0) return { seqs, triggered };
     const indexOf = new Map(seqs.map((seq, i) => [seq, i]));
+    const settled: number[] = [];
     for (const job of jobs) {
-      const outcome = await this.runTriggerJob(job);
+      const outcome = await this.runTriggerJob(job, settled);
       if (outcome) triggered.push({ ...outcome, index: indexOf.get(job.eventSeq)! });
     }
+    await this.store.finishTriggerJobs(settled);
     return { seqs, triggered };
   }
 
   /**
-   * Decides for one fired trigger and settles its job: with the decision's transaction, or on its own when the
-   * condition is false or no decision can be made. Returns what happened (undefined: the condition was false).
+   * Decides for one fired trigger. A decision settles the job in its own transaction; a job that ends without one
+   * (condition false, no decision possible) goes to `settled`, for the caller to settle with the others in one
+   * write (should the process stop first, the job is simply evaluated again). Returns what happened (undefined:
+   * the condition was false).
    */
-  private async runTriggerJob(job: TriggerJob): Promise<Omit<TriggeredDecision, 'index'> | undefined> {
+  private async runTriggerJob(
+    job: TriggerJob,
+    settled: number[],
+  ): Promise<Omit<TriggeredDecision, 'index'> | undefined> {
     const base = { trigger: job.trigger, eventSeq: job.eventSeq, customerId: job.customerId };
-    const skip = async (why: string) => {
-      await this.store.finishTriggerJob(job.id);
+    const skip = (why: string) => {
+      settled.push(job.id);
       return { ...base, skipped: why };
     };
     const t = this.catalog.triggersByEvent.get(job.event.type)?.find((x) => x.id === job.trigger);
@@ -991,7 +998,7 @@ export class Engine {
         return skip(`condition failed: ${ruleErrorMessage(error)}`);
       }
       if (!fires) {
-        await this.store.finishTriggerJob(job.id);
+        settled.push(job.id);
         return undefined;
       }
     }
@@ -1022,7 +1029,9 @@ export class Engine {
     let done = 0;
     for (;;) {
       const jobs = await this.store.triggerJobs(createdBefore, 100);
-      for (const job of jobs) await this.runTriggerJob(job);
+      const settled: number[] = [];
+      for (const job of jobs) await this.runTriggerJob(job, settled);
+      await this.store.finishTriggerJobs(settled);
       done += jobs.length;
       if (jobs.length < 100) return done;
     }

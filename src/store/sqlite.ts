@@ -737,9 +737,11 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async finishTriggerJob(id: number): Promise<void> {
+  async finishTriggerJobs(ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
     await this.write(() => {
-      this.sql('DELETE FROM trigger_jobs WHERE id = ?').run(id);
+      const remove = this.sql('DELETE FROM trigger_jobs WHERE id = ?');
+      for (const id of ids) remove.run(id);
     });
   }
 

@@ -355,8 +355,8 @@ export interface Store {
   ): Promise<{ seqs: number[]; jobs: TriggerJob[] }>;
   /** Trigger jobs created before `createdBefore` and not yet settled, oldest first. */
   triggerJobs(createdBefore: number, limit: number): Promise<TriggerJob[]>;
-  /** Settles a trigger job that ends without a decision (its condition was false, it failed, …). */
-  finishTriggerJob(id: number): Promise<void>;
+  /** Settles trigger jobs that end without a decision (their condition was false, they failed, …). */
+  finishTriggerJobs(ids: readonly number[]): Promise<void>;
   /**
    * Recomputes every customer's derived-feature state from the stored events (oldest first per customer), in
    * one transaction: readers see the old states or the new ones. Returns the number of events replayed.

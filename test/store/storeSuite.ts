@@ -280,7 +280,7 @@ export function storeSuite(make: () => Promise<Store>) {
       T0,
       () => [{ trigger: 'alerts', features: {} }],
     );
-    await store.finishTriggerJob(again.jobs[0]!.id);
+    await store.finishTriggerJobs([again.jobs[0]!.id]);
     expect(await store.triggerJobs(T0 + 1, 10)).toEqual([]);
   });
 
