@@ -57,6 +57,18 @@ describe('SquareCB and Thompson', () => {
     expect(fresh).toBeGreaterThan(mature * 5);
   });
 
+  it('SquareCB explores as much in total with many arms as with a few (gamma grows with their square root)', () => {
+    const explored = (k: number, scaleWithArms: boolean) => {
+      const arms = armsOf([0.5, ...Array.from({ length: k - 1 }, () => 0.1)], 5);
+      return 1 - new SquareCb({ scaleWithArms }).choose(arms, mulberry32(1), 100).probabilities[0]!;
+    };
+    // Four arms or fewer: unchanged.
+    expect(explored(4, true)).toBeCloseTo(explored(4, false), 12);
+    // 26 arms: without the scaling each added arm adds its own share, with it the total stays near the 4-arm one.
+    expect(explored(26, false)).toBeGreaterThan(2.5 * explored(4, false));
+    expect(explored(26, true)).toBeLessThan(2 * explored(4, true));
+  });
+
   it('Thompson estimates probabilities that match its own choice frequencies', () => {
     const ts = new Thompson({ probabilityDraws: 200 });
     const arms = armsOf([0.2, 0.25, 0.1]);
