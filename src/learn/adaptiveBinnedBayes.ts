@@ -300,7 +300,7 @@ export class AdaptiveBinnedBayes implements Learner {
   private weights: number[] = [];
   private weightH: number[] = [];
   private scratch = new Float64Array(0);
-  private binScratch = new Int16Array(0);
+  private binScratch = new Int32Array(0);
   private readonly rng: { s: number };
   private responsesAtAuc = 0;
   /** Predictors switched off because their own AUC is too low. */
@@ -435,8 +435,9 @@ export class AdaptiveBinnedBayes implements Learner {
   }
 
   /**
-   * Builds the flat view logOdds reads: per predictor a kind (0 off, 1 numeric with at most 15 cuts, 2 other)
-   * and its bins' terms already multiplied by shrinkage and weight; the layout of each numeric predictor's cuts
+   * Builds the flat view logOdds reads: per predictor a kind (numeric with at most 15 cuts, laid out for fast
+   * lookups, or any other, looked up by name; each switched on or off) and its bins' terms already multiplied by
+   * shrinkage and weight; the layout of each numeric predictor's cuts
    * (see layout) is redone only when its cuts change. Every model of a decision is asked for the same row, so
    * the view pays for itself many times over between two learns, after which it is rebuilt lazily.
    */
@@ -548,8 +549,8 @@ export class AdaptiveBinnedBayes implements Learner {
    * Every predictor's bin at x as binOf gives it, by the flat view when it is current (the model then looks
    * each value up once, for the weights and for the counts). The array is reused.
    */
-  private binsAt(x: Features): Int16Array {
-    if (this.binScratch.length < this.list.length) this.binScratch = new Int16Array(this.list.length * 2);
+  private binsAt(x: Features): Int32Array {
+    if (this.binScratch.length < this.list.length) this.binScratch = new Int32Array(this.list.length * 2);
     const out = this.binScratch;
     const view = numericView(x);
     for (let i = 0; i < this.list.length; i++) {
@@ -566,7 +567,7 @@ export class AdaptiveBinnedBayes implements Learner {
    * Each predictor's log-likelihood ratio at x (0 when inactive or unseen), before the weights; `bins`: x's bins
    * when known (binsAt).
    */
-  private terms(x: Features, bins?: Int16Array): Float64Array {
+  private terms(x: Features, bins?: Int32Array): Float64Array {
     if (this.scratch.length < this.list.length) this.scratch = new Float64Array(this.list.length * 2);
     const out = this.scratch;
     out.fill(0, 0, this.list.length);
@@ -590,7 +591,7 @@ export class AdaptiveBinnedBayes implements Learner {
   }
 
   /** One diagonal Newton step of the predictor weights on this response's log loss. */
-  private weightStep(x: Features, reward: number, weight: number, bins: Int16Array | undefined) {
+  private weightStep(x: Features, reward: number, weight: number, bins: Int32Array | undefined) {
     const t = this.terms(x, bins);
     const n = this.list.length;
     let z = this.baseLogOdds;
