@@ -6,6 +6,8 @@
 // twice; pairwise corrections (pairCorrections.ts) add the interactions of the clearest dependent pairs; an optional
 // Platt step calibrates the sum. Predictors whose own AUC stays near 0.5 are switched off. Hand-written because it
 // is the product itself: no library learns this way online with mergeable sufficient statistics.
+
+import { integerBinTable, MAX_TABLE_WIDTH } from './integerBins.ts';
 import {
   checkForgetFactor,
   checkResponse,
@@ -110,8 +112,8 @@ const GENERIC_OFF = 0;
 const FAST = 1;
 const GENERIC = 2;
 const FAST_OFF = 3;
-/** Most integers a predictor's direct bin table covers. */
-const DIRECT_WIDTH = 256;
+/** Most integers a predictor's direct bin table covers (its slot in the flat view). */
+const DIRECT_WIDTH = MAX_TABLE_WIDTH;
 
 interface NumericPredictor {
   type: 'numeric';
@@ -484,17 +486,11 @@ export class AdaptiveBinnedBayes implements Learner {
   private layout(i: number, cuts: readonly number[]) {
     const base = i * FAST_STRIDE;
     for (let k = 0; k < FAST_STRIDE; k++) this.fastCuts[base + k] = k < cuts.length ? cuts[k]! : Infinity;
-    this.fastWidth[i] = 0;
-    if (cuts.length > 0) {
-      const low = Math.floor(cuts[0]!);
-      // Integers from low to the last cut's ceiling + 1 (the first integer surely past every cut).
-      const width = Math.ceil(cuts[cuts.length - 1]!) - low + 2;
-      if (width <= DIRECT_WIDTH && Number.isSafeInteger(low)) {
-        const direct = i * DIRECT_WIDTH;
-        for (let j = 0; j < width; j++) this.fastDirect[direct + j] = binIndex(cuts, low + j);
-        this.fastLow[i] = low;
-        this.fastWidth[i] = width;
-      }
+    const t = integerBinTable(cuts, (v) => binIndex(cuts, v), DIRECT_WIDTH);
+    this.fastWidth[i] = t ? t.table.length : 0;
+    if (t) {
+      this.fastDirect.set(t.table, i * DIRECT_WIDTH);
+      this.fastLow[i] = t.low;
     }
     this.fastLaidOut[i] = cuts;
   }

@@ -5,6 +5,8 @@
 // conditional mutual information I(A;B|Y) is clearly above chance are chosen (each predictor in at most one
 // pair), and each chosen pair adds log P(a,b|1)P(a|0)P(b|0) / (P(a,b|0)P(a|1)P(b|1)) to the log-odds, weighted
 // by a learned weight like the single predictors. Hand-written: it is part of the learner.
+
+import { integerBinTable } from './integerBins.ts';
 import type { Features, FeatureValue } from './learner.ts';
 import { numericView, slotOf } from './rowView.ts';
 
@@ -30,12 +32,10 @@ interface FastNumeric {
 }
 
 function fastNumeric(cuts: number[]): FastNumeric {
-  const low = cuts.length > 0 ? Math.floor(cuts[0]!) : 0;
-  const width = cuts.length > 0 ? Math.ceil(cuts[cuts.length - 1]!) - low + 2 : 0;
-  if (width > 256 || !Number.isSafeInteger(low)) return { cuts, low: 0, width: 0, direct: new Uint8Array(0) };
-  const direct = new Uint8Array(width);
-  for (let j = 0; j < width; j++) direct[j] = scanCode(cuts, low + j);
-  return { cuts, low, width, direct };
+  const t = integerBinTable(cuts, (v) => scanCode(cuts, v));
+  return t
+    ? { cuts, low: t.low, width: t.table.length, direct: t.table }
+    : { cuts, low: 0, width: 0, direct: new Uint8Array(0) };
 }
 
 /** Codes 0..15 by the cuts (at most 15 by default: a linear scan is as fast as a binary search here). */
