@@ -23,15 +23,18 @@ export class Thompson implements Explorer {
     this.minProbability = options.minProbability ?? 0;
   }
 
-  private draw(arms: readonly Arm[], rng: () => number): number {
+  /** One Thompson draw: the best arm when each log-odds is sampled (`logits`, `multipliers`: per arm, once). */
+  private draw(
+    arms: readonly Arm[],
+    logits: Float64Array,
+    multipliers: Float64Array,
+    rng: () => number,
+  ): number {
     let best = 0;
     let bestScore = -Infinity;
     for (let i = 0; i < arms.length; i++) {
-      const a = arms[i]!;
-      const p = clamp(a.propensity);
-      const multiplier = a.propensity > 0 ? a.score / a.propensity : 1;
-      const sampled = 1 / (1 + Math.exp(-(logit(p) + a.logitSd * gaussian(rng))));
-      const s = sampled * multiplier;
+      const sampled = 1 / (1 + Math.exp(-(logits[i]! + arms[i]!.logitSd * gaussian(rng))));
+      const s = sampled * multipliers[i]!;
       if (s > bestScore) {
         bestScore = s;
         best = i;
@@ -43,10 +46,18 @@ export class Thompson implements Explorer {
   choose(arms: readonly Arm[], rng: () => number, _round = 0): Choice {
     const k = arms.length;
     if (k === 0) throw new RangeError('no arms to choose from');
-    const index = this.draw(arms, rng);
+    // What does not change between draws is worked out once (the draws are most of a decision's time).
+    const logits = new Float64Array(k);
+    const multipliers = new Float64Array(k);
+    for (let i = 0; i < k; i++) {
+      const a = arms[i]!;
+      logits[i] = logit(clamp(a.propensity));
+      multipliers[i] = a.propensity > 0 ? a.score / a.propensity : 1;
+    }
+    const index = this.draw(arms, logits, multipliers, rng);
     const counts = new Array<number>(k).fill(0);
     counts[index]! += 1;
-    for (let d = 1; d < this.probabilityDraws; d++) counts[this.draw(arms, rng)]! += 1;
+    for (let d = 1; d < this.probabilityDraws; d++) counts[this.draw(arms, logits, multipliers, rng)]! += 1;
     const floor = this.minProbability;
     const probabilities = counts.map((c) => floor + ((1 - floor * k) * c) / this.probabilityDraws);
     return { index, probabilities };
