@@ -955,19 +955,29 @@ export class Engine {
     const triggered: TriggeredDecision[] = [];
     if (jobs.length === 0) return { seqs, triggered };
     const indexOf = new Map(seqs.map((seq, i) => [seq, i]));
-    const settled: number[] = [];
-    for (const job of jobs) {
-      const outcome = await this.runTriggerJob(job, settled);
+    const outcomes = await this.runTriggerJobs(jobs);
+    jobs.forEach((job, k) => {
+      const outcome = outcomes[k];
       if (outcome) triggered.push({ ...outcome, index: indexOf.get(job.eventSeq)! });
-    }
-    await this.store.finishTriggerJobs(settled);
+    });
     return { seqs, triggered };
+  }
+
+  /** Runs trigger jobs in order; those that end without a decision are settled together afterwards. */
+  private async runTriggerJobs(
+    jobs: readonly TriggerJob[],
+  ): Promise<Array<Omit<TriggeredDecision, 'index'> | undefined>> {
+    const settled: number[] = [];
+    const outcomes: Array<Omit<TriggeredDecision, 'index'> | undefined> = [];
+    for (const job of jobs) outcomes.push(await this.runTriggerJob(job, settled));
+    await this.store.finishTriggerJobs(settled);
+    return outcomes;
   }
 
   /**
    * Decides for one fired trigger. A decision settles the job in its own transaction; a job that ends without one
-   * (condition false, no decision possible) goes to `settled`, for the caller to settle with the others in one
-   * write (should the process stop first, the job is simply evaluated again). Returns what happened (undefined:
+   * (condition false, no decision possible) goes to `settled`, for runTriggerJobs to settle with the others in
+   * one write (should the process stop first, the job is simply evaluated again). Returns what happened (undefined:
    * the condition was false).
    */
   private async runTriggerJob(
@@ -1029,9 +1039,7 @@ export class Engine {
     let done = 0;
     for (;;) {
       const jobs = await this.store.triggerJobs(createdBefore, 100);
-      const settled: number[] = [];
-      for (const job of jobs) await this.runTriggerJob(job, settled);
-      await this.store.finishTriggerJobs(settled);
+      await this.runTriggerJobs(jobs);
       done += jobs.length;
       if (jobs.length < 100) return done;
     }

@@ -505,11 +505,10 @@ export class AdaptiveBinnedBayes implements Learner {
     const names = this.names;
     const kinds = this.fastKind;
     const terms = this.fastTerms;
-    const slots = this.fastSlot;
     for (let i = 0; i < list.length; i++) {
       const kind = kinds[i]!;
       if (kind === FAST) {
-        const b = this.fastBin(i, view !== undefined ? view[slots[i]!]! : numberOf(x[names[i]!]));
+        const b = this.fastBin(i, this.numberAt(i, x, view));
         z += b < 0 ? this.fastMissing[i]! : terms[i * FAST_STRIDE + b]!;
         continue;
       }
@@ -520,6 +519,11 @@ export class AdaptiveBinnedBayes implements Learner {
       z += ((b === -1 ? c.missA : c.a[b]!) - c.offset) * c.factor * this.weights[i]!;
     }
     return this.pairs ? z + this.pairs.logOdds(x, view) : z;
+  }
+
+  /** Laid-out predictor i's value in x as a number: from the row's shared view when it has one. */
+  private numberAt(i: number, x: Features, view: Float64Array | undefined): number {
+    return view !== undefined ? view[this.fastSlot[i]!]! : numberOf(x[this.names[i]!]);
   }
 
   /**
@@ -553,7 +557,7 @@ export class AdaptiveBinnedBayes implements Learner {
       const kind = this.fastKind[i]!;
       out[i] =
         kind === FAST || kind === FAST_OFF
-          ? this.fastBin(i, view !== undefined ? view[this.fastSlot[i]!]! : numberOf(x[this.names[i]!]))
+          ? this.fastBin(i, this.numberAt(i, x, view))
           : AdaptiveBinnedBayes.binOf(this.list[i]!, x[this.names[i]!]);
     }
     return out;
