@@ -25,6 +25,11 @@ export interface ArbitrationOptions {
   round: number;
   /** What the explorer maximises; the priority unless an arm ranks otherwise (business rules). */
   score?: (c: ScoredCandidate) => number;
+  /**
+   * Whether a candidate may still take a slot after the ones chosen so far (a cap that counts this decision's
+   * earlier slots); candidates it refuses leave the ranking for the later slots.
+   */
+  admissible?: (c: ScoredCandidate, chosen: readonly ScoredCandidate[]) => boolean;
 }
 
 /** Candidates sorted by priority (highest first, stable on input order). */
@@ -59,6 +64,11 @@ export function arbitrate(candidates: readonly ScoredCandidate[], options: Arbit
     remaining = remaining.filter(
       (c) => c !== chosen && !(options.onePerGroup && c.issue === chosen.issue && c.group === chosen.group),
     );
+    const admissible = options.admissible;
+    if (admissible) {
+      const so = slots.map((s) => s.candidate);
+      remaining = remaining.filter((c) => admissible(c, so));
+    }
   }
   return slots;
 }

@@ -62,23 +62,46 @@ function isoDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
+/** An action already chosen in the decision being made (earlier slots), which a cap counts as a contact. */
+export type PendingContact = Pick<CompiledAction, 'id' | 'issue' | 'group'>;
+
+/** Whether a pending contact falls in the policy's scope for this action. */
+function inScope(policy: ContactPolicyDefinition, action: PendingContact, other: PendingContact): boolean {
+  switch (policy.scope) {
+    case 'action':
+      return other.id === action.id;
+    case 'group':
+      return other.issue === action.issue && other.group === action.group;
+    case 'issue':
+      return other.issue === action.issue;
+    case 'customer':
+      return true;
+  }
+}
+
 function checkPolicy(
   policy: ContactPolicyDefinition,
   action: CompiledAction,
   index: HistoryIndex,
   channel: string,
   now: number,
+  pending: readonly PendingContact[],
 ): PolicyBlock | undefined {
   if (policy.channels && !policy.channels.includes(channel)) return undefined;
+  // Contacts of this decision's earlier slots count like logged ones (they are logged with it).
+  const alsoNow =
+    policy.type === 'maxContacts' && policy.countOn === 'decision'
+      ? pending.filter((p) => inScope(policy, action, p)).length
+      : 0;
   const all = index.get(scopeKey(policy.scope, action.issue, action.group, action.id));
-  if (!all) return undefined;
-  const records = policy.channels ? all.filter((r) => policy.channels!.includes(r.channel)) : all;
+  if (!all && alsoNow === 0) return undefined;
+  const records = !all ? [] : policy.channels ? all.filter((r) => policy.channels!.includes(r.channel)) : all;
   const what = policy.scope === 'customer' ? 'any action' : `this ${policy.scope}`;
   switch (policy.type) {
     case 'maxContacts': {
       const since = now - policy.days * DAY_MS;
       const kind = policy.countOn === 'decision' ? 'contact' : 'impression';
-      let count = 0;
+      let count = alsoNow;
       for (const r of records) if (r.kind === kind && r.at > since && r.at <= now) count++;
       if (count >= policy.count) {
         return {
@@ -113,19 +136,72 @@ function checkPolicy(
   }
 }
 
-/** The first policy that blocks this action for this customer now, or undefined when it may be offered. */
+/**
+ * The first policy that blocks this action for this customer now, or undefined when it may be offered.
+ * `pending`: actions chosen already in the same decision, which caps on decisions count too.
+ */
 export function checkContactPolicies(
   catalog: Catalog,
   action: CompiledAction,
   index: HistoryIndex,
   channel: string,
   now: number,
+  pending: readonly PendingContact[] = [],
 ): PolicyBlock | undefined {
   for (const i of action.contactPolicies) {
     const policy = catalog.contactPolicies[i];
     if (!policy) continue;
-    const block = checkPolicy(policy, action, index, channel, now);
+    const block = checkPolicy(policy, action, index, channel, now, pending);
     if (block) return block;
   }
   return undefined;
+}
+
+/**
+ * Whether an action is under a cap that counts decisions on this channel: only such caps can be overrun by
+ * decisions made at the same time, so only they are re-checked when a decision is committed.
+ */
+export function hasDecisionCap(catalog: Catalog, action: CompiledAction, channel: string): boolean {
+  return action.contactPolicies.some((i) => {
+    const p = catalog.contactPolicies[i];
+    return (
+      p?.type === 'maxContacts' && p.countOn === 'decision' && (!p.channels || p.channels.includes(channel))
+    );
+  });
+}
+
+/**
+ * The chosen actions (in rank order) that the caps on decisions no longer allow, given the history as it is
+ * when the decision commits and the slots before each one: what a commit must refuse.
+ */
+export function capViolations(
+  catalog: Catalog,
+  chosen: readonly string[],
+  history: readonly InteractionRecord[],
+  channel: string,
+  now: number,
+): string[] {
+  // A decision committed meanwhile may carry a slightly later clock (another request, another node): at commit
+  // time it has happened, so it counts as of now.
+  const index = indexHistory(history.map((r) => (r.at > now ? { ...r, at: now } : r)));
+  const pending: PendingContact[] = [];
+  const blocked: string[] = [];
+  for (const id of chosen) {
+    const action = catalog.actionsById.get(id);
+    if (!action) continue;
+    if (hasDecisionCap(catalog, action, channel)) {
+      const caps = action.contactPolicies.filter((i) => {
+        const p = catalog.contactPolicies[i];
+        return p?.type === 'maxContacts' && p.countOn === 'decision';
+      });
+      for (const i of caps) {
+        if (checkPolicy(catalog.contactPolicies[i]!, action, index, channel, now, pending)) {
+          blocked.push(id);
+          break;
+        }
+      }
+    }
+    pending.push(action);
+  }
+  return blocked;
 }

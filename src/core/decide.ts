@@ -6,7 +6,7 @@ import type { Features, FeatureValue } from '../learn/learner.ts';
 import { arbitrate, priorityOf } from './arbitration.ts';
 import type { Arm } from './arms.ts';
 import type { Catalog, CompiledAction } from './catalog.ts';
-import { checkContactPolicies, indexHistory } from './contactPolicy.ts';
+import { checkContactPolicies, hasDecisionCap, indexHistory } from './contactPolicy.ts';
 import { type RuleScope, ruleErrorMessage } from './rules.ts';
 import type {
   Attributes,
@@ -46,6 +46,11 @@ export interface DecideInput {
   arm?: Arm;
   /** Restricts the candidates (a trigger's action selector); others are dropped with `reason`. */
   only?: { allows: (action: CompiledAction) => boolean; reason: string };
+  /**
+   * Actions left out before anything else, with the stage and reason logged (a commit found their budget or
+   * cap taken by a decision made at the same time).
+   */
+  excluded?: ReadonlyMap<string, Pick<DroppedCandidate, 'stage' | 'reason'>>;
 }
 
 export interface DecideResult {
@@ -110,6 +115,11 @@ export function decide(input: DecideInput): DecideResult {
   for (const action of catalog.actions) {
     const drop = (stage: DroppedCandidate['stage'], reason: string) =>
       dropped.push({ actionId: action.id, stage, reason });
+    const excluded = input.excluded?.get(action.id);
+    if (excluded) {
+      drop(excluded.stage, excluded.reason);
+      continue;
+    }
     if (input.only && !input.only.allows(action)) {
       drop('trigger', input.only.reason);
       continue;
@@ -197,6 +207,25 @@ export function decide(input: DecideInput): DecideResult {
     treatments.set(action.id, treatment);
   }
 
+  // Caps on decisions also count the slots filled before (limit 3 under a cap of 1 gives one action).
+  const capped = new Set(
+    candidates
+      .filter((c) => hasDecisionCap(catalog, catalog.actionsById.get(c.actionId)!, channel))
+      .map((c) => c.actionId),
+  );
+  const admissible =
+    capped.size === 0
+      ? undefined
+      : (c: ScoredCandidate, chosen: readonly ScoredCandidate[]) =>
+          !capped.has(c.actionId) ||
+          checkContactPolicies(
+            catalog,
+            catalog.actionsById.get(c.actionId)!,
+            historyIndex,
+            channel,
+            now,
+            chosen.map((k) => catalog.actionsById.get(k.actionId)!),
+          ) === undefined;
   const arm = input.arm ?? 'adaptive';
   const slots = arbitrate(candidates, {
     limit: input.limit,
@@ -205,6 +234,7 @@ export function decide(input: DecideInput): DecideResult {
     rng: input.rng,
     round: input.round,
     score: arm === 'businessRule' ? (c) => c.lever * c.value : undefined,
+    admissible,
   });
   const chosen: ChosenAction[] = slots.map((s) => ({
     ...s.candidate,

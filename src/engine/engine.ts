@@ -12,7 +12,7 @@ import {
   compileCatalog,
   parseCatalogSource,
 } from '../core/catalog.ts';
-import { DAY_MS, historyRequirement } from '../core/contactPolicy.ts';
+import { capViolations, DAY_MS, hasDecisionCap, historyRequirement } from '../core/contactPolicy.ts';
 import { decide } from '../core/decide.ts';
 import { applyEvent, type CustomerEvent, eventIssues, featureValues } from '../core/events.ts';
 import { type CandidateExplanation, explainDecision } from '../core/explain.ts';
@@ -23,6 +23,7 @@ import type {
   Attributes,
   ChosenAction,
   Customer,
+  DroppedCandidate,
   InteractionRecord,
   OutcomeType,
   RecordedOutcome,
@@ -85,6 +86,9 @@ interface ActiveCatalog {
   /** Shadow mode: the candidate policy and its explorer. */
   shadow: { spec: PolicySpec; explorer: Explorer } | undefined;
 }
+
+/** A decision is arbitrated at most this often when its commit finds limits taken meanwhile. */
+const MAX_COMMIT_ATTEMPTS = 4;
 
 /** A message claimed this often without an acknowledgement is given up (status failed). */
 export const OUTBOUND_MAX_ATTEMPTS = 10;
@@ -704,123 +708,196 @@ export class Engine {
     if (limit > maxLimit) throw new EngineError('invalid', 'body.limit', `at most ${maxLimit}`);
     const now = this.clock();
     let customer: Attributes = {};
-    let history: InteractionRecord[] = [];
     const customerId = request.customerId ?? null;
     if (customerId !== null) {
       const found = await this.store.getCustomer(customerId);
       if (!found) throw new EngineError('not_found', 'body.customerId', `unknown customer '${customerId}'`);
       customer = found.attributes;
-      history = await this.store.loadHistory(customerId, now - need.days * DAY_MS, need.acceptsForever);
     }
-    const budgetUsage = await this.store.budgetUsage(budgeted, Math.floor(now / DAY_MS));
     const events = catalog.definition.events;
     const features =
       customerId !== null && Object.keys(events.features).length > 0
         ? featureValues(events, await this.store.featureState(customerId), now)
         : {};
     const arm = assignArm(catalog.arms, customerId, request.channel, now, this.rng);
-    const result = decide({
-      arm,
-      catalog,
-      channel: request.channel,
-      customer,
-      features,
-      context: request.context ?? {},
-      history,
-      budgetUsage,
-      limit,
-      now,
-      rng: this.rng,
-      propensity: (action, features) => {
-        const model = this.model(action.model.key);
-        const x = this.modelInput(action.id, features);
-        const logitSd = explorer.kind === 'thompson' ? model.logitSd(x) : 0;
-        return { propensity: model.predict(x), logitSd, evidence: model.responses };
-      },
-      round: this.learnedSeq,
-      explorer,
-      ...(trigger
-        ? {
-            only: { allows: trigger.only.allows, reason: `not among the actions of trigger '${trigger.id}'` },
+    const since = now - need.days * DAY_MS;
+    const day = Math.floor(now / DAY_MS);
+    // Budgets and caps are read here and reserved when the decision commits. A commit that finds a limit
+    // taken meanwhile (a decision made at the same time) is refused; the decision is then made again from
+    // fresh counts without the refused actions, so what is answered and logged never exceeds a limit and the
+    // logged probabilities are those of the arbitration that was committed.
+    const excluded = new Map<string, Pick<DroppedCandidate, 'stage' | 'reason'>>();
+    for (let attempt = 1; ; attempt++) {
+      const history =
+        customerId === null ? [] : await this.store.loadHistory(customerId, since, need.acceptsForever);
+      const budgetUsage = await this.store.budgetUsage(budgeted, day);
+      // The last attempt leaves out every action under a budget or a cap on decisions, so it commits.
+      const last = attempt === MAX_COMMIT_ATTEMPTS;
+      if (last) {
+        for (const a of catalog.actions) {
+          if (a.budget || hasDecisionCap(catalog, a, request.channel)) {
+            if (!excluded.has(a.id))
+              excluded.set(a.id, { stage: 'budget', reason: 'limits contended: left out to commit' });
           }
-        : {}),
-    });
-    const decisionId = randomUUID();
-    const modelVersion = this.modelVersion;
-    const shadow = this.shadowOf(result.candidates, result.chosen[0]?.actionId, result.features);
-    const record: DecisionRecord = {
-      id: decisionId,
-      customerId,
-      channel: request.channel,
-      context: request.context ?? {},
-      at: now,
-      catalogVersion: stored.version,
-      modelVersion,
-      arm,
-      features: result.features,
-      candidates: result.candidates,
-      dropped: result.dropped,
-      chosen: result.chosen.map((c) => ({
+        }
+      }
+      const result = decide({
+        arm,
+        catalog,
+        channel: request.channel,
+        customer,
+        features,
+        context: request.context ?? {},
+        history,
+        budgetUsage,
+        limit,
+        now,
+        rng: this.rng,
+        propensity: (action, features) => {
+          const model = this.model(action.model.key);
+          const x = this.modelInput(action.id, features);
+          const logitSd = explorer.kind === 'thompson' ? model.logitSd(x) : 0;
+          return { propensity: model.predict(x), logitSd, evidence: model.responses };
+        },
+        round: this.learnedSeq,
+        explorer,
+        ...(trigger
+          ? {
+              only: {
+                allows: trigger.only.allows,
+                reason: `not among the actions of trigger '${trigger.id}'`,
+              },
+            }
+          : {}),
+        excluded,
+      });
+      const decisionId = randomUUID();
+      const modelVersion = this.modelVersion;
+      const shadow = this.shadowOf(result.candidates, result.chosen[0]?.actionId, result.features);
+      const record: DecisionRecord = {
+        id: decisionId,
+        customerId,
+        channel: request.channel,
+        context: request.context ?? {},
+        at: now,
+        catalogVersion: stored.version,
+        modelVersion,
+        arm,
+        features: result.features,
+        candidates: result.candidates,
+        dropped: result.dropped,
+        chosen: result.chosen.map((c) => ({
+          actionId: c.actionId,
+          issue: c.issue,
+          group: c.group,
+          rank: c.rank,
+          probability: c.probability,
+          propensity: c.propensity,
+          priority: c.priority,
+          treatment: c.treatment,
+        })),
+        ...(shadow ? { shadow } : {}),
+        ...(trigger
+          ? {
+              trigger: {
+                id: trigger.id,
+                eventSeq: trigger.eventSeq,
+                eventType: trigger.eventType,
+                eventAt: trigger.eventAt,
+              },
+            }
+          : {}),
+      };
+      const contacts: InteractionRecord[] = result.chosen.map((c) => ({
+        kind: 'contact',
         actionId: c.actionId,
         issue: c.issue,
         group: c.group,
-        rank: c.rank,
-        probability: c.probability,
-        propensity: c.propensity,
-        priority: c.priority,
-        treatment: c.treatment,
-      })),
-      ...(shadow ? { shadow } : {}),
-      ...(trigger
-        ? {
-            trigger: {
-              id: trigger.id,
-              eventSeq: trigger.eventSeq,
-              eventType: trigger.eventType,
-              eventAt: trigger.eventAt,
-            },
-          }
-        : {}),
-    };
-    const contacts: InteractionRecord[] = result.chosen.map((c) => ({
-      kind: 'contact',
-      actionId: c.actionId,
-      issue: c.issue,
-      group: c.group,
-      channel: request.channel,
-      at: now,
-    }));
-    const outbound: OutboundMessage | undefined =
-      record.trigger && customerId !== null && result.chosen.length > 0
-        ? {
-            decisionId,
-            customerId,
-            channel: request.channel,
-            trigger: record.trigger,
-            actions: result.chosen.map((c) => ({
-              actionId: c.actionId,
-              name: catalog.actionsById.get(c.actionId)!.name,
-              issue: c.issue,
-              group: c.group,
-              rank: c.rank,
-              treatment: c.treatment as Record<string, unknown>,
-            })),
-            createdAt: now,
-          }
-        : undefined;
-    await this.store.saveDecision(record, contacts, outbound, trigger?.job);
+        channel: request.channel,
+        at: now,
+      }));
+      const outbound: OutboundMessage | undefined =
+        record.trigger && customerId !== null && result.chosen.length > 0
+          ? {
+              decisionId,
+              customerId,
+              channel: request.channel,
+              trigger: record.trigger,
+              actions: result.chosen.map((c) => ({
+                actionId: c.actionId,
+                name: catalog.actionsById.get(c.actionId)!.name,
+                issue: c.issue,
+                group: c.group,
+                rank: c.rank,
+                treatment: c.treatment as Record<string, unknown>,
+              })),
+              createdAt: now,
+            }
+          : undefined;
+      const chosenIds = result.chosen.map((c) => c.actionId);
+      const budgets = result.chosen.flatMap((c) => {
+        const budget = catalog.actionsById.get(c.actionId)?.budget;
+        return budget ? [{ actionId: c.actionId, maxPerDay: budget.maxPerDay, total: budget.total }] : [];
+      });
+      const capped =
+        customerId !== null &&
+        result.chosen.some((c) =>
+          hasDecisionCap(catalog, catalog.actionsById.get(c.actionId)!, request.channel),
+        );
+      const committed = await this.store.commitDecision({
+        decision: record,
+        contacts,
+        outbound,
+        settlesJob: trigger?.job,
+        reserve:
+          budgets.length > 0 || capped
+            ? {
+                budgets,
+                ...(capped
+                  ? {
+                      caps: {
+                        since,
+                        acceptsForever: need.acceptsForever,
+                        violations: (h) => capViolations(catalog, chosenIds, h, request.channel, now),
+                      },
+                    }
+                  : {}),
+              }
+            : undefined,
+      });
+      if (!committed.committed) {
+        for (const a of committed.budgets)
+          excluded.set(a, { stage: 'budget', reason: 'budget taken by decisions made at the same time' });
+        for (const a of committed.caps)
+          excluded.set(a, {
+            stage: 'contactPolicy',
+            reason: 'contact cap reached by decisions made at the same time',
+          });
+        continue;
+      }
+      return this.decisionResponse(record, result.chosen, request.explain === true);
+    }
+  }
+
+  private decisionResponse(
+    record: DecisionRecord,
+    chosen: readonly ChosenAction[],
+    explain: boolean,
+  ): DecisionResponse {
+    const catalog = this.catalog;
+    const { id: decisionId, customerId, channel, catalogVersion, modelVersion, arm } = record;
     return {
       decisionId,
       customerId,
-      channel: request.channel,
-      catalogVersion: stored.version,
+      channel,
+      catalogVersion,
       modelVersion,
       arm,
-      actions: result.chosen.map((c) => {
-        const action = catalog.actionsById.get(c.actionId)!;
-        return { ...c, name: action.name, description: action.description };
+      actions: chosen.map((c) => {
+        const action = catalog.actionsById.get(c.actionId);
+        return { ...c, name: action?.name ?? c.actionId, description: action?.description ?? '' };
       }),
-      ...(request.explain ? { explanation: this.explanationOf(record) } : {}),
+      ...(explain ? { explanation: this.explanationOf(record) } : {}),
     };
   }
 

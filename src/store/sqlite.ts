@@ -10,6 +10,8 @@ import type {
   ChoiceLogQuery,
   ChoiceLogRow,
   ClaimQuery,
+  CommitResult,
+  DecisionCommit,
   DecisionLogQuery,
   DecisionRecord,
   ErasureReport,
@@ -198,6 +200,12 @@ const MIGRATIONS: string[] = [
     created_at INTEGER NOT NULL
   );
   CREATE INDEX trigger_jobs_created ON trigger_jobs(created_at);`,
+  // 7: an action's total use as one row, so a commit reserves a total budget with one conditional update.
+  `CREATE TABLE budget_totals (
+    action_id TEXT PRIMARY KEY,
+    count INTEGER NOT NULL
+  );
+  INSERT INTO budget_totals (action_id, count) SELECT action_id, sum(count) FROM budget_usage GROUP BY action_id;`,
 ];
 
 interface TimelineRow {
@@ -350,15 +358,20 @@ export class SqliteStore implements Store {
     if (batch.length === 0) return;
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
-      this.db.transaction(() => {
-        for (const item of batch) {
-          try {
-            outcomes.push({ ok: true, value: this.db.transaction(item.run)() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
+      // IMMEDIATE: the write lock is taken before the first read, so a batch that reads (a reservation's
+      // check, an idempotency lookup) never works from a snapshot another process's commit made stale; the
+      // lock is waited for (busy_timeout) rather than failing.
+      this.db
+        .transaction(() => {
+          for (const item of batch) {
+            try {
+              outcomes.push({ ok: true, value: this.db.transaction(item.run)() });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
           }
-        }
-      })();
+        })
+        .immediate();
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
       for (const item of batch) item.reject(error);
@@ -615,6 +628,10 @@ export class SqliteStore implements Store {
     since: number,
     acceptsForever: boolean,
   ): Promise<InteractionRecord[]> {
+    return this.history(customerId, since, acceptsForever);
+  }
+
+  private history(customerId: string, since: number, acceptsForever: boolean): InteractionRecord[] {
     const sql = acceptsForever
       ? "SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = ? AND (at >= ? OR kind IN ('accept', 'convert')) ORDER BY at"
       : 'SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = ? AND at >= ? ORDER BY at';
@@ -642,23 +659,43 @@ export class SqliteStore implements Store {
     if (actionIds.length === 0) return usage;
     // One query for all budgeted actions; the ids travel as a JSON array.
     const rows = this.sql(
-      `SELECT action_id, sum(count) AS total, coalesce(sum(CASE WHEN day = ? THEN count END), 0) AS today
-       FROM budget_usage WHERE action_id IN (SELECT value FROM json_each(?)) GROUP BY action_id`,
+      `SELECT t.action_id, t.count AS total, coalesce(u.count, 0) AS today
+       FROM budget_totals t LEFT JOIN budget_usage u ON u.action_id = t.action_id AND u.day = ?
+       WHERE t.action_id IN (SELECT value FROM json_each(?))`,
     ).all(day, JSON.stringify(actionIds)) as Array<{ action_id: string; total: number; today: number }>;
     for (const r of rows) usage.set(r.action_id, { today: r.today, total: r.total });
     return usage;
   }
 
-  async saveDecision(
-    decision: DecisionRecord,
-    contacts: readonly InteractionRecord[],
-    outbound?: OutboundMessage,
-    settlesJob?: number,
-  ): Promise<void> {
+  async commitDecision(commit: DecisionCommit): Promise<CommitResult> {
+    const { decision, contacts, outbound, settlesJob, reserve } = commit;
     const { id, customerId, channel, at, catalogVersion, modelVersion, arm, ...rest } = decision;
     const payload = JSON.stringify(rest);
     const day = Math.floor(at / 86_400_000);
-    await this.write(() => {
+    return this.write((): CommitResult => {
+      // The limits are checked inside the write transaction: SQLite runs one writer at a time across
+      // processes (BEGIN IMMEDIATE), so nothing can take a slot between this check and the counts below.
+      if (reserve) {
+        const budgets: string[] = [];
+        const today = this.sql('SELECT count FROM budget_usage WHERE action_id = ? AND day = ?');
+        const total = this.sql('SELECT count FROM budget_totals WHERE action_id = ?');
+        for (const b of reserve.budgets) {
+          const usedToday = (today.get(b.actionId, day) as { count: number } | undefined)?.count ?? 0;
+          const usedTotal = (total.get(b.actionId) as { count: number } | undefined)?.count ?? 0;
+          if (
+            (b.maxPerDay !== undefined && usedToday >= b.maxPerDay) ||
+            (b.total !== undefined && usedTotal >= b.total)
+          )
+            budgets.push(b.actionId);
+        }
+        const caps =
+          reserve.caps && customerId !== null
+            ? reserve.caps.violations(
+                this.history(customerId, reserve.caps.since, reserve.caps.acceptsForever),
+              )
+            : [];
+        if (budgets.length > 0 || caps.length > 0) return { committed: false, budgets, caps };
+      }
       this.sql(
         'INSERT INTO decisions (id, customer_id, channel, at, catalog_version, model_version, arm, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ).run(id, customerId, channel, at, catalogVersion, modelVersion, arm, payload);
@@ -693,7 +730,13 @@ export class SqliteStore implements Store {
       const count = this.sql(
         'INSERT INTO budget_usage (action_id, day, count) VALUES (?, ?, 1) ON CONFLICT (action_id, day) DO UPDATE SET count = count + 1',
       );
-      for (const c of decision.chosen) count.run(c.actionId, day);
+      const countTotal = this.sql(
+        'INSERT INTO budget_totals (action_id, count) VALUES (?, 1) ON CONFLICT (action_id) DO UPDATE SET count = count + 1',
+      );
+      for (const c of decision.chosen) {
+        count.run(c.actionId, day);
+        countTotal.run(c.actionId);
+      }
       if (outbound)
         this.sql(
           `INSERT INTO outbound (decision_id, customer_id, channel, trigger_id, event_at, created_at, status,
@@ -710,6 +753,7 @@ export class SqliteStore implements Store {
           JSON.stringify(outbound),
         );
       if (settlesJob !== undefined) this.sql('DELETE FROM trigger_jobs WHERE id = ?').run(settlesJob);
+      return { committed: true };
     });
   }
 

@@ -57,6 +57,40 @@ export interface DecisionRecord {
   trigger?: TriggerRef;
 }
 
+export interface DecisionCommit {
+  decision: DecisionRecord;
+  contacts: readonly InteractionRecord[];
+  outbound?: OutboundMessage | undefined;
+  /** The trigger job this decision settles, removed in the same transaction. */
+  settlesJob?: number | undefined;
+  reserve?: Reservation | undefined;
+}
+
+/** Limits a decision's commit reserves. */
+export interface Reservation {
+  /** The chosen actions that have a budget, with its limits (the day is the decision's UTC day). */
+  budgets: ReadonlyArray<{ actionId: string; maxPerDay?: number | undefined; total?: number | undefined }>;
+  /**
+   * Caps on the customer's contacts: the history they read (as `loadHistory`), and the pure check that names the
+   * chosen actions a cap no longer allows given that history.
+   */
+  caps?: {
+    since: number;
+    acceptsForever: boolean;
+    violations: (history: readonly InteractionRecord[]) => string[];
+  };
+}
+
+export type CommitResult =
+  | { committed: true }
+  | {
+      committed: false;
+      /** Chosen actions whose budget was used up meanwhile. */
+      budgets: string[];
+      /** Chosen actions a contact cap no longer allows. */
+      caps: string[];
+    };
+
 export interface TriggerRef {
   id: string;
   eventSeq: number;
@@ -379,15 +413,11 @@ export interface Store {
 
   /**
    * Logs a decision, writes a contact line per chosen action, counts budgets and queues its outbound message
-   * (triggered decisions), in one transaction.
+   * (triggered decisions), in one transaction; with `reserve`, only when every budget and cap still allows it
+   * at commit time (checked in the same transaction, so decisions made at the same time, in this process or
+   * another, never overrun a limit). A refused commit writes nothing and says which actions were refused.
    */
-  saveDecision(
-    decision: DecisionRecord,
-    contacts: readonly InteractionRecord[],
-    outbound?: OutboundMessage,
-    /** The trigger job this decision settles, removed in the same transaction. */
-    settlesJob?: number,
-  ): Promise<void>;
+  commitDecision(commit: DecisionCommit): Promise<CommitResult>;
   /** Claims due outbound messages (pending, or claimed with an expired lease), oldest first. */
   claimOutbound(query: ClaimQuery): Promise<OutboundItem[]>;
   /** Marks a claimed message delivered. */

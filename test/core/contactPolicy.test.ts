@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Catalog } from '../../src/core/catalog.ts';
 import {
+  capViolations,
   checkContactPolicies,
   DAY_MS,
   historyRequirement,
@@ -127,5 +128,35 @@ describe('contact policies', () => {
         }),
       ),
     ).toEqual({ days: 90, acceptsForever: true });
+  });
+
+  it('a cap counts the slots chosen before in the same decision, and only caps that count decisions', () => {
+    const catalog = smallCatalog({
+      contactPolicies: [
+        { id: 'group', type: 'maxContacts', scope: 'group', count: 2, days: 7 },
+        { id: 'shown', type: 'maxContacts', scope: 'customer', count: 1, days: 7, countOn: 'impression' },
+      ],
+    });
+    const a1 = catalog.actionsById.get('A1')!;
+    const a2 = catalog.actionsById.get('A2')!;
+    const history = indexHistory([rec('contact', 'A2', daysAgo(1))]);
+    expect(checkContactPolicies(catalog, a1, history, 'web', NOW)).toBeUndefined();
+    expect(checkContactPolicies(catalog, a1, history, 'web', NOW, [a2])?.policyId).toBe('group');
+    // Other groups are not in the cap's scope; an impression cap is not reached by a decision.
+    expect(
+      checkContactPolicies(catalog, catalog.actionsById.get('B1')!, history, 'web', NOW, [a2, a1]),
+    ).toBeUndefined();
+  });
+
+  it('a commit refuses the chosen actions a cap no longer allows, counting contacts logged meanwhile', () => {
+    const catalog = smallCatalog({
+      contactPolicies: [{ id: 'week', type: 'maxContacts', scope: 'customer', count: 2, days: 7 }],
+    });
+    expect(capViolations(catalog, ['A1', 'B1'], [], 'web', NOW)).toEqual([]);
+    expect(capViolations(catalog, ['A1', 'B1', 'R1'], [], 'web', NOW)).toEqual(['R1']);
+    // A contact another node logged a moment "later" than this decision's clock still counts.
+    const meanwhile = [rec('contact', 'R1', NOW + 5)];
+    expect(capViolations(catalog, ['A1', 'B1'], meanwhile, 'web', NOW)).toEqual(['B1']);
+    expect(capViolations(catalog, ['A1'], [rec('contact', 'R1', daysAgo(8))], 'web', NOW)).toEqual([]);
   });
 });

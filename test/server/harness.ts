@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,4 +64,79 @@ export async function startServer(catalogSource: string, options: EngineOptions 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A `nextbest serve` child process (its own Node.js process: what two nodes on one database look like). */
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  /** Asks the process to stop (SIGTERM: graceful, checkpoints) and waits until it has. */
+  stop(): Promise<void>;
+}
+
+export const PROCESS_ENV = {
+  NEXTBEST_API_KEY: API_KEY,
+  NEXTBEST_ADMIN_KEY: ADMIN_KEY,
+};
+
+export function spawnServer(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['bin/nextbest.mjs', 'serve', '--port', '0', ...args], {
+    env: { ...process.env, ...PROCESS_ENV, ...env },
+    stdio: 'pipe',
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          child,
+          url: m[1]!,
+          async stop() {
+            if (child.exitCode === null) child.kill('SIGTERM');
+            await exited;
+          },
+        });
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+/** fetch with the API key and a JSON body; answers the status and the parsed body. */
+export async function callUrl(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  key = API_KEY,
+  // biome-ignore lint/suspicious/noExplicitAny: tests inspect response bodies freely
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(url + path, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) };
+  } catch {
+    return { status: res.status, body: text };
+  }
 }

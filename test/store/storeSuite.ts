@@ -1,7 +1,18 @@
 // One behavioural suite every store adapter passes (after Kysely's every-test-on-every-dialect).
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { InteractionRecord } from '../../src/core/types.ts';
-import type { DecisionRecord, Store } from '../../src/store/store.ts';
+import type { DecisionRecord, OutboundMessage, Store } from '../../src/store/store.ts';
+
+/** Commits a decision without reservations (the suite's shorthand). */
+export function saveDecision(
+  store: Store,
+  decision: DecisionRecord,
+  contacts: readonly InteractionRecord[],
+  outbound?: OutboundMessage,
+  settlesJob?: number,
+) {
+  return store.commitDecision({ decision, contacts, outbound, settlesJob });
+}
 
 const T0 = Date.parse('2026-06-15T12:00:00Z');
 
@@ -82,8 +93,8 @@ export function storeSuite(make: () => Promise<Store>) {
   });
 
   it('logs decisions with contacts and budget counts', async () => {
-    await store.saveDecision(decisionRecord('d1', 'c1'), [contact('c1', T0)]);
-    await store.saveDecision(decisionRecord('d2', 'c1', { at: T0 + 86_400_000 }), [
+    await saveDecision(store, decisionRecord('d1', 'c1'), [contact('c1', T0)]);
+    await saveDecision(store, decisionRecord('d2', 'c1', { at: T0 + 86_400_000 }), [
       contact('c1', T0 + 86_400_000),
     ]);
     expect(await store.getDecision('d1')).toEqual(decisionRecord('d1', 'c1'));
@@ -95,7 +106,7 @@ export function storeSuite(make: () => Promise<Store>) {
   });
 
   it('records outcomes idempotently and in the history', async () => {
-    await store.saveDecision(decisionRecord('d1', 'c1'), [contact('c1', T0)]);
+    await saveDecision(store, decisionRecord('d1', 'c1'), [contact('c1', T0)]);
     const outcome = {
       decisionId: 'd1',
       actionId: 'A1',
@@ -120,7 +131,7 @@ export function storeSuite(make: () => Promise<Store>) {
   });
 
   it('lets only the first decisive outcome of a decision and action teach the model', async () => {
-    await store.saveDecision(decisionRecord('d1', 'c1'), []);
+    await saveDecision(store, decisionRecord('d1', 'c1'), []);
     const base = { decisionId: 'd1', actionId: 'A1', at: T0, customerId: 'c1' };
     const [impression, click, accept] = await Promise.all([
       store.recordOutcome({ ...base, outcome: 'impression', teaches: false }),
@@ -138,7 +149,7 @@ export function storeSuite(make: () => Promise<Store>) {
   it('commits concurrent writes together without losing any', async () => {
     await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        store.saveDecision(decisionRecord(`d${i}`, `c${i % 5}`), [contact('c', T0)]),
+        saveDecision(store, decisionRecord(`d${i}`, `c${i % 5}`), [contact('c', T0)]),
       ),
     );
     for (let i = 0; i < 50; i++) expect(await store.getDecision(`d${i}`)).toBeDefined();
@@ -147,16 +158,16 @@ export function storeSuite(make: () => Promise<Store>) {
 
   it('a failing write does not undo the others in its batch', async () => {
     const results = await Promise.allSettled([
-      store.saveDecision(decisionRecord('same', 'c1'), []),
-      store.saveDecision(decisionRecord('same', 'c1'), []),
-      store.saveDecision(decisionRecord('other', 'c1'), []),
+      saveDecision(store, decisionRecord('same', 'c1'), []),
+      saveDecision(store, decisionRecord('same', 'c1'), []),
+      saveDecision(store, decisionRecord('other', 'c1'), []),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(await store.getDecision('other')).toBeDefined();
   });
 
   it('lets a late positive replace what an expired response window taught', async () => {
-    await store.saveDecision(decisionRecord('d1', 'c1'), []);
+    await saveDecision(store, decisionRecord('d1', 'c1'), []);
     const base = { decisionId: 'd1', actionId: 'A1', at: T0, customerId: 'c1', teaches: true };
     const expired = await store.recordOutcome({ ...base, outcome: 'expired' });
     expect(expired.record.learned).toBe(true);
@@ -168,9 +179,9 @@ export function storeSuite(make: () => Promise<Store>) {
   });
 
   it('lists chosen actions still waiting for a response', async () => {
-    await store.saveDecision(decisionRecord('old', 'c1', { at: T0 - 10 }), []);
-    await store.saveDecision(decisionRecord('d1', 'c1'), []);
-    await store.saveDecision(decisionRecord('d2', 'c1', { at: T0 + 5 }), []);
+    await saveDecision(store, decisionRecord('old', 'c1', { at: T0 - 10 }), []);
+    await saveDecision(store, decisionRecord('d1', 'c1'), []);
+    await saveDecision(store, decisionRecord('d2', 'c1', { at: T0 + 5 }), []);
     await store.recordOutcome({
       decisionId: 'd2',
       actionId: 'A1',
@@ -185,7 +196,7 @@ export function storeSuite(make: () => Promise<Store>) {
   });
 
   it('loads old acceptances when asked for them', async () => {
-    await store.saveDecision(decisionRecord('d1', 'c1'), []);
+    await saveDecision(store, decisionRecord('d1', 'c1'), []);
     await store.recordOutcome({
       decisionId: 'd1',
       actionId: 'A1',
@@ -202,8 +213,8 @@ export function storeSuite(make: () => Promise<Store>) {
   it('erases a customer with decisions, outcomes and history, and nothing else', async () => {
     await store.putCustomer('c1', { age: 1 }, T0);
     await store.putCustomer('c2', { age: 2 }, T0);
-    await store.saveDecision(decisionRecord('d1', 'c1'), [contact('c1', T0)]);
-    await store.saveDecision(decisionRecord('d2', 'c2'), [contact('c2', T0)]);
+    await saveDecision(store, decisionRecord('d1', 'c1'), [contact('c1', T0)]);
+    await saveDecision(store, decisionRecord('d2', 'c2'), [contact('c2', T0)]);
     for (const [d, c] of [
       ['d1', 'c1'],
       ['d2', 'c2'],
@@ -271,7 +282,7 @@ export function storeSuite(make: () => Promise<Store>) {
     const open = await store.triggerJobs(T0 + 1, 10);
     expect(open).toEqual(jobs);
     expect(open[0]!.event).toEqual({ type: 'alert', at: T0, channel: 'iot', payload: { level: 3 } });
-    await store.saveDecision(decisionRecord('d1', 'c1'), [], undefined, jobs[0]!.id);
+    await saveDecision(store, decisionRecord('d1', 'c1'), [], undefined, jobs[0]!.id);
     expect((await store.triggerJobs(T0 + 1, 10)).map((j) => j.customerId)).toEqual(['c3']);
     await store.deleteCustomer('c3');
     expect(await store.triggerJobs(T0 + 1, 10)).toEqual([]);
@@ -341,16 +352,19 @@ export function storeSuite(make: () => Promise<Store>) {
     const day2 = T0 + 86_400_000;
     // Adaptive: d1 offers A1 + B1 (A1 accepted, no value reported → 10; B1 rejected), d2 offers A1 (converted, 25).
     // Control: d3 offers B1 (impression only), d4 offers A1 on day 2 (expired).
-    await store.saveDecision(
+    await saveDecision(
+      store,
       decisionRecord('d1', 'c1', { candidates, chosen: [choice('A1'), choice('B1')] }),
       [],
     );
-    await store.saveDecision(decisionRecord('d2', 'c2', { candidates, chosen: [choice('A1')] }), []);
-    await store.saveDecision(
+    await saveDecision(store, decisionRecord('d2', 'c2', { candidates, chosen: [choice('A1')] }), []);
+    await saveDecision(
+      store,
       decisionRecord('d3', 'c3', { candidates, arm: 'control', chosen: [choice('B1')] }),
       [],
     );
-    await store.saveDecision(
+    await saveDecision(
+      store,
       decisionRecord('d4', 'c4', { candidates, arm: 'control', at: day2, chosen: [choice('A1')] }),
       [],
     );
