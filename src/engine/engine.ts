@@ -31,8 +31,8 @@ import type {
 } from '../core/types.ts';
 import { EpsilonGreedy } from '../learn/explore/epsilonGreedy.ts';
 import type { Explorer } from '../learn/explorer.ts';
-import type { Features, Learner, LearnerState } from '../learn/learner.ts';
-import { EXPLORERS, LEARNERS, type LearnerName, learnerFromJSON } from '../learn/registry.ts';
+import type { Features, Learner } from '../learn/learner.ts';
+import { EXPLORERS } from '../learn/registry.ts';
 import { decisionLog, type ShadowReport, shadowReport } from '../measure/evaluate.ts';
 import { type FeedbackReport, feedbackReport } from '../measure/feedback.ts';
 import { type JourneyReport, journeyReport } from '../measure/journey.ts';
@@ -54,6 +54,7 @@ import type {
   TriggerJob,
   TriggerRef,
 } from '../store/store.ts';
+import { ModelRegistry, rewardOf, SHADOW } from './models.ts';
 import { WebhookDispatcher, type WebhookOptions } from './webhook.ts';
 
 /** An error a caller made; `field` names the input at fault (`body.channel`, `params.id`). */
@@ -67,11 +68,6 @@ export class EngineError extends Error {
     this.name = 'EngineError';
   }
 }
-
-/** A new action's borrowed prior counts as this many responses… */
-const GROUP_PRIOR_RESPONSES = 10;
-/** …once its group has at least this much evidence. */
-const GROUP_PRIOR_MIN_EVIDENCE = 30;
 
 interface ActiveCatalog {
   stored: StoredCatalog;
@@ -108,9 +104,6 @@ export interface TriggeredDecision {
   /** Why no decision was made. */
   skipped?: string;
 }
-
-/** Shadow models are per action, under this prefix. */
-const SHADOW = 'shadow:';
 
 export interface EngineOptions {
   clock?: () => number;
@@ -183,19 +176,11 @@ export interface OutcomeRequest {
 export class Engine {
   /** The active catalog and what follows from it, replaced as one so a decision never mixes two versions. */
   private active!: ActiveCatalog;
-  private readonly models = new Map<string, Learner>();
-  private readonly dirty = new Set<string>();
-  private learnedSeq = 0;
+  private readonly registry: ModelRegistry;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly clock: () => number;
   private readonly rng: () => number;
   private webhook: WebhookDispatcher | undefined;
-  /** The learner settings each action's model was built with (kind and options), to notice changes. */
-  private readonly specs = new Map<string, string>();
-  /** Per model: the actions whose outcomes it has learned from. */
-  private readonly members = new Map<string, Set<string>>();
-  /** Per model, with forgetting in time: when its evidence was last discounted. */
-  private readonly forgottenAt = new Map<string, number>();
 
   private constructor(
     readonly store: Store,
@@ -203,6 +188,7 @@ export class Engine {
   ) {
     this.clock = options.clock ?? Date.now;
     this.rng = mulberry32(options.seed ?? randomInt(2 ** 31));
+    this.registry = new ModelRegistry(store, () => this.active);
   }
 
   /**
@@ -232,8 +218,7 @@ export class Engine {
         );
     }
     await engine.rebuildFeaturesIfChanged();
-    await engine.loadModels();
-    await engine.rebuildChangedModels();
+    await engine.registry.open();
     const every = (ms: number | undefined, fallback: number, job: () => Promise<unknown>, what: string) => {
       const period = ms ?? fallback;
       if (period <= 0) return;
@@ -302,250 +287,21 @@ export class Engine {
   }
 
   // ---- models -------------------------------------------------------------------------------------------
-  // A model key is an action id (the action's own model) or `shared:…` (one model for several actions).
+  // A model key is an action id (the action's own model) or `shared:…` (one model for several actions); the
+  // registry keeps them in step with the store and with other processes (models.ts).
 
-  /** The model key an action learns into; an action no longer in the catalog keeps its own key. */
-  private keyOf(actionId: string): string {
-    return this.catalog.actionsById.get(actionId)?.model.key ?? actionId;
-  }
-
-  /** Every model an action's outcomes teach: its own (or shared) one, and its shadow model in shadow mode. */
-  private keysOf(actionId: string): string[] {
-    return this.active.shadow ? [this.keyOf(actionId), SHADOW + actionId] : [this.keyOf(actionId)];
-  }
-
-  /** What the action's model sees: the customer's features, plus the action's own for a shared model. */
-  private modelInput(actionId: string, x: Features): Features {
-    const action = this.catalog.actionsById.get(actionId);
-    if (!action?.model.shared) return x;
-    return { ...x, ...this.active.actionFeatures.get(actionId) };
-  }
-
-  /** The learner settings the catalog asks for a model: its kind, options and forgetting. */
-  private specFor(key: string): {
-    kind: LearnerName;
-    options: { halfLife?: number } | undefined;
-    key: string;
-  } {
-    if (key.startsWith(SHADOW)) {
-      const spec = this.active.shadow?.spec;
-      const kind = spec?.learner ?? this.catalog.definition.learning.learner;
-      const options = spec?.learnerOptions;
-      return { kind, options, key: JSON.stringify(['shadow', kind, options ?? {}]) };
-    }
-    const action = this.catalog.actionsById.get(key) ?? this.catalog.actions.find((a) => a.model.key === key);
-    const learning = this.catalog.definition.learning;
-    const kind = action?.learner ?? learning.learner;
-    const options = learning.halfLife === undefined ? undefined : { halfLife: learning.halfLife };
-    const shared = action?.model.shared ?? false;
-    return {
-      kind,
-      options,
-      key: JSON.stringify([kind, options ?? {}, { halfLifeDays: learning.halfLifeDays ?? null, shared }]),
-    };
-  }
-
-  /**
-   * Cold start: a new action with its own model borrows its group's acceptance rate as a prior worth
-   * GROUP_PRIOR_RESPONSES responses (when the group has evidence), instead of the generic prior.
-   */
-  private groupPrior(actionId: string): { priorPositives: number; priorNegatives: number } | undefined {
-    const action = this.catalog.actionsById.get(actionId);
-    if (!action || action.model.shared) return undefined;
-    let positives = 0;
-    let responses = 0;
-    for (const sibling of this.catalog.actions) {
-      if (sibling.id === actionId || sibling.issue !== action.issue || sibling.group !== action.group)
-        continue;
-      if (sibling.model.shared) continue;
-      const report = this.models.get(sibling.id)?.report();
-      if (!report) continue;
-      positives += report.positives;
-      responses += report.responses;
-    }
-    if (responses < GROUP_PRIOR_MIN_EVIDENCE) return undefined;
-    const rate = (positives + 1) / (responses + 2);
-    return {
-      priorPositives: GROUP_PRIOR_RESPONSES * rate,
-      priorNegatives: GROUP_PRIOR_RESPONSES * (1 - rate),
-    };
-  }
-
-  /** The model with this key, created from the catalog's settings when there is none yet. */
   private model(key: string): Learner {
-    let m = this.models.get(key);
-    if (!m) {
-      const spec = this.specFor(key);
-      const prior = this.groupPrior(key);
-      m = LEARNERS[spec.kind](prior ? { ...spec.options, ...prior } : spec.options);
-      this.models.set(key, m);
-      this.specs.set(key, spec.key);
-      this.members.set(key, new Set());
-    }
-    return m;
-  }
-
-  /**
-   * Teaches one response (at time `at`) to the action's model; `correctsExpiry` first takes back the negative
-   * that an expired response window taught. With `halfLifeDays`, older evidence is first discounted.
-   */
-  private teach(
-    actionId: string,
-    x: Features,
-    reward: number,
-    at: number,
-    correctsExpiry: boolean,
-    which: (key: string) => boolean = () => true,
-  ): void {
-    for (const key of this.keysOf(actionId)) {
-      if (which(key)) this.teachModel(key, actionId, x, reward, at, correctsExpiry);
-    }
-  }
-
-  private teachModel(
-    key: string,
-    actionId: string,
-    x: Features,
-    reward: number,
-    at: number,
-    correctsExpiry: boolean,
-  ): void {
-    const model = this.model(key);
-    const halfLifeDays = this.catalog.definition.learning.halfLifeDays;
-    if (halfLifeDays !== undefined) {
-      const since = this.forgottenAt.get(key);
-      const halfLifeMs = halfLifeDays * DAY_MS;
-      if (since === undefined) this.forgottenAt.set(key, at);
-      // In steps of a hundredth of the half-life: forgetting touches every weight, so not on every response.
-      else if (at - since >= halfLifeMs / 100) {
-        model.forget(2 ** (-(at - since) / halfLifeMs));
-        this.forgottenAt.set(key, at);
-      }
-    }
-    // A shadow model is the action's own and sees only the customer's features.
-    const input = key.startsWith(SHADOW) ? x : this.modelInput(actionId, x);
-    if (correctsExpiry) model.unlearn(input, 0);
-    model.learn(input, reward);
-    this.members.get(key)?.add(actionId);
-    this.dirty.add(key);
+    return this.registry.live.model(key);
   }
 
   /** The learner named by the catalog and the number of outcomes learned so far. */
   get modelVersion(): string {
-    return `${this.catalog.definition.learning.learner}#${this.learnedSeq}`;
+    return `${this.catalog.definition.learning.learner}#${this.registry.learnedSeq}`;
   }
 
-  /**
-   * When the catalog asks for other learner settings (kind, options, forgetting, sharing) than a model was built
-   * with, or routes an action with history into a model that has not learned from it (an action joins or leaves
-   * a shared model), that model is rebuilt from the stored outcome log: changing a learner never throws its
-   * history away. Outcomes of actions no longer in the catalog are not replayed.
-   */
-  private async rebuildChangedModels(): Promise<void> {
-    const rebuild = new Set<string>();
-    const learnedBy = new Map<string, string[]>();
-    for (const [key, actions] of this.members) {
-      for (const a of actions) learnedBy.set(a, [...(learnedBy.get(a) ?? []), key]);
-    }
-    for (const action of this.catalog.actions) {
-      const key = action.model.key;
-      const built = this.specs.get(key);
-      if (built !== undefined && built !== this.specFor(key).key) rebuild.add(key);
-      const elsewhere = (learnedBy.get(action.id) ?? []).some((k) => k !== key && !k.startsWith(SHADOW));
-      if (elsewhere && !this.members.get(key)?.has(action.id)) rebuild.add(key);
-      // A new or changed shadow policy starts from the whole history, like production's models.
-      if (this.active.shadow) {
-        const shadowKey = SHADOW + action.id;
-        const shadowBuilt = this.specs.get(shadowKey);
-        const changed = shadowBuilt !== undefined && shadowBuilt !== this.specFor(shadowKey).key;
-        if (changed || (learnedBy.has(action.id) && !this.members.get(shadowKey)?.has(action.id)))
-          rebuild.add(shadowKey);
-      }
-    }
-    if (rebuild.size === 0) return;
-    for (const key of rebuild) {
-      this.models.delete(key);
-      this.forgottenAt.delete(key);
-      this.model(key);
-      this.dirty.add(key);
-    }
-    await this.replay(
-      0,
-      this.learnedSeq,
-      (key, actionId) => this.catalog.actionsById.has(actionId) && rebuild.has(key),
-    );
-    await this.checkpoint();
-  }
-
-  /**
-   * Teaches the models the learned outcomes with after < seq <= upTo whose action passes `which`;
-   * returns the last sequence number read.
-   */
-  private async replay(
-    after: number,
-    upTo: number,
-    which: (key: string, actionId: string) => boolean,
-  ): Promise<number> {
-    const start = after;
-    for (;;) {
-      const batch = await this.store.learnedOutcomesAfter(after, 5000);
-      if (batch.length === 0) return after;
-      for (const o of batch) {
-        if (o.seq > upTo) return after;
-        after = o.seq;
-        const reward = this.rewardOf(o.outcome);
-        if (reward === undefined) continue;
-        // A late positive whose expiry the models learned before this replay started: take that back too.
-        this.teach(o.actionId, o.features, reward, o.at, o.corrects > 0 && o.corrects <= start, (key) =>
-          which(key, o.actionId),
-        );
-      }
-    }
-  }
-
-  private async loadModels() {
-    const { models, seq } = await this.store.loadModels();
-    for (const m of models) {
-      const { spec, actions, forgottenAt, ...state } = m.state as LearnerState & {
-        spec?: string;
-        actions?: string[];
-        forgottenAt?: number;
-      };
-      this.models.set(m.key, learnerFromJSON(state as LearnerState));
-      if (spec !== undefined) this.specs.set(m.key, spec);
-      // Before model states carried their actions, a model's key was its action's id.
-      this.members.set(m.key, new Set(actions ?? (m.key.startsWith('shared:') ? [] : [m.key])));
-      if (forgottenAt !== undefined) this.forgottenAt.set(m.key, forgottenAt);
-    }
-    // Replay outcomes acknowledged after the last checkpoint, so a crash loses no learning.
-    // Shadow models that were not checkpointed are built from the whole log afterwards (rebuildChangedModels).
-    const loaded = new Set(this.models.keys());
-    this.learnedSeq = await this.replay(
-      seq,
-      Number.POSITIVE_INFINITY,
-      (key) => !key.startsWith(SHADOW) || loaded.has(key),
-    );
-    await this.checkpoint();
-  }
-
-  /** Writes changed model states to the store. */
+  /** Folds what was learned into the stored models and takes in what other processes learned. */
   async checkpoint(): Promise<void> {
-    if (this.dirty.size === 0) return;
-    const keys = [...this.dirty];
-    this.dirty.clear();
-    await this.store.saveModels(
-      // The settings the model was built with travel with its state, so a later catalog can tell a change.
-      keys.map((key) => ({
-        key,
-        state: {
-          ...this.model(key).toJSON(),
-          spec: this.specs.get(key),
-          actions: [...(this.members.get(key) ?? [])],
-          forgottenAt: this.forgottenAt.get(key),
-        },
-      })),
-      this.learnedSeq,
-    );
+    await this.registry.fold();
   }
 
   /** Per action: the learner's report and its maturity (cold < 50 responses ≤ learning < 1,000 ≤ mature). */
@@ -601,14 +357,6 @@ export class Engine {
     };
   }
 
-  private rewardOf(outcome: RecordedOutcome): number | undefined {
-    if (outcome === 'expired') return 0;
-    const learning = this.catalog.definition.learning;
-    if ((learning.positive as string[]).includes(outcome)) return 1;
-    if ((learning.negative as string[]).includes(outcome)) return 0;
-    return undefined;
-  }
-
   // ---- catalog ------------------------------------------------------------------------------------------
 
   /** Validates and stores a new catalog version; identical content keeps the active version. */
@@ -618,7 +366,7 @@ export class Engine {
     const stored = await this.store.addCatalog(source, compiled.version, this.clock());
     this.activate(stored, compiled);
     await this.rebuildFeaturesIfChanged();
-    await this.rebuildChangedModels();
+    await this.registry.rebuildChanged();
     return { stored, created: true };
   }
 
@@ -755,11 +503,11 @@ export class Engine {
         rng: this.rng,
         propensity: (action, features) => {
           const model = this.model(action.model.key);
-          const x = this.modelInput(action.id, features);
+          const x = this.registry.live.modelInput(action.id, features);
           const logitSd = explorer.kind === 'thompson' ? model.logitSd(x) : 0;
           return { propensity: model.predict(x), logitSd, evidence: model.responses };
         },
-        round: this.learnedSeq,
+        round: this.registry.learnedSeq,
         explorer,
         ...(trigger
           ? {
@@ -922,7 +670,7 @@ export class Engine {
         return { propensity: m.predict(x), logitSd: needsSd ? m.logitSd(x) : 0, evidence: m.responses };
       },
       this.rng,
-      this.learnedSeq,
+      this.registry.learnedSeq,
     );
     if (!dist) return undefined;
     return {
@@ -964,7 +712,9 @@ export class Engine {
         contributions: (actionId) => {
           // Actions removed from the catalog since have no model to ask.
           if (!this.catalog.actionsById.has(actionId)) return undefined;
-          return this.model(this.keyOf(actionId)).explain?.(this.modelInput(actionId, d.features));
+          return this.model(this.registry.live.keyOf(actionId)).explain?.(
+            this.registry.live.modelInput(actionId, d.features),
+          );
         },
       }),
     };
@@ -1249,7 +999,7 @@ export class Engine {
     outcome: RecordedOutcome,
     value: number | undefined,
   ): Promise<{ outcome: OutcomeRecord; duplicate: boolean }> {
-    const reward = this.rewardOf(outcome);
+    const reward = rewardOf(this.catalog, outcome);
     const now = this.clock();
     const { record, duplicate } = await this.store.recordOutcome({
       decisionId: decision.id,
@@ -1275,8 +1025,14 @@ export class Engine {
     });
     if (!duplicate && record.learned && reward !== undefined) {
       // A late positive: the negative the expired window taught is taken back first.
-      this.teach(choice.actionId, decision.features, reward, record.at, record.corrects > 0);
-      this.learnedSeq = Math.max(this.learnedSeq, record.seq);
+      this.registry.learn({
+        seq: record.seq,
+        actionId: choice.actionId,
+        x: decision.features,
+        reward,
+        at: record.at,
+        correctsExpiry: record.corrects > 0,
+      });
     }
     return { outcome: record, duplicate };
   }

@@ -15,10 +15,13 @@ import type {
   DecisionLogQuery,
   DecisionRecord,
   ErasureReport,
+  FoldOutcome,
+  FoldResult,
   KpiCounts,
   KpiDimension,
   LearnedOutcome,
   LoggedDecision,
+  ModelFold,
   NewOutcome,
   OpenChoice,
   OutboundItem,
@@ -206,6 +209,14 @@ const MIGRATIONS: string[] = [
     count INTEGER NOT NULL
   );
   INSERT INTO budget_totals (action_id, count) SELECT action_id, sum(count) FROM budget_usage GROUP BY action_id;`,
+  // 8: models folded from the outcome log (src/engine/models.ts): which learned outcomes the stored models
+  // include, and the generation each stored model was written in.
+  `ALTER TABLE outcomes ADD COLUMN folded INTEGER NOT NULL DEFAULT 0;
+  UPDATE outcomes SET folded = 1 WHERE learned = 1
+    AND seq <= coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'models.seq'), 0);
+  CREATE INDEX outcomes_unfolded ON outcomes(seq) WHERE learned = 1 AND folded = 0;
+  ALTER TABLE models ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+  DELETE FROM settings WHERE key = 'models.seq';`,
 ];
 
 interface TimelineRow {
@@ -1146,23 +1157,94 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async loadModels(): Promise<{ models: StoredModel[]; seq: number }> {
+  async loadModels(): Promise<{ models: StoredModel[]; generation: number; maxSeq: number }> {
     const rows = this.sql('SELECT key, state FROM models').all() as Array<{ key: string; state: string }>;
-    const seq = Number((await this.getSetting('models.seq')) ?? 0);
-    return { models: rows.map((r) => ({ key: r.key, state: JSON.parse(r.state) })), seq };
+    return {
+      models: rows.map((r) => ({ key: r.key, state: JSON.parse(r.state) })),
+      generation: this.generation(),
+      maxSeq: this.foldedSeq(),
+    };
   }
 
-  async saveModels(models: readonly StoredModel[], seq: number): Promise<void> {
-    const now = Date.now();
-    await this.write(() => {
+  private generation(): number {
+    const row = this.sql("SELECT value FROM settings WHERE key = 'models.generation'").get() as
+      | { value: string }
+      | undefined;
+    return Number(row?.value ?? 0);
+  }
+
+  private foldedSeq(): number {
+    return (
+      this.sql('SELECT coalesce(max(seq), 0) AS n FROM outcomes WHERE folded = 1').get() as { n: number }
+    ).n;
+  }
+
+  async foldModels(fold: ModelFold): Promise<FoldResult> {
+    // One write transaction: SQLite runs one writer at a time, across processes too, so folds never overlap.
+    return this.write((): FoldResult => {
+      const generation = this.generation();
+      const changed = (
+        this.sql('SELECT key, state FROM models WHERE version > ?').all(fold.since) as Array<{
+          key: string;
+          state: string;
+        }>
+      ).map((r) => ({ key: r.key, state: JSON.parse(r.state) as StoredModel['state'] }));
+      const unfolded = (
+        this.sql('SELECT seq FROM outcomes WHERE learned = 1 AND folded = 0 ORDER BY seq').all() as Array<{
+          seq: number;
+        }>
+      ).map((r) => r.seq);
+      const states =
+        fold.quick({ changed, unfolded }) ??
+        fold.replay({ changed, outcomes: this.foldOutcomes(fold.replayAll) });
+      if (states.length === 0 && unfolded.length === 0)
+        return { generation, folded: [], maxSeq: this.foldedSeq(), unsettled: this.unsettled(fold.pending) };
+      const next = generation + 1;
+      const now = Date.now();
       const upsert = this.sql(
-        'INSERT INTO models (key, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
+        `INSERT INTO models (key, state, updated_at, version) VALUES (?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, version = excluded.version`,
       );
-      for (const m of models) upsert.run(m.key, JSON.stringify(m.state), now);
-      this.sql(
-        'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      ).run('models.seq', String(seq));
+      for (const m of states) upsert.run(m.key, JSON.stringify(m.state), now, next);
+      this.sql('UPDATE outcomes SET folded = 1 WHERE seq IN (SELECT value FROM json_each(?))').run(
+        JSON.stringify(unfolded),
+      );
+      this.putSetting('models.generation', String(next));
+      return {
+        generation: next,
+        folded: unfolded,
+        maxSeq: this.foldedSeq(),
+        unsettled: this.unsettled(fold.pending),
+      };
     });
+  }
+
+  private unsettled(seqs: readonly number[]): number[] {
+    if (seqs.length === 0) return [];
+    return (
+      this.sql(
+        'SELECT seq FROM outcomes WHERE seq IN (SELECT value FROM json_each(?)) AND learned = 1 AND folded = 0 ORDER BY seq',
+      ).all(JSON.stringify(seqs)) as Array<{ seq: number }>
+    ).map((r) => r.seq);
+  }
+
+  /** Learned outcomes with their decisions' features, oldest first: the unfolded ones, or all. */
+  private *foldOutcomes(all: boolean): Generator<FoldOutcome> {
+    const rows = this.sql(
+      `SELECT o.*, d.payload AS payload, coalesce(c.folded, 0) AS corrects_folded
+       FROM outcomes o JOIN decisions d ON d.id = o.decision_id LEFT JOIN outcomes c ON c.seq = o.corrects AND o.corrects > 0
+       WHERE o.learned = 1 ${all ? '' : 'AND o.folded = 0'} ORDER BY o.seq`,
+    ).iterate() as IterableIterator<
+      OutcomeRow & { payload: string; folded: number; corrects_folded: number }
+    >;
+    for (const r of rows) {
+      yield {
+        ...toOutcome(r),
+        features: (JSON.parse(r.payload) as Pick<DecisionRecord, 'features'>).features,
+        folded: r.folded === 1,
+        correctsFolded: r.corrects_folded === 1,
+      };
+    }
   }
 
   async getSetting(key: string): Promise<string | undefined> {

@@ -356,6 +356,41 @@ export interface StoredEvent extends CustomerEvent {
   receivedAt: number;
 }
 
+/** A learned outcome as a fold replays it. */
+export interface FoldOutcome extends LearnedOutcome {
+  /** Folded into the stored models already (replayed only into models being rebuilt). */
+  folded: boolean;
+  /** The expiry this late positive corrects was folded (so the stored models must take it back). */
+  correctsFolded: boolean;
+}
+
+export interface ModelFold {
+  /** The generation the caller's models are at: stored models written after it are passed as `changed`. */
+  since: number;
+  /** Pass every learned outcome to `replay`, folded ones too (models are being rebuilt). */
+  replayAll: boolean;
+  /** Outcomes the caller learned live since its last fold: the result says which are still to be folded. */
+  pending: readonly number[];
+  /**
+   * Sees what changed and the unfolded outcomes' sequence numbers (oldest first); returns the states to write
+   * when it needs no replay, undefined otherwise.
+   */
+  quick(input: { changed: readonly StoredModel[]; unfolded: readonly number[] }): StoredModel[] | undefined;
+  /** Replays the outcomes (oldest first) on top of the stored models; returns the states to write. */
+  replay(input: { changed: readonly StoredModel[]; outcomes: Iterable<FoldOutcome> }): StoredModel[];
+}
+
+export interface FoldResult {
+  /** The generation the stored models are at after the fold. */
+  generation: number;
+  /** The outcomes this fold marked folded. */
+  folded: number[];
+  /** The last learned outcome folded so far (by anyone). */
+  maxSeq: number;
+  /** Of `pending`, the outcomes still learned and not folded after this fold. */
+  unsettled: number[];
+}
+
 export interface StoredModel {
   key: string;
   state: LearnerState;
@@ -461,9 +496,14 @@ export interface Store {
   /** Learned outcomes after a sequence number, oldest first, to replay into models after a restart. */
   learnedOutcomesAfter(seq: number, limit: number): Promise<LearnedOutcome[]>;
 
-  loadModels(): Promise<{ models: StoredModel[]; seq: number }>;
-  /** Saves model states with the last outcome sequence they include. */
-  saveModels(models: readonly StoredModel[], seq: number): Promise<void>;
+  /** The stored models, the generation they are at, and the last learned outcome folded into them. */
+  loadModels(): Promise<{ models: StoredModel[]; generation: number; maxSeq: number }>;
+  /**
+   * Folds the learned outcomes not folded yet into the stored models, in one transaction that no other fold (in
+   * this process or another) runs beside: `quick` or else `replay` returns the states to write, which are stored
+   * with the next generation while those outcomes are marked folded. See src/engine/models.ts.
+   */
+  foldModels(fold: ModelFold): Promise<FoldResult>;
 
   /**
    * KPI counts over the choices made in [from, to), grouped by the given dimensions; with `bucketMs` also by

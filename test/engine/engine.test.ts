@@ -89,8 +89,10 @@ describe('engine learning', () => {
       JSON.stringify({ ...doc, learning: { ...(doc.learning as object), halfLife: 1000 } }),
     );
     const state = (
-      engine as unknown as { models: Map<string, { toJSON(): { options?: { halfLife?: number } } }> }
-    ).models;
+      engine as unknown as {
+        registry: { live: { models: Map<string, { toJSON(): { options?: { halfLife?: number } } }> } };
+      }
+    ).registry.live.models;
     for (const m of state.values()) expect(m.toJSON().options?.halfLife).toBe(1000);
     expect(engine.modelReports().reduce((n, r) => n + r.responses, 0)).toBeCloseTo(before, 6);
     await engine.close();

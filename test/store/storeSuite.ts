@@ -295,13 +295,107 @@ export function storeSuite(make: () => Promise<Store>) {
     expect(await store.triggerJobs(T0 + 1, 10)).toEqual([]);
   });
 
-  it('saves model states with their outcome sequence', async () => {
-    expect(await store.loadModels()).toEqual({ models: [], seq: 0 });
-    await store.saveModels([{ key: 'A1', state: { kind: 'betaBinomial', positives: 1 } }], 7);
-    await store.saveModels([{ key: 'A1', state: { kind: 'betaBinomial', positives: 2 } }], 9);
-    expect(await store.loadModels()).toEqual({
-      models: [{ key: 'A1', state: { kind: 'betaBinomial', positives: 2 } }],
-      seq: 9,
+  it('folds learned outcomes into the stored models once, with a generation per fold', async () => {
+    expect(await store.loadModels()).toEqual({ models: [], generation: 0, maxSeq: 0 });
+    await saveDecision(store, decisionRecord('d1', 'c1'), []);
+    await saveDecision(store, decisionRecord('d2', 'c2'), []);
+    const base = { actionId: 'A1', at: T0, teaches: true };
+    const a = await store.recordOutcome({ ...base, decisionId: 'd1', customerId: 'c1', outcome: 'accept' });
+    const b = await store.recordOutcome({ ...base, decisionId: 'd2', customerId: 'c2', outcome: 'reject' });
+    const seqs = [a.record.seq, b.record.seq];
+    const state = (positives: number) => [{ key: 'A1', state: { kind: 'betaBinomial', positives } }];
+    // The quick path sees the unfolded outcomes' numbers and writes what it returns.
+    let seen: readonly number[] = [];
+    const first = await store.foldModels({
+      since: 0,
+      replayAll: false,
+      pending: [a.record.seq],
+      quick: ({ changed, unfolded }) => {
+        expect(changed).toEqual([]);
+        seen = unfolded;
+        return state(1);
+      },
+      replay: () => {
+        throw new Error('not needed');
+      },
+    });
+    expect(seen).toEqual(seqs);
+    expect(first).toEqual({ generation: 1, folded: seqs, maxSeq: b.record.seq, unsettled: [] });
+    expect(await store.loadModels()).toEqual({ models: state(1), generation: 1, maxSeq: b.record.seq });
+    // A fold from an older generation sees what was written since; nothing is left to fold.
+    const second = await store.foldModels({
+      since: 0,
+      replayAll: false,
+      pending: [],
+      quick: ({ changed, unfolded }) => {
+        expect(changed).toEqual(state(1));
+        expect(unfolded).toEqual([]);
+        return [];
+      },
+      replay: () => [],
+    });
+    expect(second).toEqual({ generation: 1, folded: [], maxSeq: b.record.seq, unsettled: [] });
+    // A late positive after a folded expiry is replayed with that expiry to take back; replayAll passes
+    // folded outcomes too, flagged.
+    await saveDecision(store, decisionRecord('d3', 'c3'), []);
+    const expired = await store.recordOutcome({
+      ...base,
+      decisionId: 'd3',
+      customerId: 'c3',
+      outcome: 'expired',
+    });
+    await store.foldModels({
+      since: 1,
+      replayAll: false,
+      pending: [],
+      quick: () => state(2),
+      replay: () => [],
+    });
+    const late = await store.recordOutcome({
+      ...base,
+      decisionId: 'd3',
+      customerId: 'c3',
+      outcome: 'accept',
+      positive: true,
+    });
+    const replayed: Array<Record<string, unknown>> = [];
+    // A pending outcome that is still unfolded is reported as such (an expiry a late positive replaced is not).
+    await saveDecision(store, decisionRecord('d4', 'c4'), []);
+    const open = await store.recordOutcome({
+      ...base,
+      decisionId: 'd4',
+      customerId: 'c4',
+      outcome: 'reject',
+    });
+    const third = await store.foldModels({
+      since: 2,
+      replayAll: true,
+      pending: [expired.record.seq, late.record.seq, open.record.seq],
+      quick: () => undefined,
+      replay: ({ outcomes }) => {
+        for (const o of outcomes)
+          replayed.push({
+            seq: o.seq,
+            folded: o.folded,
+            correctsFolded: o.correctsFolded,
+            features: o.features,
+          });
+        return state(3);
+      },
+    });
+    const features = { 'customer.age': 40 };
+    expect(replayed).toEqual([
+      { seq: a.record.seq, folded: true, correctsFolded: false, features },
+      { seq: b.record.seq, folded: true, correctsFolded: false, features },
+      { seq: late.record.seq, folded: false, correctsFolded: true, features },
+      { seq: open.record.seq, folded: false, correctsFolded: false, features },
+    ]);
+    expect(late.record.corrects).toBe(expired.record.seq);
+    expect(third).toEqual({
+      generation: 3,
+      folded: [late.record.seq, open.record.seq],
+      maxSeq: open.record.seq,
+      unsettled: [],
     });
   });
 

@@ -1,0 +1,95 @@
+// Model folding (src/engine/models.ts): engines on one database learn every outcome exactly once in the stored
+// models, whichever engine recorded it, crashed or not, and each takes in the others' learning when it folds.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import { smallCatalogDoc } from '../helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'nextbest-fold-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+const total = (e: Engine) => e.modelReports().reduce((sum, r) => sum + r.responses, 0);
+
+async function node(path: string) {
+  const store = new SqliteStore(path);
+  await store.init();
+  const engine = await Engine.open(store, JSON.stringify(smallCatalogDoc()), {
+    seed: 1,
+    checkpointMs: 0,
+    expiryMs: 0,
+  });
+  return { store, engine };
+}
+
+async function learn(e: Engine, customers: number[], outcome: (i: number) => 'accept' | 'reject') {
+  for (const i of customers) {
+    const d = await e.decide({ customerId: `C${i}`, channel: 'web', limit: 1 });
+    await e.recordOutcome({
+      decisionId: d.decisionId,
+      actionId: d.actions[0]!.actionId,
+      outcome: outcome(i),
+    });
+  }
+}
+
+async function fresh() {
+  const path = join(dir, `f${++n}.db`);
+  const first = await node(path);
+  for (let i = 0; i < 40; i++) await first.store.putCustomer(`C${i}`, { age: 20 + i }, 0);
+  return { path, first };
+}
+
+describe('model folding across engines on one database', () => {
+  it('two engines learn 10 each: after their folds both hold 20, and so does a restart', async () => {
+    const { path, first: a } = await fresh();
+    const b = await node(path);
+    await learn(a.engine, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], (i) => (i % 3 ? 'reject' : 'accept'));
+    await learn(b.engine, [10, 11, 12, 13, 14, 15, 16, 17, 18, 19], (i) => (i % 2 ? 'reject' : 'accept'));
+    expect([total(a.engine), total(b.engine)]).toEqual([10, 10]);
+    await a.engine.checkpoint();
+    await b.engine.checkpoint();
+    await a.engine.checkpoint();
+    expect([total(a.engine), total(b.engine)]).toEqual([20, 20]);
+    // Folding again changes nothing.
+    await b.engine.checkpoint();
+    expect(total(b.engine)).toBe(20);
+    const stateOf = (e: Engine) => JSON.stringify(e.modelReports());
+    expect(stateOf(a.engine)).toBe(stateOf(b.engine));
+    for (const x of [a, b]) {
+      await x.engine.close();
+      await x.store.close();
+    }
+    const c = await node(path);
+    expect(total(c.engine)).toBe(20);
+    await c.engine.close();
+    await c.store.close();
+  });
+
+  it('an engine that stopped without folding loses nothing, and is not counted twice when it folds late', async () => {
+    const { path, first: a } = await fresh();
+    const b = await node(path);
+    await learn(a.engine, [0, 1, 2, 3, 4], () => 'accept');
+    // b folds a's outcomes from the log (as after a crash of a) …
+    await b.engine.checkpoint();
+    expect(total(b.engine)).toBe(5);
+    await learn(b.engine, [5, 6, 7], () => 'reject');
+    // … and a, still running, folds later: its live lessons are in the stored models already.
+    await a.engine.checkpoint();
+    expect(total(a.engine)).toBe(8);
+    await learn(a.engine, [8], () => 'accept');
+    await a.engine.checkpoint();
+    await b.engine.checkpoint();
+    expect([total(a.engine), total(b.engine)]).toEqual([9, 9]);
+    await a.store.close(); // a "crashes": no close, no fold
+    const c = await node(path);
+    expect(total(c.engine)).toBe(9);
+    await c.engine.close();
+    await c.store.close();
+    await b.engine.close();
+    await b.store.close();
+  });
+});

@@ -1,0 +1,105 @@
+// Two server processes on one database learn together: each folds the outcomes it learned into the stored
+// models and takes in the other's, so after a restart the models hold every outcome, exactly as one process
+// that learned them all in log order.
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.ts';
+import { SqliteStore } from '../../src/store/sqlite.ts';
+import { smallCatalogDoc } from '../helpers.ts';
+import { ADMIN_KEY, callUrl, type ServerProcess, spawnServer } from './harness.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'nextbest-together-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Total responses over the models (each action has its own model in this catalog). */
+async function responses(url: string): Promise<number> {
+  const r = await callUrl(url, 'GET', '/v1/models', undefined, ADMIN_KEY);
+  expect(r.status).toBe(200);
+  return (r.body.models as Array<{ responses: number }>).reduce((n, m) => n + m.responses, 0);
+}
+
+async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Decides for ten customers on one process and reports an outcome for each (accept every third). */
+async function learnTen(p: ServerProcess, offset: number) {
+  await Promise.all(
+    Array.from({ length: 10 }, async (_, i) => {
+      const customerId = `C${offset + i}`;
+      const d = await callUrl(p.url, 'POST', '/v1/decide', { customerId, channel: 'web', limit: 1 });
+      expect(d.status).toBe(200);
+      const o = await callUrl(p.url, 'POST', '/v1/outcomes', {
+        decisionId: d.body.decisionId,
+        actionId: d.body.actions[0].actionId,
+        outcome: i % 3 === 0 ? 'accept' : 'reject',
+      });
+      expect(o.status).toBe(200);
+    }),
+  );
+}
+
+describe('two processes on one SQLite file', () => {
+  it('lose no learning: each sees the other’s outcomes, and a restart holds all 20, as one process would', async () => {
+    const db = join(dir, 'shared.db');
+    const catalog = join(dir, 'catalog.json');
+    writeFileSync(catalog, JSON.stringify(smallCatalogDoc()));
+    const args = ['--db', db, '--catalog', catalog, '--no-demo-data'];
+    const a = await spawnServer(args);
+    const b = await spawnServer(args);
+    try {
+      for (let i = 0; i < 20; i++) {
+        const put = await callUrl(
+          a.url,
+          'PUT',
+          `/v1/customers/C${i}`,
+          { attributes: { age: 20 + i } },
+          ADMIN_KEY,
+        );
+        expect(put.status).toBeLessThan(300);
+      }
+      await Promise.all([learnTen(a, 0), learnTen(b, 10)]);
+      // Each process learned its own ten at once, and takes in the other's at its next checkpoint (2 s).
+      await until(async () => (await responses(a.url)) === 20 && (await responses(b.url)) === 20, 15_000);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+
+    const c = await spawnServer(args);
+    try {
+      expect(await responses(c.url)).toBe(20);
+    } finally {
+      await c.stop();
+    }
+
+    // One process that learned all 20 in log order: the same log with the models dropped, replayed.
+    const single = join(dir, 'single.db');
+    copyFileSync(db, single);
+    const replay = new SqliteStore(single);
+    await replay.init();
+    replay.db.exec(
+      "DELETE FROM models; UPDATE outcomes SET folded = 0; DELETE FROM settings WHERE key = 'models.generation'",
+    );
+    const one = await Engine.open(replay, undefined, { checkpointMs: 0, expiryMs: 0 });
+    await one.close();
+    const replayed = await replay.loadModels();
+    await replay.close();
+    const shared = new SqliteStore(db);
+    await shared.init();
+    const stored = await shared.loadModels();
+    await shared.close();
+    const byKey = (models: typeof stored.models) =>
+      Object.fromEntries(
+        models.map((m) => [m.key, m.state]).sort(([x], [y]) => String(x).localeCompare(String(y))),
+      );
+    expect(stored.maxSeq).toBe(replayed.maxSeq);
+    expect(Object.keys(byKey(stored.models)).length).toBeGreaterThan(0);
+    expect(byKey(stored.models)).toEqual(byKey(replayed.models));
+  });
+});
