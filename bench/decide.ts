@@ -14,7 +14,7 @@ import { decide } from '../src/core/decide.ts';
 import { mulberry32 } from '../src/core/random.ts';
 import { Engine } from '../src/engine/engine.ts';
 import { EpsilonGreedy } from '../src/learn/explore/epsilonGreedy.ts';
-import { SqliteStore } from '../src/store/sqlite.ts';
+import { SqliteStore } from '../src/store/sqlite/store.ts';
 import { latencySummary, progress, writeResult } from './lib/results.ts';
 
 const opts = new Command()

@@ -12,7 +12,7 @@ import { Command } from 'commander';
 import { mulberry32 } from '../src/core/random.ts';
 import { telcoCustomers } from '../src/demo/telcoCustomers.ts';
 import { Engine } from '../src/engine/engine.ts';
-import { SqliteStore } from '../src/store/sqlite.ts';
+import { SqliteStore } from '../src/store/sqlite/store.ts';
 import { progress, writeResult } from './lib/results.ts';
 
 const opts = new Command()

@@ -1,6 +1,6 @@
 import { type CatalogFile, compileCatalog } from '../src/core/catalog.ts';
 import { Engine, type EngineOptions } from '../src/engine/engine.ts';
-import { SqliteStore } from '../src/store/sqlite.ts';
+import { SqliteStore } from '../src/store/sqlite/store.ts';
 
 /** A small catalog for tests; `patch` replaces top-level sections. */
 export function smallCatalogDoc(patch: Record<string, unknown> = {}): Record<string, unknown> {

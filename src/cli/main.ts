@@ -15,7 +15,7 @@ import { formatKpiReport, kpiRange, kpiReport, parseKpiDimensions } from '../mea
 import { buildServer } from '../server/app.ts';
 import { digest, generateKey } from '../server/auth.ts';
 import { resolveKeys } from '../server/keys.ts';
-import { SqliteStore } from '../store/sqlite.ts';
+import { SqliteStore } from '../store/sqlite/store.ts';
 import { KPI_DIMENSIONS, type KpiDimension } from '../store/store.ts';
 import { formatOf, type ImportFormat, importEvents } from './importEvents.ts';
 import { BUNDLED_CATALOG, WEB_ROOT } from './paths.ts';

@@ -33,6 +33,7 @@ import { EpsilonGreedy } from '../learn/explore/epsilonGreedy.ts';
 import type { Explorer } from '../learn/explorer.ts';
 import type { Features, Learner } from '../learn/learner.ts';
 import { EXPLORERS } from '../learn/registry.ts';
+import { rewardOfFlags } from '../measure/answers.ts';
 import { decisionLog, type ShadowReport, shadowReport } from '../measure/evaluate.ts';
 import { type FeedbackReport, feedbackReport } from '../measure/feedback.ts';
 import { type JourneyReport, journeyReport } from '../measure/journey.ts';
@@ -334,14 +335,14 @@ export class Engine {
         from: 0,
         to: this.clock() + 1,
         actionId,
-        positive,
         limit: 5000,
         after,
       });
       for (const row of page) {
-        if (row.reward === null) continue;
+        const reward = rewardOfFlags(row.flags, positive);
+        if (reward === null) continue;
         scores.push(row.propensity);
-        labels.push(row.reward);
+        labels.push(reward);
       }
       if (page.length < 5000) break;
       after = page[page.length - 1];

@@ -7,7 +7,14 @@ import { type PolicySpec, policyDistribution, policyExplorer } from '../core/pol
 import { mulberry32 } from '../core/random.ts';
 import type { Learner } from '../learn/learner.ts';
 import { LEARNERS } from '../learn/registry.ts';
-import type { LoggedDecision, Store } from '../store/store.ts';
+import type { DecisionRecord, Store } from '../store/store.ts';
+import { rewardOfFlags } from './answers.ts';
+
+/** A logged decision with the reward of each chosen action (1 positive, 0 negative, null none yet). */
+export interface LoggedDecision extends DecisionRecord {
+  rewards: Record<string, 0 | 1 | null>;
+}
+
 import { meanAndCi, type OpeEstimate, type OpeRound, offPolicyEstimates } from './ope.ts';
 
 /** A candidate policy judged on logged first slots: the part replay and shadow mode share. */
@@ -164,14 +171,13 @@ export async function* decisionLog(
   const limit = query.pageSize ?? 1000;
   let after: { at: number; id: string } | undefined;
   for (;;) {
-    const page = await store.decisionLog({
-      from: query.from,
-      to: query.to,
-      positive: query.positive,
-      limit,
-      after,
-    });
-    yield* page;
+    const page = await store.decisionLog({ from: query.from, to: query.to, limit, after });
+    for (const { answers, ...d } of page) {
+      const rewards: LoggedDecision['rewards'] = {};
+      for (const [actionId, flags] of Object.entries(answers))
+        rewards[actionId] = rewardOfFlags(flags, query.positive);
+      yield { ...d, rewards };
+    }
     if (page.length < limit) return;
     const last = page[page.length - 1]!;
     after = { at: last.at, id: last.id };

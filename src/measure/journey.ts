@@ -1,6 +1,7 @@
 // Journey KPIs: how often each channel contacts a customer, and how fast proactive (triggered) contacts turn
 // into an answer. Pure figures from store rows; `journeyReport` reads them.
-import type { Store, TriggerJourney } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
+import { type TriggerJourney, triggerJourney } from './answers.ts';
 import { wilson } from './stats.ts';
 
 /** The q-quantile (0..1) of sorted values, linear between neighbours; null when empty. */
@@ -105,9 +106,14 @@ export async function journeyReport(
 ) {
   const [contacts, journeys] = await Promise.all([
     store.contactCounts(query.from, query.to),
-    store.triggerJourneys(query.from, query.to, query.positive),
+    store.triggerJourneys(query.from, query.to),
   ]);
-  return { from: query.from, to: query.to, contacts: contactKpis(contacts), triggers: triggerKpis(journeys) };
+  return {
+    from: query.from,
+    to: query.to,
+    contacts: contactKpis(contacts),
+    triggers: triggerKpis(journeys.map((j) => triggerJourney(j, query.positive))),
+  };
 }
 
 export type JourneyReport = Awaited<ReturnType<typeof journeyReport>>;

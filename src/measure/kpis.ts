@@ -2,7 +2,8 @@
 // business-rule) arm as a ratio of acceptance rates with the Katz log interval, plus the difference in
 // acceptance rate with Newcombe's hybrid score interval. Pure: it gets counts and returns figures.
 import { DAY_MS } from '../core/contactPolicy.ts';
-import { KPI_DIMENSIONS, type KpiCounts, type KpiDimension, type Store } from '../store/store.ts';
+import { KPI_DIMENSIONS, type KpiDimension, type Store } from '../store/store.ts';
+import { type KpiCounts, kpiCounts } from './answers.ts';
 import { katzRatio, newcombeDifference, wilson } from './stats.ts';
 
 export const LIFT_METHOD =
@@ -116,13 +117,13 @@ export function kpiRange(from: number | undefined, to: number | undefined, now: 
 
 /** KPIs over [from, to) grouped by `by`, and the adaptive arm's lift per group of the other dimensions. */
 export async function kpiReport(
-  store: Pick<Store, 'kpiCounts'>,
+  store: Pick<Store, 'choiceTallies' | 'decisionTallies'>,
   query: { from: number; to: number; by: readonly KpiDimension[] },
 ) {
   const dims = query.by.filter((d) => d !== 'arm');
   const [rows, perArm] = await Promise.all([
-    store.kpiCounts(query.from, query.to, query.by),
-    store.kpiCounts(query.from, query.to, [...dims, 'arm']),
+    kpiCounts(store, query.from, query.to, query.by),
+    kpiCounts(store, query.from, query.to, [...dims, 'arm']),
   ]);
   return {
     from: query.from,
@@ -212,10 +213,10 @@ export interface SeriesPoint {
 
 /** Accept rates per arm over time in buckets of `stepMs`, cumulated from `from` (what the overview plots). */
 export async function kpiSeries(
-  store: Pick<Store, 'kpiCounts'>,
+  store: Pick<Store, 'choiceTallies' | 'decisionTallies'>,
   query: { from: number; to: number; stepMs: number },
 ) {
-  const rows = await store.kpiCounts(query.from, query.to, ['arm'], query.stepMs);
+  const rows = await kpiCounts(store, query.from, query.to, ['arm'], query.stepMs);
   const buckets = new Map<number, KpiCounts[]>();
   for (const r of rows) {
     const t = Number(r.key.bucket);

@@ -181,15 +181,14 @@ export interface OutboundMessage {
   createdAt: number;
 }
 
-export interface TriggerJourney {
+/** A message a trigger queued, with when each outcome type was first reported for its decision. */
+export interface OutboundJourney {
   trigger: string;
   channel: string;
   status: OutboundStatus;
   eventAt: number;
   createdAt: number;
-  /** The first answer (click, accept, reject, convert), null when none yet. */
-  answeredAt: number | null;
-  positive: boolean;
+  firstAt: Partial<Record<ChoiceFlag, number>>;
 }
 
 export type OutboundStatus = 'pending' | 'claimed' | 'done' | 'failed';
@@ -280,26 +279,26 @@ export interface LearnedOutcome extends OutcomeRecord {
 export const KPI_DIMENSIONS = ['action', 'group', 'issue', 'channel', 'arm', 'day'] as const;
 export type KpiDimension = (typeof KPI_DIMENSIONS)[number];
 
-/** Counts over the chosen actions (offers) of one group of a KPI query. */
-export interface KpiCounts {
-  /** The group's value per dimension asked for (`group` is `issue/group`, `day` is YYYY-MM-DD in UTC). */
-  key: Partial<Record<KpiDimension | 'bucket', string>>;
-  /** Decisions that chose at least one action of this group. */
-  decisions: number;
-  /** Chosen actions. */
+/** The outcome types a chosen action records as flags (the facts; what counts as positive is measure's rule). */
+export const CHOICE_FLAGS = ['impression', 'click', 'accept', 'reject', 'convert', 'expired'] as const;
+export type ChoiceFlag = (typeof CHOICE_FLAGS)[number];
+export type ChoiceFlags = Record<ChoiceFlag, boolean>;
+
+/** The grouping key of a tally: per dimension asked for (`group` is `issue/group`, `day` the UTC day number). */
+export type TallyKey = Partial<Record<KpiDimension | 'bucket', string>>;
+
+/** The chosen actions of one group that share one combination of outcome flags. */
+export interface ChoiceTally {
+  key: TallyKey;
+  flags: ChoiceFlags;
+  /** Whether their outcomes reported a non-zero value. */
+  valued: boolean;
+  /** Chosen actions (offers). */
   offers: number;
-  impressions: number;
-  clicks: number;
-  /** Offers accepted (an accept or a convert outcome). */
-  accepts: number;
-  conversions: number;
-  rejects: number;
-  expired: number;
-  /**
-   * Realised value: the values reported with outcomes; an accepted offer reported without a value counts with
-   * the action's value at decision time.
-   */
+  /** Σ of the actions' values at decision time. */
   value: number;
+  /** Σ of the values reported with their outcomes. */
+  outcomeValue: number;
 }
 
 /** One logged choice with what happened to it: the input of model reports and off-policy evaluation. */
@@ -312,16 +311,14 @@ export interface ChoiceLogRow {
   probability: number;
   propensity: number;
   value: number;
-  /** 1 for a positive (click, accept or convert per the catalog), 0 for a reject or an expiry; null: no answer. */
-  reward: 0 | 1 | null;
+  /** What happened to it. */
+  flags: ChoiceFlags;
 }
 
 export interface ChoiceLogQuery {
   from: number;
   to: number;
-  actionId?: string;
-  /** Outcome types that count as a positive response. */
-  positive: readonly string[];
+  actionId?: string | undefined;
   limit: number;
   /** Keyset paging: the last row of the previous page. */
   after?: { at: number; decisionId: string; actionId: string };
@@ -330,16 +327,14 @@ export interface ChoiceLogQuery {
 export interface DecisionLogQuery {
   from: number;
   to: number;
-  /** Outcome types that count as a positive response. */
-  positive: readonly string[];
   limit: number;
   /** Keyset paging: the last decision of the previous page. */
   after?: { at: number; id: string };
 }
 
-/** A logged decision with the answer to each chosen action (1 positive, 0 negative, null none yet). */
+/** A logged decision with what happened to each chosen action. */
 export interface LoggedDecision extends DecisionRecord {
-  rewards: Record<string, 0 | 1 | null>;
+  answers: Record<string, ChoiceFlags>;
 }
 
 export interface ErasureReport {
@@ -469,8 +464,8 @@ export interface Store {
     from: number,
     to: number,
   ): Promise<Array<{ channel: string; customerId: string; contacts: number }>>;
-  /** Messages triggers queued in [from, to), with the time of the first answer (not impression or expiry). */
-  triggerJourneys(from: number, to: number, positive: readonly string[]): Promise<TriggerJourney[]>;
+  /** Messages triggers queued in [from, to), with when each outcome type was first reported. */
+  triggerJourneys(from: number, to: number): Promise<OutboundJourney[]>;
   /**
    * Events of a type that happened in [from, to), each with the action most recently chosen for the customer
    * within `attributionMs` before it (null: none).
@@ -506,16 +501,25 @@ export interface Store {
   foldModels(fold: ModelFold): Promise<FoldResult>;
 
   /**
-   * KPI counts over the choices made in [from, to), grouped by the given dimensions; with `bucketMs` also by
-   * time bucket (key `bucket`: the bucket's start, epoch ms).
+   * Choices made in [from, to), tallied by the given dimensions and outcome flags; with `bucketMs` also by time
+   * bucket (key `bucket`: the bucket's start, epoch ms). Ordered by the dimensions.
    */
-  kpiCounts(from: number, to: number, by: readonly KpiDimension[], bucketMs?: number): Promise<KpiCounts[]>;
-  /**
-   * Logged choices in [from, to) in time order, optionally of one action; `positive` lists the outcome types
-   * that count as a positive response.
-   */
+  choiceTallies(
+    from: number,
+    to: number,
+    by: readonly KpiDimension[],
+    bucketMs?: number,
+  ): Promise<ChoiceTally[]>;
+  /** Decisions in [from, to) that chose at least one action, by the same groups as `choiceTallies`. */
+  decisionTallies(
+    from: number,
+    to: number,
+    by: readonly KpiDimension[],
+    bucketMs?: number,
+  ): Promise<Array<{ key: TallyKey; decisions: number }>>;
+  /** Logged choices in [from, to) in time order, optionally of one action, with what happened to them. */
   choiceLog(query: ChoiceLogQuery): Promise<ChoiceLogRow[]>;
-  /** Logged decisions in [from, to) in time order with the rewards of their chosen actions (for replay). */
+  /** Logged decisions in [from, to) in time order with what happened to their chosen actions (for replay). */
   decisionLog(query: DecisionLogQuery): Promise<LoggedDecision[]>;
   /** Number of logged decisions in [from, to). */
   decisionCount(from: number, to: number): Promise<number>;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { importEvents } from '../../src/cli/importEvents.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
+import { SqliteStore } from '../../src/store/sqlite/store.ts';
 import { openEngine, smallCatalogDoc } from '../helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nextbest-import-'));

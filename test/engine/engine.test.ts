@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
+import { SqliteStore } from '../../src/store/sqlite/store.ts';
 import { openEngine, smallCatalogDoc } from '../helpers.ts';
 
 const open = (doc: Record<string, unknown>) => openEngine(doc, { seed: 3 });

@@ -7,7 +7,7 @@ import { mulberry32 } from '../../src/core/random.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import type { LearnerState } from '../../src/learn/learner.ts';
 import { learnerFromJSON } from '../../src/learn/registry.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
+import { SqliteStore } from '../../src/store/sqlite/store.ts';
 import { action, smallCatalogDoc } from '../helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nextbest-shadow-'));

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { policySpecSchema } from '../../src/core/policy.ts';
 import { mulberry32 } from '../../src/core/random.ts';
 import type { ScoredCandidate } from '../../src/core/types.ts';
+import type { LoggedDecision } from '../../src/measure/evaluate.ts';
 import { evaluatePolicy } from '../../src/measure/evaluate.ts';
-import type { LoggedDecision } from '../../src/store/store.ts';
 
 // True accept rates: action by segment. Gold customers like B, basic ones like C.
 const RATES: Record<string, Record<string, number>> = {

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { Engine, type EngineOptions } from '../../src/engine/engine.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { digest } from '../../src/server/auth.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
+import { SqliteStore } from '../../src/store/sqlite/store.ts';
 
 export const API_KEY = 'test-api-key-0123456789';
 export const ADMIN_KEY = 'test-admin-key-0123456789';

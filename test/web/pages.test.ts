@@ -10,7 +10,7 @@ import { DemoSimulator } from '../../src/demo/simulator.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { digest } from '../../src/server/auth.ts';
-import { SqliteStore } from '../../src/store/sqlite.ts';
+import { SqliteStore } from '../../src/store/sqlite/store.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = 'e2e-admin-key-0123456789';

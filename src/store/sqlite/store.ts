@@ -3,221 +3,57 @@
 
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import type { Arm } from '../core/arms.ts';
-import type { CustomerEvent, CustomerFeatureState } from '../core/events.ts';
-import type { Attributes, BudgetUsage, Customer, InteractionRecord, RecordedOutcome } from '../core/types.ts';
+import type { Arm } from '../../core/arms.ts';
+import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
 import type {
-  ChoiceLogQuery,
-  ChoiceLogRow,
-  ClaimQuery,
-  CommitResult,
-  DecisionCommit,
-  DecisionLogQuery,
-  DecisionRecord,
-  ErasureReport,
-  FoldOutcome,
-  FoldResult,
-  KpiCounts,
-  KpiDimension,
-  LearnedOutcome,
-  LoggedDecision,
-  ModelFold,
-  NewOutcome,
-  OpenChoice,
-  OutboundItem,
-  OutboundMessage,
-  OutboundSettle,
-  OutboundStatus,
-  OutcomeRecord,
-  Store,
-  StoredCatalog,
-  StoredModel,
-  TimelineCursor,
-  TimelineEntry,
-  TimelineKind,
-  TimelineQuery,
-  TriggerJob,
-  TriggerJobInput,
-  TriggerJourney,
-} from './store.ts';
+  Attributes,
+  BudgetUsage,
+  Customer,
+  InteractionRecord,
+  RecordedOutcome,
+} from '../../core/types.ts';
+import { readMigrations } from '../migrations.ts';
+import {
+  CHOICE_FLAGS,
+  type ChoiceFlag,
+  type ChoiceFlags,
+  type ChoiceLogQuery,
+  type ChoiceLogRow,
+  type ChoiceTally,
+  type ClaimQuery,
+  type CommitResult,
+  type DecisionCommit,
+  type DecisionLogQuery,
+  type DecisionRecord,
+  type ErasureReport,
+  type FoldOutcome,
+  type FoldResult,
+  type KpiDimension,
+  type LearnedOutcome,
+  type LoggedDecision,
+  type ModelFold,
+  type NewOutcome,
+  type OpenChoice,
+  type OutboundItem,
+  type OutboundJourney,
+  type OutboundMessage,
+  type OutboundSettle,
+  type OutboundStatus,
+  type OutcomeRecord,
+  type Store,
+  type StoredCatalog,
+  type StoredModel,
+  type TallyKey,
+  type TimelineCursor,
+  type TimelineEntry,
+  type TimelineKind,
+  type TimelineQuery,
+  type TriggerJob,
+  type TriggerJobInput,
+} from '../store.ts';
 
-/** Schema changes, applied in order; `PRAGMA user_version` records how many have run. */
-const MIGRATIONS: string[] = [
-  `
-  CREATE TABLE customers (
-    id TEXT PRIMARY KEY,
-    attributes TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
-  );
-  CREATE TABLE catalogs (
-    version INTEGER PRIMARY KEY AUTOINCREMENT,
-    hash TEXT NOT NULL,
-    source TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    active INTEGER NOT NULL DEFAULT 0
-  );
-  CREATE TABLE decisions (
-    id TEXT PRIMARY KEY,
-    customer_id TEXT,
-    channel TEXT NOT NULL,
-    at INTEGER NOT NULL,
-    catalog_version INTEGER NOT NULL,
-    model_version TEXT NOT NULL,
-    payload TEXT NOT NULL
-  );
-  CREATE INDEX decisions_customer ON decisions(customer_id, at);
-  CREATE INDEX decisions_at ON decisions(at);
-  CREATE TABLE outcomes (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    decision_id TEXT NOT NULL,
-    action_id TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    value REAL,
-    at INTEGER NOT NULL,
-    customer_id TEXT,
-    learned INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (decision_id, action_id, outcome)
-  );
-  CREATE INDEX outcomes_customer ON outcomes(customer_id);
-  CREATE INDEX outcomes_learned ON outcomes(learned, seq);
-  CREATE TABLE interactions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    customer_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    action_id TEXT NOT NULL,
-    issue TEXT NOT NULL,
-    grp TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    at INTEGER NOT NULL
-  );
-  CREATE INDEX interactions_customer ON interactions(customer_id, at);
-  CREATE TABLE budget_usage (
-    action_id TEXT NOT NULL,
-    day INTEGER NOT NULL,
-    count INTEGER NOT NULL,
-    PRIMARY KEY (action_id, day)
-  );
-  CREATE TABLE models (
-    key TEXT PRIMARY KEY,
-    state TEXT NOT NULL,
-    updated_at INTEGER NOT NULL
-  );
-  CREATE TABLE settings (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-  );
-  `,
-  // Response windows: a late positive takes back the negative an expired window taught.
-  `ALTER TABLE outcomes ADD COLUMN corrects INTEGER NOT NULL DEFAULT 0;`,
-  // Measurement: the arm of each decision, and one row per chosen action with its outcome flags, so that KPIs,
-  // model reports and off-policy evaluation aggregate one table instead of parsing decision payloads.
-  `ALTER TABLE decisions ADD COLUMN arm TEXT NOT NULL DEFAULT 'adaptive';
-  CREATE TABLE choices (
-    decision_id TEXT NOT NULL,
-    action_id TEXT NOT NULL,
-    customer_id TEXT,
-    channel TEXT NOT NULL,
-    arm TEXT NOT NULL,
-    issue TEXT NOT NULL,
-    grp TEXT NOT NULL,
-    at INTEGER NOT NULL,
-    rank INTEGER NOT NULL,
-    probability REAL NOT NULL,
-    propensity REAL NOT NULL,
-    value REAL NOT NULL,
-    impression INTEGER NOT NULL DEFAULT 0,
-    click INTEGER NOT NULL DEFAULT 0,
-    accept INTEGER NOT NULL DEFAULT 0,
-    reject INTEGER NOT NULL DEFAULT 0,
-    convert INTEGER NOT NULL DEFAULT 0,
-    expired INTEGER NOT NULL DEFAULT 0,
-    outcome_value REAL NOT NULL DEFAULT 0,
-    PRIMARY KEY (decision_id, action_id)
-  );
-  CREATE INDEX choices_at ON choices(at);
-  CREATE INDEX choices_action ON choices(action_id, at);
-  INSERT INTO choices (decision_id, action_id, customer_id, channel, arm, issue, grp, at, rank, probability,
-                       propensity, value)
-    SELECT d.id, json_extract(c.value, '$.actionId'), d.customer_id, d.channel, 'adaptive',
-           json_extract(c.value, '$.issue'), json_extract(c.value, '$.group'), d.at,
-           json_extract(c.value, '$.rank'), json_extract(c.value, '$.probability'),
-           json_extract(c.value, '$.propensity'),
-           coalesce((SELECT json_extract(k.value, '$.value') FROM json_each(d.payload, '$.candidates') k
-                     WHERE json_extract(k.value, '$.actionId') = json_extract(c.value, '$.actionId')), 0)
-    FROM decisions d, json_each(d.payload, '$.chosen') c;
-  UPDATE choices SET
-    impression = EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id AND o.outcome = 'impression'),
-    click = EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id AND o.outcome = 'click'),
-    accept = EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id AND o.outcome = 'accept'),
-    reject = EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id AND o.outcome = 'reject'),
-    convert = EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id AND o.outcome = 'convert'),
-    expired = EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id AND o.outcome = 'expired'),
-    outcome_value = coalesce((SELECT sum(o.value) FROM outcomes o WHERE o.decision_id = choices.decision_id AND o.action_id = choices.action_id), 0);`,
-  // 4: customer events and their derived-feature state.
-  `CREATE TABLE events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    customer_id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    at INTEGER NOT NULL,
-    channel TEXT,
-    payload TEXT NOT NULL,
-    received_at INTEGER NOT NULL
-  );
-  CREATE INDEX events_customer ON events(customer_id, at);
-  CREATE TABLE customer_features (
-    customer_id TEXT PRIMARY KEY,
-    state TEXT NOT NULL
-  );`,
-  // 5: the outbound queue of triggered decisions. available_at: when a pending message may be claimed, or when
-  // a claimed message's lease ends.
-  `CREATE TABLE outbound (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    decision_id TEXT NOT NULL,
-    customer_id TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    trigger_id TEXT NOT NULL,
-    event_at INTEGER NOT NULL,
-    created_at INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    available_at INTEGER NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    claim_token TEXT,
-    last_error TEXT,
-    done_at INTEGER,
-    message TEXT NOT NULL
-  );
-  CREATE INDEX outbound_due ON outbound(status, channel, available_at);
-  CREATE INDEX outbound_customer ON outbound(customer_id);
-  CREATE INDEX outbound_created ON outbound(created_at);
-  CREATE INDEX events_type ON events(type, at);
-  CREATE INDEX choices_customer ON choices(customer_id, at);`,
-  // 6: triggers that fired on stored events, until their decisions are logged (see TriggerJob).
-  `CREATE TABLE trigger_jobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_seq INTEGER NOT NULL,
-    trigger_id TEXT NOT NULL,
-    customer_id TEXT NOT NULL,
-    event TEXT NOT NULL,
-    features TEXT NOT NULL,
-    created_at INTEGER NOT NULL
-  );
-  CREATE INDEX trigger_jobs_created ON trigger_jobs(created_at);`,
-  // 7: an action's total use as one row, so a commit reserves a total budget with one conditional update.
-  `CREATE TABLE budget_totals (
-    action_id TEXT PRIMARY KEY,
-    count INTEGER NOT NULL
-  );
-  INSERT INTO budget_totals (action_id, count) SELECT action_id, sum(count) FROM budget_usage GROUP BY action_id;`,
-  // 8: models folded from the outcome log (src/engine/models.ts): which learned outcomes the stored models
-  // include, and the generation each stored model was written in.
-  `ALTER TABLE outcomes ADD COLUMN folded INTEGER NOT NULL DEFAULT 0;
-  UPDATE outcomes SET folded = 1 WHERE learned = 1
-    AND seq <= coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'models.seq'), 0);
-  CREATE INDEX outcomes_unfolded ON outcomes(seq) WHERE learned = 1 AND folded = 0;
-  ALTER TABLE models ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
-  DELETE FROM settings WHERE key = 'models.seq';`,
-];
+/** Schema changes, applied in order (migrations/*.sql); `PRAGMA user_version` records how many have run. */
+const MIGRATIONS = readMigrations(new URL('./migrations/', import.meta.url));
 
 interface TimelineRow {
   kind: TimelineKind;
@@ -404,7 +240,7 @@ export class SqliteStore implements Store {
     }
     for (let v = current; v < MIGRATIONS.length; v++) {
       this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
+        this.db.exec(MIGRATIONS[v]!.sql);
         this.db.pragma(`user_version = ${v + 1}`);
       })();
     }
@@ -920,19 +756,27 @@ export class SqliteStore implements Store {
     ).all(from, to) as Array<{ channel: string; customerId: string; contacts: number }>;
   }
 
-  async triggerJourneys(from: number, to: number, positive: readonly string[]): Promise<TriggerJourney[]> {
-    const known = positive.filter((p) => POSITIVE_FLAGS.has(p));
-    const rows = this.db
-      .prepare(
-        `SELECT ob.trigger_id AS trigger, ob.channel, ob.status, ob.event_at AS eventAt, ob.created_at AS createdAt,
-           (SELECT min(o.at) FROM outcomes o WHERE o.decision_id = ob.decision_id
-              AND o.outcome IN ('click', 'accept', 'reject', 'convert')) AS answeredAt,
-           EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = ob.decision_id
-              AND o.outcome IN (${known.map(() => '?').join(', ') || "''"})) AS positive
-         FROM outbound ob WHERE ob.created_at >= ? AND ob.created_at < ? ORDER BY ob.created_at`,
-      )
-      .all(...known, from, to) as Array<Omit<TriggerJourney, 'positive'> & { positive: number }>;
-    return rows.map((r) => ({ ...r, positive: r.positive === 1 }));
+  async triggerJourneys(from: number, to: number): Promise<OutboundJourney[]> {
+    const rows = this.sql(
+      `SELECT ob.trigger_id AS trigger, ob.channel, ob.status, ob.event_at AS eventAt, ob.created_at AS createdAt,
+         ${CHOICE_FLAGS.map(
+           (f) =>
+             `(SELECT min(o.at) FROM outcomes o WHERE o.decision_id = ob.decision_id AND o.outcome = '${f}') AS ${f}`,
+         ).join(', ')}
+       FROM outbound ob WHERE ob.created_at >= ? AND ob.created_at < ? ORDER BY ob.created_at, ob.id`,
+    ).all(from, to) as Array<Omit<OutboundJourney, 'firstAt'> & Record<ChoiceFlag, number | null>>;
+    return rows.map((r) => {
+      const firstAt: OutboundJourney['firstAt'] = {};
+      for (const f of CHOICE_FLAGS) if (r[f] !== null) firstAt[f] = r[f];
+      return {
+        trigger: r.trigger,
+        channel: r.channel,
+        status: r.status,
+        eventAt: r.eventAt,
+        createdAt: r.createdAt,
+        firstAt,
+      };
+    });
   }
 
   async eventsWithLastAction(
@@ -993,22 +837,19 @@ export class SqliteStore implements Store {
       `SELECT * FROM decisions WHERE at >= ? AND at < ? AND (at, id) > (?, ?) ORDER BY at, id LIMIT ?`,
     ).all(query.from, query.to, after.at, after.id, query.limit) as DecisionRow[];
     if (rows.length === 0) return [];
-    const rewards = this.sql(
-      `SELECT decision_id AS decisionId, action_id AS actionId,
-              ${rewardColumn(query.positive)}
+    const answers = this.sql(
+      `SELECT decision_id AS decisionId, action_id AS actionId, ${CHOICE_FLAGS.join(', ')}
        FROM choices WHERE decision_id IN (SELECT value FROM json_each(?))`,
-    ).all(JSON.stringify(rows.map((r) => r.id))) as Array<{
-      decisionId: string;
-      actionId: string;
-      reward: 0 | 1 | null;
-    }>;
-    const byDecision = new Map<string, Record<string, 0 | 1 | null>>();
-    for (const r of rewards) {
+    ).all(JSON.stringify(rows.map((r) => r.id))) as Array<
+      { decisionId: string; actionId: string } & Record<ChoiceFlag, number>
+    >;
+    const byDecision = new Map<string, Record<string, ChoiceFlags>>();
+    for (const r of answers) {
       const m = byDecision.get(r.decisionId) ?? {};
-      m[r.actionId] = r.reward;
+      m[r.actionId] = flagsOf(r);
       byDecision.set(r.decisionId, m);
     }
-    return rows.map((r) => ({ ...toDecision(r), rewards: byDecision.get(r.id) ?? {} }));
+    return rows.map((r) => ({ ...toDecision(r), answers: byDecision.get(r.id) ?? {} }));
   }
 
   async outcomesForDecision(id: string): Promise<OutcomeRecord[]> {
@@ -1072,68 +913,94 @@ export class SqliteStore implements Store {
     });
   }
 
-  async kpiCounts(
-    from: number,
-    to: number,
-    dims: readonly KpiDimension[],
-    bucketMs?: number,
-  ): Promise<KpiCounts[]> {
-    const by: ReadonlyArray<KpiDimension | 'bucket'> = bucketMs ? [...dims, 'bucket'] : dims;
+  /** The grouping columns of a tally query (`day`: the UTC day number; `bucket`: the bucket's start). */
+  private tallyColumns(from: number, by: readonly KpiDimension[], bucketMs?: number) {
+    const dims: ReadonlyArray<KpiDimension | 'bucket'> = bucketMs ? [...by, 'bucket'] : by;
     const step = Math.max(1, Math.floor(bucketMs ?? 1));
+    const start = Math.floor(from);
     const columns: Record<KpiDimension | 'bucket', string> = {
-      bucket: `(at - ${Math.floor(from)}) / ${step} * ${step} + ${Math.floor(from)}`,
+      bucket: `(at - ${start}) / ${step} * ${step} + ${start}`,
       action: 'action_id',
       group: "issue || '/' || grp",
       issue: 'issue',
       channel: 'channel',
       arm: 'arm',
-      day: "strftime('%Y-%m-%d', at / 1000, 'unixepoch')",
+      day: `at / ${DAY}`,
     };
-    const keys = by.map((d, i) => `${columns[d]} AS k${i}`);
-    const groupBy = by.length > 0 ? `GROUP BY ${by.map((_, i) => `k${i}`).join(', ')}` : '';
+    return { dims, select: dims.map((d, i) => `${columns[d]} AS k${i}`), names: dims.map((_, i) => `k${i}`) };
+  }
+
+  async choiceTallies(
+    from: number,
+    to: number,
+    by: readonly KpiDimension[],
+    bucketMs?: number,
+  ): Promise<ChoiceTally[]> {
+    const { dims, select, names } = this.tallyColumns(from, by, bucketMs);
+    const group = [...names, ...CHOICE_FLAGS, 'valued'];
     const rows = this.sql(
-      `SELECT ${[...keys, ''].join(', ')}
-         count(DISTINCT decision_id) AS decisions, count(*) AS offers, sum(impression) AS impressions,
-         sum(click) AS clicks, sum(accept OR convert) AS accepts, sum(convert) AS conversions,
-         sum(reject) AS rejects, sum(expired AND NOT (accept OR convert OR click OR reject)) AS expired,
-         sum(CASE WHEN outcome_value <> 0 THEN outcome_value WHEN accept OR convert THEN value ELSE 0 END) AS value
-       FROM choices WHERE at >= ? AND at < ? ${groupBy} ORDER BY ${by.length > 0 ? by.map((_, i) => `k${i}`).join(', ') : '1'}`,
+      `SELECT ${[...select, ''].join(', ')} ${CHOICE_FLAGS.join(', ')}, outcome_value <> 0 AS valued,
+         count(*) AS offers, sum(value) AS value, sum(outcome_value) AS outcome_value
+       FROM choices WHERE at >= ? AND at < ? GROUP BY ${group.join(', ')} ORDER BY ${group.join(', ')}`,
     ).all(from, to) as Array<Record<string, number | string>>;
-    return rows
-      .filter((r) => Number(r.offers) > 0)
-      .map((r) => ({
-        key: Object.fromEntries(by.map((d, i) => [d, String(r[`k${i}`])])),
-        decisions: Number(r.decisions),
-        offers: Number(r.offers),
-        impressions: Number(r.impressions),
-        clicks: Number(r.clicks),
-        accepts: Number(r.accepts),
-        conversions: Number(r.conversions),
-        rejects: Number(r.rejects),
-        expired: Number(r.expired),
-        value: Number(r.value),
-      }));
+    return rows.map((r) => ({
+      key: Object.fromEntries(dims.map((d, i) => [d, String(r[`k${i}`])])),
+      flags: flagsOf(r as Record<ChoiceFlag, number>),
+      valued: Number(r.valued) === 1,
+      offers: Number(r.offers),
+      value: Number(r.value),
+      outcomeValue: Number(r.outcome_value),
+    }));
+  }
+
+  async decisionTallies(
+    from: number,
+    to: number,
+    by: readonly KpiDimension[],
+    bucketMs?: number,
+  ): Promise<Array<{ key: TallyKey; decisions: number }>> {
+    const { dims, select, names } = this.tallyColumns(from, by, bucketMs);
+    const rows = this.sql(
+      `SELECT ${[...select, ''].join(', ')} count(DISTINCT decision_id) AS decisions
+       FROM choices WHERE at >= ? AND at < ? ${names.length > 0 ? `GROUP BY ${names.join(', ')}` : ''}`,
+    ).all(from, to) as Array<Record<string, number | string>>;
+    return rows.map((r) => ({
+      key: Object.fromEntries(dims.map((d, i) => [d, String(r[`k${i}`])])),
+      decisions: Number(r.decisions),
+    }));
   }
 
   async choiceLog(query: ChoiceLogQuery): Promise<ChoiceLogRow[]> {
     const after = query.after ?? { at: query.from - 1, decisionId: '', actionId: '' };
-    return this.sql(
-      `SELECT decision_id AS decisionId, action_id AS actionId, arm, channel, at, probability, propensity, value,
-              ${rewardColumn(query.positive)}
+    return (
+      this.sql(
+        `SELECT decision_id AS decisionId, action_id AS actionId, arm, channel, at, probability, propensity, value,
+              ${CHOICE_FLAGS.join(', ')}
        FROM choices
        WHERE at >= ? AND at < ? AND (? IS NULL OR action_id = ?)
          AND (at, decision_id, action_id) > (?, ?, ?)
        ORDER BY at, decision_id, action_id LIMIT ?`,
-    ).all(
-      query.from,
-      query.to,
-      query.actionId ?? null,
-      query.actionId ?? null,
-      after.at,
-      after.decisionId,
-      after.actionId,
-      query.limit,
-    ) as ChoiceLogRow[];
+      ).all(
+        query.from,
+        query.to,
+        query.actionId ?? null,
+        query.actionId ?? null,
+        after.at,
+        after.decisionId,
+        after.actionId,
+        query.limit,
+      ) as Array<Omit<ChoiceLogRow, 'flags'> & Record<ChoiceFlag, number>>
+    ).map((r) => ({
+      decisionId: r.decisionId,
+      actionId: r.actionId,
+      arm: r.arm,
+      channel: r.channel,
+      at: r.at,
+      probability: r.probability,
+      propensity: r.propensity,
+      value: r.value,
+      flags: flagsOf(r),
+    }));
   }
 
   async openChoices(from: number, to: number, limit: number): Promise<OpenChoice[]> {
@@ -1293,15 +1160,11 @@ function toDecision(row: DecisionRow): DecisionRecord {
   };
 }
 
-/** Outcome types that may count as positive (they are also the choices table's flag columns). */
-const POSITIVE_FLAGS: ReadonlySet<string> = new Set(['click', 'accept', 'convert']);
+const DAY = 86_400_000;
 
-/**
- * The reward of a choice from its outcome flags: 1 for a positive outcome type, 0 for a reject or an expiry, NULL
- * while unanswered. Only known flag columns enter the SQL.
- */
-function rewardColumn(positive: readonly string[]): string {
-  const flags = positive.filter((p) => POSITIVE_FLAGS.has(p));
-  const anyPositive = flags.length > 0 ? flags.join(' OR ') : '0';
-  return `CASE WHEN ${anyPositive} THEN 1 WHEN reject OR expired THEN 0 ELSE NULL END AS reward`;
+/** A choices row's flag columns (0/1) as booleans. */
+function flagsOf(row: Record<ChoiceFlag, number>): ChoiceFlags {
+  const flags = {} as ChoiceFlags;
+  for (const f of CHOICE_FLAGS) flags[f] = Number(row[f]) === 1;
+  return flags;
 }
