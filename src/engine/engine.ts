@@ -87,6 +87,9 @@ interface ActiveCatalog {
 /** A decision is arbitrated at most this often when its commit finds limits taken meanwhile. */
 const MAX_COMMIT_ATTEMPTS = 4;
 
+/** How long a recovering process holds the trigger jobs it claimed before another may take them. */
+const TRIGGER_JOB_LEASE_MS = 5 * 60_000;
+
 /** A message claimed this often without an acknowledgement is given up (status failed). */
 export const OUTBOUND_MAX_ATTEMPTS = 10;
 
@@ -866,7 +869,12 @@ export class Engine {
   async recoverTriggerJobs(createdBefore: number): Promise<number> {
     let done = 0;
     for (;;) {
-      const jobs = await this.store.triggerJobs(createdBefore, 100);
+      const jobs = await this.store.claimTriggerJobs({
+        createdBefore,
+        limit: 100,
+        now: this.clock(),
+        leaseMs: TRIGGER_JOB_LEASE_MS,
+      });
       await this.runTriggerJobs(jobs);
       done += jobs.length;
       if (jobs.length < 100) return done;

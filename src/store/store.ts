@@ -417,8 +417,16 @@ export interface Store {
     /** A setting written in the same transaction (an import's resume point). */
     setting?: { key: string; value: string },
   ): Promise<{ seqs: number[]; jobs: TriggerJob[] }>;
-  /** Trigger jobs created before `createdBefore` and not yet settled, oldest first. */
-  triggerJobs(createdBefore: number, limit: number): Promise<TriggerJob[]>;
+  /**
+   * Claims trigger jobs created before `createdBefore`, not yet settled and not claimed by a lease still running,
+   * oldest first, for `leaseMs`: two processes recovering at once never take the same job.
+   */
+  claimTriggerJobs(query: {
+    createdBefore: number;
+    limit: number;
+    now: number;
+    leaseMs: number;
+  }): Promise<TriggerJob[]>;
   /** Settles trigger jobs that end without a decision (their condition was false, they failed, …). */
   finishTriggerJobs(ids: readonly number[]): Promise<void>;
   /**

@@ -24,6 +24,8 @@ const doc = smallCatalogDoc({
   ],
 });
 
+/** Reads the open jobs at `now` (a claim with no lease, which leaves them to the next claimant). */
+const peek = (now: number) => ({ createdBefore: Number.MAX_SAFE_INTEGER, limit: 10, now, leaseMs: 0 });
 const T0 = Date.parse('2026-11-30T10:00:00Z');
 
 describe('trigger jobs', () => {
@@ -49,13 +51,13 @@ describe('trigger jobs', () => {
     // A job younger than the recovery age may belong to a request still running: left alone.
     now = T0 + 10_000;
     const early = await Engine.open(store, undefined, { clock: () => now, checkpointMs: 0 });
-    expect(await store.triggerJobs(Number.POSITIVE_INFINITY, 10)).toHaveLength(2);
+    expect(await store.claimTriggerJobs(peek(now))).toHaveLength(2);
     await early.close();
 
     now = T0 + 120_000;
     const restarted = await Engine.open(store, undefined, { clock: () => now, checkpointMs: 0 });
     // c1's critical alert decided and queued its SMS; c2's minor alert did not meet the condition. Both settled.
-    expect(await store.triggerJobs(Number.POSITIVE_INFINITY, 10)).toEqual([]);
+    expect(await store.claimTriggerJobs(peek(now))).toEqual([]);
     const queued = await restarted.claimOutbound('sms', 10, 60_000);
     expect(queued.map((m) => [m.customerId, m.trigger.id, m.trigger.eventSeq])).toEqual([
       ['c1', 'router-faults', jobs[0]!.eventSeq],
@@ -81,7 +83,7 @@ describe('trigger jobs', () => {
       [0, true],
       [2, 'unknown customer (no profile)'],
     ]);
-    expect(await store.triggerJobs(Number.POSITIVE_INFINITY, 10)).toEqual([]);
+    expect(await store.claimTriggerJobs(peek(Date.now()))).toEqual([]);
     await engine.close();
     await store.close();
   });

@@ -279,21 +279,44 @@ export function storeSuite(make: () => Promise<Store>) {
       [seqs[0], 'c1', 'alerts'],
       [seqs[2], 'c3', 'alerts'],
     ]);
-    expect(await store.triggerJobs(T0, 10)).toEqual([]);
-    const open = await store.triggerJobs(T0 + 1, 10);
+    expect(await store.claimTriggerJobs({ createdBefore: T0, limit: 10, now: T0, leaseMs: 0 })).toEqual([]);
+    const open = await store.claimTriggerJobs({ createdBefore: T0 + 1, limit: 10, now: T0, leaseMs: 0 });
     expect(open).toEqual(jobs);
     expect(open[0]!.event).toEqual({ type: 'alert', at: T0, channel: 'iot', payload: { level: 3 } });
     await saveDecision(store, decisionRecord('d1', 'c1'), [], undefined, jobs[0]!.id);
-    expect((await store.triggerJobs(T0 + 1, 10)).map((j) => j.customerId)).toEqual(['c3']);
+    expect(
+      (await store.claimTriggerJobs({ createdBefore: T0 + 1, limit: 10, now: T0, leaseMs: 0 })).map(
+        (j) => j.customerId,
+      ),
+    ).toEqual(['c3']);
     await store.deleteCustomer('c3');
-    expect(await store.triggerJobs(T0 + 1, 10)).toEqual([]);
+    expect(await store.claimTriggerJobs({ createdBefore: T0 + 1, limit: 10, now: T0, leaseMs: 0 })).toEqual(
+      [],
+    );
     const again = await store.appendEvents(
       [{ customerId: 'c4', type: 'alert', at: T0, payload: {} }],
       T0,
       () => [{ trigger: 'alerts', features: {} }],
     );
     await store.finishTriggerJobs([again.jobs[0]!.id]);
-    expect(await store.triggerJobs(T0 + 1, 10)).toEqual([]);
+    expect(await store.claimTriggerJobs({ createdBefore: T0 + 1, limit: 10, now: T0, leaseMs: 0 })).toEqual(
+      [],
+    );
+  });
+
+  it('lets one claimant at a time hold a trigger job until its lease ends', async () => {
+    const { jobs } = await store.appendEvents(
+      [1, 2, 3].map((i) => ({ customerId: `c${i}`, type: 'alert', at: T0, payload: {} })),
+      T0,
+      () => [{ trigger: 'alerts', features: {} }],
+    );
+    const claim = (now: number, limit = 10) =>
+      store.claimTriggerJobs({ createdBefore: T0 + 1, limit, now, leaseMs: 1000 });
+    const [first, second] = await Promise.all([claim(T0 + 5, 2), claim(T0 + 5, 2)]);
+    expect([...first!, ...second!].map((j) => j.id).sort()).toEqual(jobs.map((j) => j.id).sort());
+    expect(await claim(T0 + 999)).toEqual([]);
+    // A lease that ran out (the claimant stopped) lets the next one take the job.
+    expect((await claim(T0 + 1005)).map((j) => j.id)).toEqual(jobs.map((j) => j.id));
   });
 
   it('folds learned outcomes into the stored models once, with a generation per fold', async () => {

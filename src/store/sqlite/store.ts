@@ -3,16 +3,22 @@
 
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import type { Arm } from '../../core/arms.ts';
 import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
-import type {
-  Attributes,
-  BudgetUsage,
-  Customer,
-  InteractionRecord,
-  RecordedOutcome,
-} from '../../core/types.ts';
+import type { Attributes, BudgetUsage, Customer, InteractionRecord } from '../../core/types.ts';
 import { readMigrations } from '../migrations.ts';
+import {
+  type CatalogRow,
+  DAY,
+  type DecisionRow,
+  flagsOf,
+  type OutboundRow,
+  type OutcomeRow,
+  type TimelineRow,
+  toCatalog,
+  toDecision,
+  toOutcome,
+  toTimelineEntry,
+} from '../rows.ts';
 import {
   CHOICE_FLAGS,
   type ChoiceFlag,
@@ -46,7 +52,6 @@ import {
   type TallyKey,
   type TimelineCursor,
   type TimelineEntry,
-  type TimelineKind,
   type TimelineQuery,
   type TriggerJob,
   type TriggerJobInput,
@@ -54,106 +59,6 @@ import {
 
 /** Schema changes, applied in order (migrations/*.sql); `PRAGMA user_version` records how many have run. */
 const MIGRATIONS = readMigrations(new URL('./migrations/', import.meta.url));
-
-interface TimelineRow {
-  kind: TimelineKind;
-  at: number;
-  k: string;
-  decision_id: string | null;
-  action_id: string | null;
-  type: string | null;
-  channel: string | null;
-  payload: string | null;
-  outcome: string | null;
-  value: number | null;
-  arm: string | null;
-}
-
-function toTimelineEntry(row: TimelineRow): TimelineEntry {
-  switch (row.kind) {
-    case 'event':
-      return {
-        kind: 'event',
-        at: row.at,
-        seq: Number(row.k),
-        type: row.type!,
-        channel: row.channel,
-        payload: JSON.parse(row.payload!) as Attributes,
-      };
-    case 'decision': {
-      const rest = JSON.parse(row.payload!) as Pick<DecisionRecord, 'chosen' | 'trigger'>;
-      return {
-        kind: 'decision',
-        at: row.at,
-        decisionId: row.decision_id!,
-        channel: row.channel!,
-        arm: row.arm as Arm,
-        actions: rest.chosen.map((c) => c.actionId),
-        ...(rest.trigger ? { trigger: rest.trigger } : {}),
-      };
-    }
-    case 'outcome':
-      return {
-        kind: 'outcome',
-        at: row.at,
-        seq: Number(row.k),
-        decisionId: row.decision_id!,
-        actionId: row.action_id!,
-        outcome: row.outcome as RecordedOutcome,
-        value: row.value,
-        channel: row.channel,
-      };
-  }
-}
-
-interface OutboundRow {
-  id: number;
-  attempts: number;
-  last_error: string | null;
-  message: string;
-}
-
-interface OutcomeRow {
-  seq: number;
-  decision_id: string;
-  action_id: string;
-  outcome: string;
-  value: number | null;
-  at: number;
-  learned: number;
-  corrects: number;
-}
-
-function toOutcome(row: OutcomeRow): OutcomeRecord {
-  return {
-    seq: row.seq,
-    decisionId: row.decision_id,
-    actionId: row.action_id,
-    outcome: row.outcome as RecordedOutcome,
-    ...(row.value === null ? {} : { value: row.value }),
-    at: row.at,
-    learned: row.learned === 1,
-    corrects: row.corrects,
-  };
-}
-
-interface CatalogRow {
-  version: number;
-  hash: string;
-  source: string;
-  created_at: number;
-  active: number;
-}
-
-function toCatalog(row: CatalogRow): StoredCatalog {
-  return {
-    version: row.version,
-    hash: row.hash,
-    source: row.source,
-    createdAt: row.created_at,
-    active: row.active === 1,
-  };
-}
 
 export class SqliteStore implements Store {
   readonly db: Database.Database;
@@ -604,19 +509,28 @@ export class SqliteStore implements Store {
     });
   }
 
-  async triggerJobs(createdBefore: number, limit: number): Promise<TriggerJob[]> {
-    const rows = this.sql('SELECT * FROM trigger_jobs WHERE created_at < ? ORDER BY id LIMIT ?').all(
-      createdBefore,
-      limit,
-    ) as Array<{
-      id: number;
-      event_seq: number;
-      trigger_id: string;
-      customer_id: string;
-      event: string;
-      features: string;
-      created_at: number;
-    }>;
+  async claimTriggerJobs(query: {
+    createdBefore: number;
+    limit: number;
+    now: number;
+    leaseMs: number;
+  }): Promise<TriggerJob[]> {
+    const rows = await this.write(() => {
+      const due = this.sql(
+        'SELECT * FROM trigger_jobs WHERE created_at < ? AND coalesce(claimed_until, 0) <= ? ORDER BY id LIMIT ?',
+      ).all(query.createdBefore, query.now, query.limit) as Array<{
+        id: number;
+        event_seq: number;
+        trigger_id: string;
+        customer_id: string;
+        event: string;
+        features: string;
+        created_at: number;
+      }>;
+      const claim = this.sql('UPDATE trigger_jobs SET claimed_until = ? WHERE id = ?');
+      for (const r of due) claim.run(query.now + query.leaseMs, r.id);
+      return due;
+    });
     return rows.map((r) => ({
       id: r.id,
       eventSeq: r.event_seq,
@@ -1130,41 +1044,4 @@ export class SqliteStore implements Store {
       'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ).run(key, value);
   }
-}
-
-interface DecisionRow {
-  id: string;
-  customer_id: string | null;
-  channel: string;
-  at: number;
-  catalog_version: number;
-  model_version: string;
-  arm: Arm;
-  payload: string;
-}
-
-function toDecision(row: DecisionRow): DecisionRecord {
-  const rest = JSON.parse(row.payload) as Omit<
-    DecisionRecord,
-    'id' | 'customerId' | 'channel' | 'at' | 'catalogVersion' | 'modelVersion' | 'arm'
-  >;
-  return {
-    id: row.id,
-    customerId: row.customer_id,
-    channel: row.channel,
-    at: row.at,
-    catalogVersion: row.catalog_version,
-    modelVersion: row.model_version,
-    arm: row.arm,
-    ...rest,
-  };
-}
-
-const DAY = 86_400_000;
-
-/** A choices row's flag columns (0/1) as booleans. */
-function flagsOf(row: Record<ChoiceFlag, number>): ChoiceFlags {
-  const flags = {} as ChoiceFlags;
-  for (const f of CHOICE_FLAGS) flags[f] = Number(row[f]) === 1;
-  return flags;
 }
