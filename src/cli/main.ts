@@ -1,5 +1,5 @@
 // The nextbest command line. Commands stay thin: they parse flags and call the engine or the server.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { CatalogError, compileCatalog, parseCatalogSource } from '../core/catalog.ts';
 import { type PolicySpec, policySpecSchema } from '../core/policy.ts';
@@ -15,7 +15,8 @@ import { formatKpiReport, kpiRange, kpiReport, parseKpiDimensions } from '../mea
 import { buildServer } from '../server/app.ts';
 import { digest, generateKey } from '../server/auth.ts';
 import { resolveKeys } from '../server/keys.ts';
-import { SqliteStore } from '../store/sqlite/store.ts';
+import { databaseUrl, openStore, parseStoreUrl, resetDatabase } from '../store/open.ts';
+import type { Store } from '../store/store.ts';
 import { KPI_DIMENSIONS, type KpiDimension } from '../store/store.ts';
 import { formatOf, type ImportFormat, importEvents } from './importEvents.ts';
 import { BUNDLED_CATALOG, WEB_ROOT } from './paths.ts';
@@ -34,7 +35,10 @@ program.name('nextbest').description('Real-time next-best-action engine').showHe
 program
   .command('serve')
   .description('Start the HTTP API (and docs at /docs) on an embedded SQLite database')
-  .option('--db <path>', 'SQLite database file', 'nextbest.db')
+  .option(
+    '--db <url>',
+    'database: a SQLite file (or sqlite:<file>) or postgres://… (default: NEXTBEST_DB, else nextbest.db)',
+  )
   .option(
     '--catalog <file>',
     'catalog (YAML or JSON) to activate; default: the active one, or the bundled telco example',
@@ -76,8 +80,7 @@ program
           ...(opts.webhookChannels ? { channels: opts.webhookChannels.split(',').map((c) => c.trim()) } : {}),
         };
       }
-      const store = new SqliteStore(opts.db);
-      await store.init();
+      const store = await open(databaseUrl(opts.db, process.env, 'nextbest.db'));
       const bundled = readFileSync(BUNDLED_CATALOG, 'utf8');
       const engine = await Engine.open(
         store,
@@ -148,7 +151,10 @@ program
   .description(
     'The server on an embedded SQLite database with simulated customers using it over HTTP (what npm start runs); open the printed dashboard URL',
   )
-  .option('--db <path>', 'SQLite database file (created when missing)', 'nextbest-demo.db')
+  .option(
+    '--db <url>',
+    'database: a SQLite file (created when missing) or postgres://… (default: NEXTBEST_DB, else nextbest-demo.db)',
+  )
   .option('--fresh', 'start from an empty database')
   .option('--port <n>', 'port to listen on', port, 8080)
   .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -174,10 +180,9 @@ program
         if (!URL.canParse(url)) fail(`--url: not a URL: ${url}`);
         if (!adminKey) fail('NEXTBEST_ADMIN_KEY: set it to the admin key of the server at --url');
       } else {
-        if (opts.fresh)
-          for (const f of [opts.db, `${opts.db}-wal`, `${opts.db}-shm`]) rmSync(f, { force: true });
-        const store = new SqliteStore(opts.db);
-        await store.init();
+        const db = databaseUrl(opts.db, process.env, 'nextbest-demo.db');
+        if (opts.fresh) await resetDatabase(db);
+        const store = await open(db);
         const engine = await Engine.open(store, readFileSync(BUNDLED_CATALOG, 'utf8'));
         // With both keys in the environment they rule; otherwise the stored (or newly generated) ones do, and the
         // demo and the printed dashboard link use an admin key of this run (stored keys are digests only).
@@ -275,21 +280,35 @@ function dimensions(value: string): KpiDimension[] {
   }
 }
 
-/** Opens an existing database (never creates one by accident). */
-async function openStore(path: string): Promise<SqliteStore> {
-  if (!existsSync(path)) {
-    console.error(`--db: no database at ${path}`);
-    process.exit(1);
+/** Opens a store, or ends the command with the reason (a bad URL, an unreachable server). */
+async function open(url: string, option = '--db'): Promise<Store> {
+  try {
+    return await openStore(url);
+  } catch (error) {
+    return fail(`${option}: ${(error as Error).message}`);
   }
-  const store = new SqliteStore(path);
-  await store.init();
-  return store;
+}
+
+/** Opens an existing database (a SQLite file is never created by accident). */
+async function openExisting(url: string, option = '--db'): Promise<Store> {
+  let parsed: ReturnType<typeof parseStoreUrl>;
+  try {
+    parsed = parseStoreUrl(url);
+  } catch (error) {
+    return fail(`${option}: ${(error as Error).message}`);
+  }
+  if (parsed.dialect === 'sqlite' && parsed.target !== ':memory:' && !existsSync(parsed.target))
+    fail(`${option}: no database at ${parsed.target}`);
+  return open(url, option);
 }
 
 program
   .command('kpis')
   .description('KPIs and the lift of adaptive decisions over the control arm, from a nextbest database')
-  .option('--db <path>', 'SQLite database file', 'nextbest.db')
+  .option(
+    '--db <url>',
+    'database: a SQLite file (or sqlite:<file>) or postgres://… (default: NEXTBEST_DB, else nextbest.db)',
+  )
   .option('--from <time>', 'start, ISO 8601 (default: 30 days before --to)', isoTime)
   .option('--to <time>', 'end (exclusive), ISO 8601 (default: now)', isoTime)
   .option('--by <dims>', `comma-separated: ${KPI_DIMENSIONS.join(', ')}`, dimensions, [
@@ -308,7 +327,7 @@ program
       feedback?: boolean;
       json?: boolean;
     }) => {
-      const store = await openStore(opts.db);
+      const store = await openExisting(databaseUrl(opts.db, process.env, 'nextbest.db'));
       const range = kpiRange(opts.from, opts.to, Date.now());
       const report = await kpiReport(store, { ...range, by: opts.by });
       const stored = await store.activeCatalog();
@@ -342,7 +361,7 @@ program
   .description(
     'Off-policy evaluation: how a candidate policy (learner, explorer, levers) would have done on logged decisions',
   )
-  .requiredOption('--logs <path>', 'SQLite database with the decision log')
+  .requiredOption('--logs <url>', 'database with the decision log: a SQLite file or postgres://…')
   .requiredOption(
     '--policy <file>',
     'candidate policy, YAML or JSON (name, learner, learnerOptions, explorer, exploration, levers)',
@@ -372,8 +391,7 @@ program
       } catch (error) {
         fail(`--policy: ${(error as Error).message}`);
       }
-      if (!existsSync(opts.logs)) fail(`--logs: no database at ${opts.logs}`);
-      const store = await openStore(opts.logs);
+      const store = await openExisting(opts.logs, '--logs');
       const stored = await store.activeCatalog();
       const positive = stored
         ? compileCatalog(parseCatalogSource(stored.source)).definition.learning.positive
@@ -399,7 +417,10 @@ importCommand
   .description(
     'Import customer events from NDJSON (one event per line) or CSV (columns customerId, type, timestamp, channel and payload fields); bad lines are reported and skipped; an interrupted import resumes where it stopped',
   )
-  .option('--db <path>', 'SQLite database file', 'nextbest.db')
+  .option(
+    '--db <url>',
+    'database: a SQLite file (or sqlite:<file>) or postgres://… (default: NEXTBEST_DB, else nextbest.db)',
+  )
   .option('--catalog <file>', 'catalog to activate first (default: the active one, or the bundled example)')
   .option('--format <format>', 'ndjson or csv (default: from the file name)', (v) => {
     if (v !== 'ndjson' && v !== 'csv') throw new InvalidArgumentError('must be ndjson or csv');
@@ -429,8 +450,7 @@ importCommand
       } catch (error) {
         fail(`--format: ${(error as Error).message}`);
       }
-      const store = new SqliteStore(opts.db);
-      await store.init();
+      const store = await open(databaseUrl(opts.db, process.env, 'nextbest.db'));
       const bundled = readFileSync(BUNDLED_CATALOG, 'utf8');
       const engine = await Engine.open(store, opts.catalog ? readFileSync(opts.catalog, 'utf8') : bundled);
       if (opts.catalog) await engine.putCatalog(readFileSync(opts.catalog, 'utf8'));

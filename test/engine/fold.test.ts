@@ -1,22 +1,13 @@
-// Model folding (src/engine/models.ts): engines on one database learn every outcome exactly once in the stored
-// models, whichever engine recorded it, crashed or not, and each takes in the others' learning when it folds.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
-import { SqliteStore } from '../../src/store/sqlite/store.ts';
+import { openStore } from '../../src/store/open.ts';
 import { smallCatalogDoc } from '../helpers.ts';
-
-const dir = mkdtempSync(join(tmpdir(), 'nextbest-fold-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let n = 0;
+import { DIALECTS, type Dialect } from '../store/dialects.ts';
 
 const total = (e: Engine) => e.modelReports().reduce((sum, r) => sum + r.responses, 0);
 
-async function node(path: string) {
-  const store = new SqliteStore(path);
-  await store.init();
+async function node(url: string) {
+  const store = await openStore(url);
   const engine = await Engine.open(store, JSON.stringify(smallCatalogDoc()), {
     seed: 1,
     checkpointMs: 0,
@@ -36,16 +27,16 @@ async function learn(e: Engine, customers: number[], outcome: (i: number) => 'ac
   }
 }
 
-async function fresh() {
-  const path = join(dir, `f${++n}.db`);
+async function fresh(dialect: Dialect) {
+  const path = dialect.freshUrl();
   const first = await node(path);
   for (let i = 0; i < 40; i++) await first.store.putCustomer(`C${i}`, { age: 20 + i }, 0);
   return { path, first };
 }
 
-describe('model folding across engines on one database', () => {
+describe.each(DIALECTS)('model folding across engines on one database ($name)', (dialect) => {
   it('two engines learn 10 each: after their folds both hold 20, and so does a restart', async () => {
-    const { path, first: a } = await fresh();
+    const { path, first: a } = await fresh(dialect);
     const b = await node(path);
     await learn(a.engine, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], (i) => (i % 3 ? 'reject' : 'accept'));
     await learn(b.engine, [10, 11, 12, 13, 14, 15, 16, 17, 18, 19], (i) => (i % 2 ? 'reject' : 'accept'));
@@ -70,7 +61,7 @@ describe('model folding across engines on one database', () => {
   });
 
   it('an engine that stopped without folding loses nothing, and is not counted twice when it folds late', async () => {
-    const { path, first: a } = await fresh();
+    const { path, first: a } = await fresh(dialect);
     const b = await node(path);
     await learn(a.engine, [0, 1, 2, 3, 4], () => 'accept');
     // b folds a's outcomes from the log (as after a crash of a) …

@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { Engine, type EngineOptions } from '../../src/engine/engine.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { digest } from '../../src/server/auth.ts';
-import { SqliteStore } from '../../src/store/sqlite/store.ts';
+import { openStore } from '../../src/store/open.ts';
+import type { Store } from '../../src/store/store.ts';
 
 export const API_KEY = 'test-api-key-0123456789';
 export const ADMIN_KEY = 'test-admin-key-0123456789';
@@ -15,7 +16,7 @@ export interface Running {
   url: string;
   app: FastifyInstance;
   engine: Engine;
-  store: SqliteStore;
+  store: Store;
   /** fetch with a key and JSON; `body` objects are sent as JSON, strings as they are. */
   call(
     method: string,
@@ -26,10 +27,14 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export async function startServer(catalogSource: string, options: EngineOptions = {}): Promise<Running> {
+/** A server in this process on a new store: a SQLite file of its own, or the database `dbUrl` names. */
+export async function startServer(
+  catalogSource: string,
+  options: EngineOptions = {},
+  dbUrl?: string,
+): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'nextbest-api-'));
-  const store = new SqliteStore(join(dir, 'test.db'));
-  await store.init();
+  const store = await openStore(dbUrl ?? join(dir, 'test.db'));
   const engine = await Engine.open(store, catalogSource, { seed: 1, checkpointMs: 0, ...options });
   const app = await buildServer(engine, { keys: { api: [digest(API_KEY)], admin: [digest(ADMIN_KEY)] } });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -1,13 +1,14 @@
 // Two server processes on one database learn together: each folds the outcomes it learned into the stored
 // models and takes in the other's, so after a restart the models hold every outcome, exactly as one process
 // that learned them all in log order.
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
-import { SqliteStore } from '../../src/store/sqlite/store.ts';
+import { openStore } from '../../src/store/open.ts';
 import { smallCatalogDoc } from '../helpers.ts';
+import { DIALECTS, execSql } from '../store/dialects.ts';
 import { ADMIN_KEY, callUrl, type ServerProcess, spawnServer } from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nextbest-together-'));
@@ -45,9 +46,9 @@ async function learnTen(p: ServerProcess, offset: number) {
   );
 }
 
-describe('two processes on one SQLite file', () => {
+describe.each(DIALECTS)('two processes on one database ($name)', (dialect) => {
   it('lose no learning: each sees the other’s outcomes, and a restart holds all 20, as one process would', async () => {
-    const db = join(dir, 'shared.db');
+    const db = dialect.freshUrl();
     const catalog = join(dir, 'catalog.json');
     writeFileSync(catalog, JSON.stringify(smallCatalogDoc()));
     const args = ['--db', db, '--catalog', catalog, '--no-demo-data'];
@@ -79,20 +80,15 @@ describe('two processes on one SQLite file', () => {
     }
 
     // One process that learned all 20 in log order: the same log with the models dropped, replayed.
-    const single = join(dir, 'single.db');
-    copyFileSync(db, single);
-    const replay = new SqliteStore(single);
-    await replay.init();
-    replay.db.exec(
+    const shared = await openStore(db);
+    const stored = await shared.loadModels();
+    await execSql(
+      shared,
       "DELETE FROM models; UPDATE outcomes SET folded = 0; DELETE FROM settings WHERE key = 'models.generation'",
     );
-    const one = await Engine.open(replay, undefined, { checkpointMs: 0, expiryMs: 0 });
+    const one = await Engine.open(shared, undefined, { checkpointMs: 0, expiryMs: 0 });
     await one.close();
-    const replayed = await replay.loadModels();
-    await replay.close();
-    const shared = new SqliteStore(db);
-    await shared.init();
-    const stored = await shared.loadModels();
+    const replayed = await shared.loadModels();
     await shared.close();
     const byKey = (models: typeof stored.models) =>
       Object.fromEntries(

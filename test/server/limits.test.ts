@@ -4,8 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../src/store/sqlite/store.ts';
+import { openStore } from '../../src/store/open.ts';
+import type { Store } from '../../src/store/store.ts';
 import { action, smallCatalogDoc } from '../helpers.ts';
+import { DIALECTS, type Dialect } from '../store/dialects.ts';
 import { ADMIN_KEY, callUrl, spawnServer } from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nextbest-limits-'));
@@ -35,10 +37,10 @@ let catalogs = 0;
  * A server in its own process, so that requests really arrive at once (a client in the server's own event loop
  * would hand them over one by one), with customers C0…C199.
  */
-async function withServer(doc: Record<string, unknown>, run: (s: Server) => Promise<void>) {
+async function withServer(dialect: Dialect, doc: Record<string, unknown>, run: (s: Server) => Promise<void>) {
   const file = join(dir, `catalog${++catalogs}.json`);
   writeFileSync(file, JSON.stringify(doc));
-  const db = join(dir, `one${catalogs}.db`);
+  const db = dialect.freshUrl();
   const p = await spawnServer(['--db', db, '--catalog', file, '--no-demo-data']);
   try {
     await Promise.all(
@@ -46,7 +48,7 @@ async function withServer(doc: Record<string, unknown>, run: (s: Server) => Prom
         callUrl(p.url, 'PUT', `/v1/customers/C${i}`, { attributes: { age: 40 } }, ADMIN_KEY),
       ),
     );
-    const store = new SqliteStore(db);
+    const store = await openStore(db);
     try {
       await run({
         call: (method, path, opts) => callUrl(p.url, method, path, opts?.body),
@@ -65,13 +67,13 @@ interface Server {
   // biome-ignore lint/suspicious/noExplicitAny: tests inspect response bodies freely
   call(method: string, path: string, opts?: { body?: unknown }): Promise<{ status: number; body: any }>;
   /** The server's database, opened beside it. */
-  store: SqliteStore;
+  store: Store;
   day: number;
 }
 
-describe('limits under concurrency (one server)', () => {
+describe.each(DIALECTS)('limits under concurrency (one server process, $name)', (dialect) => {
   it('200 simultaneous decides against a daily budget of 10 choose it exactly 10 times', async () => {
-    await withServer(limitsCatalog({ maxPerDay: 10 }), async (s) => {
+    await withServer(dialect, limitsCatalog({ maxPerDay: 10 }), async (s) => {
       const answers = await Promise.all(
         Array.from({ length: 200 }, (_, i) =>
           s.call('POST', '/v1/decide', { body: { customerId: `C${i}`, channel: 'web', limit: 1 } }),
@@ -90,7 +92,7 @@ describe('limits under concurrency (one server)', () => {
   });
 
   it('20 simultaneous decides for one customer against a daily budget of 1, and a total budget', async () => {
-    await withServer(limitsCatalog({ maxPerDay: 1 }), async (s) => {
+    await withServer(dialect, limitsCatalog({ maxPerDay: 1 }), async (s) => {
       const answers = await Promise.all(
         Array.from({ length: 20 }, () =>
           s.call('POST', '/v1/decide', { body: { customerId: 'C1', channel: 'web', limit: 2 } }),
@@ -98,7 +100,7 @@ describe('limits under concurrency (one server)', () => {
       );
       expect(chosen(answers, 'Limited')).toBe(1);
     });
-    await withServer(limitsCatalog({ total: 7 }), async (s) => {
+    await withServer(dialect, limitsCatalog({ total: 7 }), async (s) => {
       const answers = await Promise.all(
         Array.from({ length: 60 }, (_, i) =>
           s.call('POST', '/v1/decide', { body: { customerId: `C${i}`, channel: 'web', limit: 3 } }),
@@ -109,7 +111,7 @@ describe('limits under concurrency (one server)', () => {
   });
 
   it('40 simultaneous email decides for one customer stay within a weekly cap of 3', async () => {
-    await withServer(limitsCatalog({ maxPerDay: 1000 }), async (s) => {
+    await withServer(dialect, limitsCatalog({ maxPerDay: 1000 }), async (s) => {
       const answers = await Promise.all(
         Array.from({ length: 40 }, () =>
           s.call('POST', '/v1/decide', { body: { customerId: 'C7', channel: 'email', limit: 1 } }),
@@ -124,7 +126,7 @@ describe('limits under concurrency (one server)', () => {
   });
 
   it('limit 1, 1, then 3 on email stays within the cap (a cap counts the same decision’s slots)', async () => {
-    await withServer(limitsCatalog({ maxPerDay: 1000 }), async (s) => {
+    await withServer(dialect, limitsCatalog({ maxPerDay: 1000 }), async (s) => {
       const sizes: number[] = [];
       for (const limit of [1, 1, 3]) {
         const r = await s.call('POST', '/v1/decide', { body: { customerId: 'C8', channel: 'email', limit } });
@@ -141,9 +143,9 @@ describe('limits under concurrency (one server)', () => {
   });
 });
 
-describe('limits across two server processes on one SQLite file', () => {
+describe.each(DIALECTS)('limits across two server processes on one database ($name)', (dialect) => {
   it('two processes deciding at once never exceed a daily budget or a weekly cap', async () => {
-    const db = join(dir, 'two.db');
+    const db = dialect.freshUrl();
     const catalog = join(dir, 'limits.json');
     writeFileSync(catalog, JSON.stringify(limitsCatalog({ maxPerDay: 10 })));
     const a = await spawnServer(['--db', db, '--catalog', catalog, '--no-demo-data']);
