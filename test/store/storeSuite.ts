@@ -3,6 +3,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { InteractionRecord } from '../../src/core/types.ts';
 import { kpiCounts, rewardOfFlags } from '../../src/measure/answers.ts';
 import type { DecisionRecord, OutboundMessage, Store } from '../../src/store/store.ts';
+import { limitsAndQueueSuite } from './suites/limitsAndQueue.ts';
 
 /** Commits a decision without reservations (the suite's shorthand). */
 export function saveDecision(
@@ -68,6 +69,7 @@ export function storeSuite(make: () => Promise<Store>) {
   afterEach(async () => {
     await store.close();
   });
+  limitsAndQueueSuite(() => store, decisionRecord);
 
   it('creates, replaces and reads customers', async () => {
     const first = await store.putCustomer('c1', { age: 40 }, T0);

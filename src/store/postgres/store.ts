@@ -180,10 +180,10 @@ export class PostgresStore implements Store {
   async init(): Promise<void> {
     const c = await this.pool.connect();
     try {
-      await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
       // One migrating process at a time; the others wait and then find nothing left to do.
       await c.query('SELECT pg_advisory_lock($1, $2)', [LOCK_APP, LOCK_MIGRATE]);
       try {
+        await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
         await c.query(
           'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
         );
@@ -549,13 +549,13 @@ export class PostgresStore implements Store {
         if (reserve) {
           // Caps: one decision per customer at a time checks and writes the history (the lock ends with the
           // transaction, after this decision's contacts are committed).
-          const caps =
-            reserve.caps && customerId !== null
-              ? (await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CUSTOMER, customerId]),
-                reserve.caps.violations(
-                  await history(c, customerId, reserve.caps.since, reserve.caps.acceptsForever),
-                ))
-              : [];
+          let caps: string[] = [];
+          if (reserve.caps && customerId !== null) {
+            await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CUSTOMER, customerId]);
+            caps = reserve.caps.violations(
+              await history(c, customerId, reserve.caps.since, reserve.caps.acceptsForever),
+            );
+          }
           // Budgets: a conditional increment per limit; no row back means the limit is reached. In action-id
           // order, so concurrent commits lock the counters in the same order.
           const budgets: string[] = [];

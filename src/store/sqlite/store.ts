@@ -626,17 +626,26 @@ export class SqliteStore implements Store {
   async timeline(query: TimelineQuery): Promise<{ entries: TimelineEntry[]; next?: TimelineCursor }> {
     const kinds = query.kinds ?? (['event', 'decision', 'outcome'] as const);
     const parts: string[] = [];
+    // Every part names its columns: any of them may come first in the UNION.
+    const columns = (c: string[]) =>
+      ['kind', 'at', 'k', 'decision_id', 'action_id', 'type', 'channel', 'payload', 'outcome', 'value', 'arm']
+        .map((name, i) => `${c[i]} AS ${name}`)
+        .join(', ');
     if (kinds.includes('event'))
-      parts.push(`SELECT 'event' AS kind, at, printf('%020d', seq) AS k, NULL AS decision_id, NULL AS action_id,
-                  type, channel, payload, NULL AS outcome, NULL AS value, NULL AS arm
-                  FROM events WHERE customer_id = @id`);
+      parts.push(
+        `SELECT ${columns(["'event'", 'at', "printf('%020d', seq)", 'NULL', 'NULL', 'type', 'channel', 'payload', 'NULL', 'NULL', 'NULL'])}
+         FROM events WHERE customer_id = @id`,
+      );
     if (kinds.includes('decision'))
-      parts.push(`SELECT 'decision', at, id, id, NULL, NULL, channel, payload, NULL, NULL, arm
-                  FROM decisions WHERE customer_id = @id`);
+      parts.push(
+        `SELECT ${columns(["'decision'", 'at', 'id', 'id', 'NULL', 'NULL', 'channel', 'payload', 'NULL', 'NULL', 'arm'])}
+         FROM decisions WHERE customer_id = @id`,
+      );
     if (kinds.includes('outcome'))
-      parts.push(`SELECT 'outcome', o.at, printf('%020d', o.seq), o.decision_id, o.action_id, NULL, d.channel, NULL,
-                  o.outcome, o.value, NULL
-                  FROM outcomes o LEFT JOIN decisions d ON d.id = o.decision_id WHERE o.customer_id = @id`);
+      parts.push(
+        `SELECT ${columns(["'outcome'", 'o.at', "printf('%020d', o.seq)", 'o.decision_id', 'o.action_id', 'NULL', 'd.channel', 'NULL', 'o.outcome', 'o.value', 'NULL'])}
+         FROM outcomes o LEFT JOIN decisions d ON d.id = o.decision_id WHERE o.customer_id = @id`,
+      );
     if (parts.length === 0) return { entries: [] };
     const before = query.before;
     const rows = this.db
