@@ -15,7 +15,7 @@ import type { PolicySpec } from '../core/policy.ts';
 import type { RecordedOutcome } from '../core/types.ts';
 import type { Features, Learner, LearnerState } from '../learn/learner.ts';
 import { LEARNERS, type LearnerName, learnerFromJSON } from '../learn/registry.ts';
-import type { FoldOutcome, Store, StoredModel } from '../store/store.ts';
+import type { FoldOutcome, ModelRepository, StoredModel } from '../store/store.ts';
 
 /** Shadow models are per action, under this prefix. */
 export const SHADOW = 'shadow:';
@@ -281,7 +281,7 @@ export class ModelRegistry {
   private folding: Promise<void> | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: ModelRepository,
     private readonly context: () => ModelContext,
   ) {
     this.live = new ModelSet(context);

@@ -2,7 +2,7 @@
 // GET /v1/outbound: it claims with a lease, acknowledges on a 2xx answer and otherwise releases the message for
 // a later retry with exponential backoff, so a crash mid-delivery only delays a message, never loses it.
 import { createHmac } from 'node:crypto';
-import type { OutboundItem, Store } from '../store/store.ts';
+import type { OutboundItem, OutboundRepository } from '../store/store.ts';
 
 export interface WebhookOptions {
   url: string;
@@ -32,7 +32,7 @@ export class WebhookDispatcher {
   private running: Promise<number> | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: OutboundRepository,
     private readonly options: WebhookOptions,
     private readonly clock: () => number,
   ) {}

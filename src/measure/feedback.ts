@@ -2,7 +2,7 @@
 // overall, per touchpoint and per action taken before the survey. Hand-written: two closed formulas.
 import type { SurveySpec } from '../core/events.ts';
 import type { Attributes } from '../core/types.ts';
-import type { Store } from '../store/store.ts';
+import type { ReportingQueries } from '../store/store.ts';
 import { wilson, Z95 } from './stats.ts';
 
 export interface SurveyAnswer {
@@ -126,7 +126,7 @@ export function surveyAnswers(
 }
 
 export async function feedbackReport(
-  store: Store,
+  store: ReportingQueries,
   surveys: { nps?: SurveySpec | undefined; csat?: SurveySpec | undefined },
   range: { from: number; to: number },
 ) {

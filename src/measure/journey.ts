@@ -1,6 +1,6 @@
 // Journey KPIs: how often each channel contacts a customer, and how fast proactive (triggered) contacts turn
 // into an answer. Pure figures from store rows; `journeyReport` reads them.
-import type { Store } from '../store/store.ts';
+import type { ReportingQueries } from '../store/store.ts';
 import { type TriggerJourney, triggerJourney } from './answers.ts';
 import { wilson } from './stats.ts';
 
@@ -101,7 +101,7 @@ export function triggerKpis(rows: readonly TriggerJourney[]): TriggerJourneyKpis
 }
 
 export async function journeyReport(
-  store: Store,
+  store: ReportingQueries,
   query: { from: number; to: number; positive: readonly string[] },
 ) {
   const [contacts, journeys] = await Promise.all([

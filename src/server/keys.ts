@@ -1,6 +1,6 @@
 // Where API keys come from: the environment, a config file, or (first start) generated and stored as digests.
 import { existsSync, readFileSync } from 'node:fs';
-import type { Store } from '../store/store.ts';
+import type { SettingsRepository } from '../store/store.ts';
 import { digest, generateKey, type KeyRing } from './auth.ts';
 
 export interface ResolvedKeys {
@@ -31,7 +31,7 @@ function readConfig(path: string): KeyConfig {
 }
 
 export async function resolveKeys(
-  store: Store,
+  store: SettingsRepository,
   env: NodeJS.ProcessEnv,
   configPath: string | undefined,
 ): Promise<ResolvedKeys> {

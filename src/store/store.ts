@@ -391,11 +391,15 @@ export interface StoredModel {
   state: LearnerState;
 }
 
-export interface Store {
+/** Opening and closing. */
+export interface Lifecycle {
   /** Creates or migrates the schema. */
   init(): Promise<void>;
   close(): Promise<void>;
+}
 
+/** Customer profiles (and their erasure). */
+export interface CustomerRepository {
   getCustomer(id: string): Promise<Customer | undefined>;
   putCustomer(
     id: string,
@@ -404,7 +408,20 @@ export interface Store {
   ): Promise<{ customer: Customer; created: boolean }>;
   /** GDPR erasure: the profile, its decisions, their outcomes and the interaction history. */
   deleteCustomer(id: string): Promise<ErasureReport>;
+  countCustomers(): Promise<number>;
+}
 
+/** Catalog versions. */
+export interface CatalogRepository {
+  activeCatalog(): Promise<StoredCatalog | undefined>;
+  getCatalog(version: number): Promise<StoredCatalog | undefined>;
+  listCatalogs(): Promise<Array<Omit<StoredCatalog, 'source'>>>;
+  /** Stores a new version and makes it the active one; older versions are kept. */
+  addCatalog(source: string, hash: string, now: number): Promise<StoredCatalog>;
+}
+
+/** Customer events, their derived features and the trigger jobs they fire. */
+export interface EventRepository {
   /**
    * Stores events and, in the same transaction, updates each customer's derived-feature state with `apply`
    * (called once per event, in the given order), so concurrent writers never lose an update.
@@ -436,19 +453,14 @@ export interface Store {
   rebuildFeatureStates(apply: (state: CustomerFeatureState, event: CustomerEvent) => void): Promise<number>;
   /** A customer's derived-feature state ({} when none). */
   featureState(customerId: string): Promise<CustomerFeatureState>;
-  countCustomers(): Promise<number>;
+}
 
-  activeCatalog(): Promise<StoredCatalog | undefined>;
-  getCatalog(version: number): Promise<StoredCatalog | undefined>;
-  listCatalogs(): Promise<Array<Omit<StoredCatalog, 'source'>>>;
-  /** Stores a new version and makes it the active one; older versions are kept. */
-  addCatalog(source: string, hash: string, now: number): Promise<StoredCatalog>;
-
+/** Decisions with what they reserve: interaction history, budgets, the decision log. */
+export interface DecisionRepository {
   /** Interaction history since `since` (epoch ms), plus every acceptance ever when `acceptsForever`. */
   loadHistory(customerId: string, since: number, acceptsForever: boolean): Promise<InteractionRecord[]>;
   /** How often each action was chosen on `day` (days since epoch, UTC) and in total. */
   budgetUsage(actionIds: readonly string[], day: number): Promise<Map<string, BudgetUsage>>;
-
   /**
    * Logs a decision, writes a contact line per chosen action, counts budgets and queues its outbound message
    * (triggered decisions), in one transaction; with `reserve`, only when every budget and cap still allows it
@@ -456,12 +468,50 @@ export interface Store {
    * another, never overrun a limit). A refused commit writes nothing and says which actions were refused.
    */
   commitDecision(commit: DecisionCommit): Promise<CommitResult>;
+  getDecision(id: string): Promise<DecisionRecord | undefined>;
+  /** The newest logged decisions, newest first (the dashboard's decision list). */
+  recentDecisions(
+    limit: number,
+  ): Promise<Array<Extract<TimelineEntry, { kind: 'decision' }> & { customerId: string | null }>>;
+}
+
+/** The outbound queue of triggered decisions. */
+export interface OutboundRepository {
   /** Claims due outbound messages (pending, or claimed with an expired lease), oldest first. */
   claimOutbound(query: ClaimQuery): Promise<OutboundItem[]>;
   /** Marks a claimed message delivered. */
   ackOutbound(id: number, claimToken: string, now: number): Promise<OutboundSettle>;
   /** Gives a claimed message back, to be claimed again from `retryAt` (a failed delivery). */
   releaseOutbound(id: number, claimToken: string, retryAt: number, error: string): Promise<OutboundSettle>;
+  /** Number of outbound messages by channel and status. */
+  outboundCounts(): Promise<Array<{ channel: string; status: OutboundStatus; count: number }>>;
+}
+
+/** Outcomes: idempotent, with the rule of which one teaches the model. */
+export interface OutcomeRepository {
+  outcomesForDecision(id: string): Promise<OutcomeRecord[]>;
+  /** Idempotent on (decision, action, outcome): a repeat returns the first record with `duplicate: true`. */
+  recordOutcome(outcome: NewOutcome): Promise<{ record: OutcomeRecord; duplicate: boolean }>;
+  /** Chosen actions of decisions made in (from, to] that no outcome has taught the model yet, oldest first. */
+  openChoices(from: number, to: number, limit: number): Promise<OpenChoice[]>;
+  /** Learned outcomes after a sequence number, oldest first, to replay into models after a restart. */
+  learnedOutcomesAfter(seq: number, limit: number): Promise<LearnedOutcome[]>;
+}
+
+/** Model states, kept in step with the outcome log (src/engine/models.ts). */
+export interface ModelRepository {
+  /** The stored models, the generation they are at, and the last learned outcome folded into them. */
+  loadModels(): Promise<{ models: StoredModel[]; generation: number; maxSeq: number }>;
+  /**
+   * Folds the learned outcomes not folded yet into the stored models, in one transaction that no other fold (in
+   * this process or another) runs beside: `quick` or else `replay` returns the states to write, which are stored
+   * with the next generation while those outcomes are marked folded. See src/engine/models.ts.
+   */
+  foldModels(fold: ModelFold): Promise<FoldResult>;
+}
+
+/** Reads for measurement: facts only; what they mean is src/measure/. */
+export interface ReportingQueries {
   /**
    * A customer's events, decisions and outcomes, newest first (ties: outcome, event, decision); `next` resumes
    * after the last entry, undefined on the last page.
@@ -484,30 +534,6 @@ export interface Store {
     to: number,
     attributionMs: number,
   ): Promise<Array<{ at: number; channel: string | null; payload: Attributes; actionId: string | null }>>;
-  /** The newest logged decisions, newest first (the dashboard's decision list). */
-  recentDecisions(
-    limit: number,
-  ): Promise<Array<Extract<TimelineEntry, { kind: 'decision' }> & { customerId: string | null }>>;
-  /** Number of outbound messages by channel and status. */
-  outboundCounts(): Promise<Array<{ channel: string; status: OutboundStatus; count: number }>>;
-  getDecision(id: string): Promise<DecisionRecord | undefined>;
-  outcomesForDecision(id: string): Promise<OutcomeRecord[]>;
-  /** Idempotent on (decision, action, outcome): a repeat returns the first record with `duplicate: true`. */
-  recordOutcome(outcome: NewOutcome): Promise<{ record: OutcomeRecord; duplicate: boolean }>;
-  /** Chosen actions of decisions made in (from, to] that no outcome has taught the model yet, oldest first. */
-  openChoices(from: number, to: number, limit: number): Promise<OpenChoice[]>;
-  /** Learned outcomes after a sequence number, oldest first, to replay into models after a restart. */
-  learnedOutcomesAfter(seq: number, limit: number): Promise<LearnedOutcome[]>;
-
-  /** The stored models, the generation they are at, and the last learned outcome folded into them. */
-  loadModels(): Promise<{ models: StoredModel[]; generation: number; maxSeq: number }>;
-  /**
-   * Folds the learned outcomes not folded yet into the stored models, in one transaction that no other fold (in
-   * this process or another) runs beside: `quick` or else `replay` returns the states to write, which are stored
-   * with the next generation while those outcomes are marked folded. See src/engine/models.ts.
-   */
-  foldModels(fold: ModelFold): Promise<FoldResult>;
-
   /**
    * Choices made in [from, to), tallied by the given dimensions and outcome flags; with `bucketMs` also by time
    * bucket (key `bucket`: the bucket's start, epoch ms). Ordered by the dimensions.
@@ -531,7 +557,27 @@ export interface Store {
   decisionLog(query: DecisionLogQuery): Promise<LoggedDecision[]>;
   /** Number of logged decisions in [from, to). */
   decisionCount(from: number, to: number): Promise<number>;
+}
 
+/** Small named values (resume points, declarations seen, key digests). */
+export interface SettingsRepository {
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
 }
+
+/**
+ * The whole store: one object per database whose parts are the repositories above. Callers depend on the parts
+ * they use (measurement on ReportingQueries, the model registry on ModelRepository, …); each dialect implements
+ * all of them, and the shared store suite runs every method on every dialect.
+ */
+export interface Store
+  extends Lifecycle,
+    CustomerRepository,
+    CatalogRepository,
+    EventRepository,
+    DecisionRepository,
+    OutboundRepository,
+    OutcomeRepository,
+    ModelRepository,
+    ReportingQueries,
+    SettingsRepository {}
