@@ -26,8 +26,11 @@ const forbidden: Record<string, RegExp[]> = {
     /^node:/,
     /^(fastify|better-sqlite3|pg|commander)/,
   ],
-  'src/store': [/\/(server|cli|engine)\//],
-  'src/engine': [/\/(server|cli)\//],
+  // Stores keep facts; what they mean (rewards, KPI rules) is measure's, so a store never imports it.
+  'src/store': [/\/(server|cli|engine|measure)\//],
+  // Services and measurement work through the store contract, never a dialect.
+  'src/engine': [/\/(server|cli)\//, /store\/(sqlite|postgres)\//, /^(better-sqlite3|pg)$/],
+  'src/measure': [/\/(server|cli|engine)\//, /store\/(sqlite|postgres)\//, /^(better-sqlite3|pg)$/],
 };
 
 describe('architecture', () => {

@@ -1,0 +1,90 @@
+// What the engine's callers (routes, the CLI, the demo) send and get back.
+
+import type { Arm } from '../core/arms.ts';
+import type { CandidateExplanation } from '../core/explain.ts';
+import type { Attributes, ChosenAction, OutcomeType } from '../core/types.ts';
+import type { WebhookOptions } from './webhook.ts';
+
+/** What a trigger did with one event. */
+export interface TriggeredDecision {
+  trigger: string;
+  /** The firing event's index in the request and its sequence number. */
+  index: number;
+  eventSeq: number;
+  customerId: string;
+  decisionId?: string;
+  /** The chosen actions (none when contact policies or rules left nothing to send). */
+  actions?: string[];
+  /** Whether a message went to the outbound queue. */
+  queued?: boolean;
+  /** Why no decision was made. */
+  skipped?: string;
+}
+
+export interface EngineOptions {
+  clock?: () => number;
+  /** Seed of the exploration random source; a random seed when omitted. */
+  seed?: number;
+  /** How often dirty model states are written to the store (ms). Outcomes are durable anyway. */
+  checkpointMs?: number;
+  /** How often response windows are swept for expired choices (ms); 0 turns the sweep off. */
+  expiryMs?: number;
+  /** Push outbound messages to a webhook instead of (for its channels) the pull queue. */
+  webhook?: WebhookOptions;
+  /**
+   * How often trigger jobs left open by a stopped process are run (ms; 0: only when the engine opens), and how
+   * old a job must be to count as left (ms): a running request settles its own jobs within milliseconds.
+   */
+  triggerRecoveryMs?: number;
+  triggerRecoveryAgeMs?: number;
+}
+
+export interface DecideRequest {
+  customerId?: string | undefined;
+  channel: string;
+  context?: Attributes | undefined;
+  limit?: number | undefined;
+  /** Also return why each candidate was chosen, ranked out or dropped (computed with the deciding models). */
+  explain?: boolean | undefined;
+}
+
+export interface DecisionExplanation {
+  decisionId: string;
+  arm: Arm;
+  /** The model version the decision was made with. */
+  modelVersion: string;
+  /**
+   * The model version the feature contributions were computed with: the same as `modelVersion` inline in a
+   * decision; later, the current models (they may have learned since; scores are always the logged ones).
+   */
+  explainedWith: string;
+  candidates: CandidateExplanation[];
+}
+
+export interface DecisionResponse {
+  decisionId: string;
+  customerId: string | null;
+  channel: string;
+  catalogVersion: number;
+  modelVersion: string;
+  /** The measurement arm: adaptive, control (random) or businessRule. */
+  arm: Arm;
+  actions: Array<ChosenAction & { name: string; description: string }>;
+  explanation?: DecisionExplanation;
+}
+
+/** One customer event as callers send it (`timestamp` already parsed to epoch ms). */
+export interface EventInput {
+  customerId: string;
+  type: string;
+  at: number;
+  channel?: string | undefined;
+  payload?: Attributes | undefined;
+}
+
+export interface OutcomeRequest {
+  decisionId: string;
+  actionId: string;
+  outcome: OutcomeType;
+  value?: number | undefined;
+}

@@ -1,0 +1,88 @@
+// Customer profiles, their erasure, timelines and derived features.
+
+import { featureValues } from '../core/events.ts';
+import { matchesType } from '../core/rules.ts';
+import type { Attributes, Customer } from '../core/types.ts';
+import type { ErasureReport, TimelineCursor, TimelineEntry, TimelineKind } from '../store/store.ts';
+import type { EngineContext } from './context.ts';
+import { EngineError } from './errors.ts';
+
+export class Customers {
+  constructor(private readonly c: EngineContext) {}
+
+  /** Checks declared attributes against the catalog schema; undeclared attributes are kept as they are. */
+  validateAttributes(attributes: Attributes, field: string): void {
+    const declared = this.c.catalogs.catalog.ruleSchema.customer;
+    for (const [name, value] of Object.entries(attributes)) {
+      const type = declared[name];
+      if (!type || value === null) continue;
+      if (!matchesType(value, type)) throw new EngineError('invalid', `${field}.${name}`, `expected ${type}`);
+    }
+  }
+
+  async putCustomer(id: string, attributes: Attributes) {
+    this.validateAttributes(attributes, 'body.attributes');
+    return this.c.store.putCustomer(id, attributes, this.c.clock());
+  }
+
+  async getCustomer(id: string): Promise<Customer> {
+    const customer = await this.c.store.getCustomer(id);
+    if (!customer) throw new EngineError('not_found', 'params.id', `unknown customer '${id}'`);
+    return customer;
+  }
+
+  async deleteCustomer(id: string): Promise<ErasureReport> {
+    const report = await this.c.store.deleteCustomer(id);
+    if (!report.customer && report.decisions === 0 && report.interactions === 0) {
+      throw new EngineError('not_found', 'params.id', `unknown customer '${id}'`);
+    }
+    return report;
+  }
+
+  /**
+   * A customer's timeline page: events, decisions and outcomes, newest first. The cursor is opaque to callers
+   * (base64url of the last entry's position).
+   */
+  async timeline(
+    customerId: string,
+    query: { limit: number; before?: string | undefined; kinds?: TimelineKind[]; from?: number; to?: number },
+  ): Promise<{ entries: TimelineEntry[]; next: string | null }> {
+    let before: TimelineCursor | undefined;
+    if (query.before !== undefined) {
+      try {
+        const [at, kind, key] = JSON.parse(
+          Buffer.from(query.before, 'base64url').toString('utf8'),
+        ) as unknown[];
+        if (
+          typeof at !== 'number' ||
+          typeof key !== 'string' ||
+          !['event', 'decision', 'outcome'].includes(kind as string)
+        )
+          throw new Error('bad cursor');
+        before = { at, kind: kind as TimelineKind, key };
+      } catch {
+        throw new EngineError('invalid', 'querystring.before', 'not a cursor this API returned');
+      }
+    }
+    const page = await this.c.store.timeline({
+      customerId,
+      limit: query.limit,
+      ...(before ? { before } : {}),
+      ...(query.kinds ? { kinds: query.kinds } : {}),
+      ...(query.from !== undefined ? { from: query.from } : {}),
+      ...(query.to !== undefined ? { to: query.to } : {}),
+    });
+    if (page.entries.length === 0 && !before && !(await this.c.store.getCustomer(customerId)))
+      throw new EngineError('not_found', 'params.id', `unknown customer '${customerId}'`);
+    const next = page.next
+      ? Buffer.from(JSON.stringify([page.next.at, page.next.kind, page.next.key])).toString('base64url')
+      : null;
+    return { entries: page.entries, next };
+  }
+
+  /** A customer's derived features now (what rules see as `features.*`). */
+  async customerFeatures(customerId: string): Promise<Attributes> {
+    const config = this.c.catalogs.catalog.definition.events;
+    return featureValues(config, await this.c.store.featureState(customerId), this.c.clock());
+  }
+}

@@ -1,0 +1,325 @@
+// Decisions: load what the rules and policies read, decide (pure core), reserve limits and log in one commit,
+// answer and explain.
+
+import { randomUUID } from 'node:crypto';
+import { assignArm } from '../core/arms.ts';
+import type { CompiledTrigger } from '../core/catalog.ts';
+import { capViolations, DAY_MS, hasDecisionCap } from '../core/contactPolicy.ts';
+import { decide } from '../core/decide.ts';
+import { featureValues } from '../core/events.ts';
+import { explainDecision } from '../core/explain.ts';
+import { policyDistribution } from '../core/policy.ts';
+import type {
+  Attributes,
+  ChosenAction,
+  DroppedCandidate,
+  InteractionRecord,
+  ScoredCandidate,
+} from '../core/types.ts';
+import type { Features } from '../learn/learner.ts';
+import type {
+  DecisionRecord,
+  OutboundMessage,
+  OutcomeRecord,
+  ShadowRecord,
+  TriggerRef,
+} from '../store/store.ts';
+import type { DecideRequest, DecisionExplanation, DecisionResponse } from './api.ts';
+import { type EngineContext, modelVersion } from './context.ts';
+import { EngineError } from './errors.ts';
+import { SHADOW } from './models.ts';
+
+/** A decision is arbitrated at most this often when its commit finds limits taken meanwhile. */
+const MAX_COMMIT_ATTEMPTS = 4;
+
+export class Decisions {
+  constructor(private readonly c: EngineContext) {}
+
+  async decide(request: DecideRequest): Promise<DecisionResponse> {
+    return this.decideWith(request);
+  }
+
+  /** A decision; a trigger's decisions also carry the trigger, are restricted to its actions and queue a message. */
+  async decideWith(request: DecideRequest, trigger?: TriggerRef & { only: CompiledTrigger; job?: number }) {
+    const { catalog, stored, explorer, history: need, budgeted } = this.c.catalogs.active;
+    if (!catalog.channels.has(request.channel)) {
+      throw new EngineError(
+        'invalid',
+        'body.channel',
+        `unknown channel '${request.channel}' (known: ${[...catalog.channels.keys()].join(', ')})`,
+      );
+    }
+    const limit = request.limit ?? catalog.definition.arbitration.defaultLimit;
+    const maxLimit = catalog.definition.arbitration.maxLimit;
+    if (limit > maxLimit) throw new EngineError('invalid', 'body.limit', `at most ${maxLimit}`);
+    const now = this.c.clock();
+    let customer: Attributes = {};
+    const customerId = request.customerId ?? null;
+    if (customerId !== null) {
+      const found = await this.c.store.getCustomer(customerId);
+      if (!found) throw new EngineError('not_found', 'body.customerId', `unknown customer '${customerId}'`);
+      customer = found.attributes;
+    }
+    const events = catalog.definition.events;
+    const features =
+      customerId !== null && Object.keys(events.features).length > 0
+        ? featureValues(events, await this.c.store.featureState(customerId), now)
+        : {};
+    const arm = assignArm(catalog.arms, customerId, request.channel, now, this.c.rng);
+    const since = now - need.days * DAY_MS;
+    const day = Math.floor(now / DAY_MS);
+    // Budgets and caps are read here and reserved when the decision commits. A commit that finds a limit
+    // taken meanwhile (a decision made at the same time) is refused; the decision is then made again from
+    // fresh counts without the refused actions, so what is answered and logged never exceeds a limit and the
+    // logged probabilities are those of the arbitration that was committed.
+    const excluded = new Map<string, Pick<DroppedCandidate, 'stage' | 'reason'>>();
+    for (let attempt = 1; ; attempt++) {
+      const history =
+        customerId === null ? [] : await this.c.store.loadHistory(customerId, since, need.acceptsForever);
+      const budgetUsage = await this.c.store.budgetUsage(budgeted, day);
+      // The last attempt leaves out every action under a budget or a cap on decisions, so it commits.
+      const last = attempt === MAX_COMMIT_ATTEMPTS;
+      if (last) {
+        for (const a of catalog.actions) {
+          if (a.budget || hasDecisionCap(catalog, a, request.channel)) {
+            if (!excluded.has(a.id))
+              excluded.set(a.id, { stage: 'budget', reason: 'limits contended: left out to commit' });
+          }
+        }
+      }
+      const result = decide({
+        arm,
+        catalog,
+        channel: request.channel,
+        customer,
+        features,
+        context: request.context ?? {},
+        history,
+        budgetUsage,
+        limit,
+        now,
+        rng: this.c.rng,
+        propensity: (action, features) => {
+          const model = this.c.registry.live.model(action.model.key);
+          const x = this.c.registry.live.modelInput(action.id, features);
+          const logitSd = explorer.kind === 'thompson' ? model.logitSd(x) : 0;
+          return { propensity: model.predict(x), logitSd, evidence: model.responses };
+        },
+        round: this.c.registry.learnedSeq,
+        explorer,
+        ...(trigger
+          ? {
+              only: {
+                allows: trigger.only.allows,
+                reason: `not among the actions of trigger '${trigger.id}'`,
+              },
+            }
+          : {}),
+        excluded,
+      });
+      const decisionId = randomUUID();
+      const version = modelVersion(this.c);
+      const shadow = this.shadowOf(result.candidates, result.chosen[0]?.actionId, result.features);
+      const record: DecisionRecord = {
+        id: decisionId,
+        customerId,
+        channel: request.channel,
+        context: request.context ?? {},
+        at: now,
+        catalogVersion: stored.version,
+        modelVersion: version,
+        arm,
+        features: result.features,
+        candidates: result.candidates,
+        dropped: result.dropped,
+        chosen: result.chosen.map((c) => ({
+          actionId: c.actionId,
+          issue: c.issue,
+          group: c.group,
+          rank: c.rank,
+          probability: c.probability,
+          propensity: c.propensity,
+          priority: c.priority,
+          treatment: c.treatment,
+        })),
+        ...(shadow ? { shadow } : {}),
+        ...(trigger
+          ? {
+              trigger: {
+                id: trigger.id,
+                eventSeq: trigger.eventSeq,
+                eventType: trigger.eventType,
+                eventAt: trigger.eventAt,
+              },
+            }
+          : {}),
+      };
+      const contacts: InteractionRecord[] = result.chosen.map((c) => ({
+        kind: 'contact',
+        actionId: c.actionId,
+        issue: c.issue,
+        group: c.group,
+        channel: request.channel,
+        at: now,
+      }));
+      const outbound: OutboundMessage | undefined =
+        record.trigger && customerId !== null && result.chosen.length > 0
+          ? {
+              decisionId,
+              customerId,
+              channel: request.channel,
+              trigger: record.trigger,
+              actions: result.chosen.map((c) => ({
+                actionId: c.actionId,
+                name: catalog.actionsById.get(c.actionId)!.name,
+                issue: c.issue,
+                group: c.group,
+                rank: c.rank,
+                treatment: c.treatment as Record<string, unknown>,
+              })),
+              createdAt: now,
+            }
+          : undefined;
+      const chosenIds = result.chosen.map((c) => c.actionId);
+      const budgets = result.chosen.flatMap((c) => {
+        const budget = catalog.actionsById.get(c.actionId)?.budget;
+        return budget ? [{ actionId: c.actionId, maxPerDay: budget.maxPerDay, total: budget.total }] : [];
+      });
+      const capped =
+        customerId !== null &&
+        result.chosen.some((c) =>
+          hasDecisionCap(catalog, catalog.actionsById.get(c.actionId)!, request.channel),
+        );
+      const committed = await this.c.store.commitDecision({
+        decision: record,
+        contacts,
+        outbound,
+        settlesJob: trigger?.job,
+        reserve:
+          budgets.length > 0 || capped
+            ? {
+                budgets,
+                ...(capped
+                  ? {
+                      caps: {
+                        since,
+                        acceptsForever: need.acceptsForever,
+                        violations: (h) => capViolations(catalog, chosenIds, h, request.channel, now),
+                      },
+                    }
+                  : {}),
+              }
+            : undefined,
+      });
+      if (!committed.committed) {
+        for (const a of committed.budgets)
+          excluded.set(a, { stage: 'budget', reason: 'budget taken by decisions made at the same time' });
+        for (const a of committed.caps)
+          excluded.set(a, {
+            stage: 'contactPolicy',
+            reason: 'contact cap reached by decisions made at the same time',
+          });
+        continue;
+      }
+      return this.decisionResponse(record, result.chosen, request.explain === true);
+    }
+  }
+
+  private decisionResponse(
+    record: DecisionRecord,
+    chosen: readonly ChosenAction[],
+    explain: boolean,
+  ): DecisionResponse {
+    const catalog = this.c.catalogs.catalog;
+    const { id: decisionId, customerId, channel, catalogVersion, modelVersion, arm } = record;
+    return {
+      decisionId,
+      customerId,
+      channel,
+      catalogVersion,
+      modelVersion,
+      arm,
+      actions: chosen.map((c) => {
+        const action = catalog.actionsById.get(c.actionId);
+        return { ...c, name: action?.name ?? c.actionId, description: action?.description ?? '' };
+      }),
+      ...(explain ? { explanation: this.explanationOf(record) } : {}),
+    };
+  }
+
+  /**
+   * Shadow mode: what the candidate policy would have put in the first slot, with the numbers that off-policy
+   * evaluation needs (its probability of production's choice, its expected and modelled accept rates).
+   */
+  private shadowOf(
+    candidates: readonly ScoredCandidate[],
+    top: string | undefined,
+    x: Features,
+  ): ShadowRecord | undefined {
+    const shadow = this.c.catalogs.active.shadow;
+    if (!shadow || top === undefined) return undefined;
+    const needsSd = shadow.spec.explorer === 'thompson';
+    const dist = policyDistribution(
+      shadow.spec,
+      shadow.explorer,
+      candidates,
+      (c) => {
+        const m = this.c.registry.live.model(SHADOW + c.actionId);
+        return { propensity: m.predict(x), logitSd: needsSd ? m.logitSd(x) : 0, evidence: m.responses };
+      },
+      this.c.rng,
+      this.c.registry.learnedSeq,
+    );
+    if (!dist) return undefined;
+    return {
+      policy: shadow.spec.name,
+      choice: dist.choice,
+      probability: dist.probabilities.get(top) ?? 0,
+      expectedReward: dist.expectedReward,
+      modelledReward: dist.propensities.get(top) ?? 0,
+    };
+  }
+
+  recentDecisions(limit: number) {
+    return this.c.store.recentDecisions(limit);
+  }
+
+  /** Why each candidate of a logged decision was chosen, ranked out or dropped. */
+  async explain(id: string): Promise<DecisionExplanation> {
+    return this.explanationOf(await this.loggedDecision(id));
+  }
+
+  /** A logged decision, or a 404 naming the id. */
+  async loggedDecision(id: string): Promise<DecisionRecord> {
+    const decision = await this.c.store.getDecision(id);
+    if (!decision) throw new EngineError('not_found', 'params.id', `unknown decision '${id}'`);
+    return decision;
+  }
+
+  private explanationOf(d: DecisionRecord): DecisionExplanation {
+    return {
+      decisionId: d.id,
+      arm: d.arm,
+      modelVersion: d.modelVersion,
+      explainedWith: modelVersion(this.c),
+      candidates: explainDecision({
+        arm: d.arm,
+        candidates: d.candidates,
+        dropped: d.dropped,
+        chosen: d.chosen,
+        contributions: (actionId) => {
+          // Actions removed from the catalog since have no model to ask.
+          if (!this.c.catalogs.catalog.actionsById.has(actionId)) return undefined;
+          return this.c.registry.live
+            .model(this.c.registry.live.keyOf(actionId))
+            .explain?.(this.c.registry.live.modelInput(actionId, d.features));
+        },
+      }),
+    };
+  }
+
+  async getDecision(id: string): Promise<DecisionRecord & { outcomes: OutcomeRecord[] }> {
+    const decision = await this.loggedDecision(id);
+    return { ...decision, outcomes: await this.c.store.outcomesForDecision(id) };
+  }
+}
