@@ -10,7 +10,9 @@ import { DemoSimulator } from '../../src/demo/simulator.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { digest } from '../../src/server/auth.ts';
-import { SqliteStore } from '../../src/store/sqlite/store.ts';
+import { openStore } from '../../src/store/open.ts';
+import type { Store } from '../../src/store/store.ts';
+import { DIALECTS } from '../store/dialects.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = 'e2e-admin-key-0123456789';
@@ -22,16 +24,15 @@ if (!existsSync(join(WEB_ROOT, 'index.html')))
 
 const SHOTS = process.env.NEXTBEST_SCREENSHOTS;
 
-describe.skipIf(!haveChromium)('dashboard and agent page in Chromium', () => {
+describe.skipIf(!haveChromium).each(DIALECTS)('dashboard and agent page in Chromium ($name)', (dialect) => {
   let app: FastifyInstance;
   let engine: Engine;
-  let store: SqliteStore;
+  let store: Store;
   let url: string;
   let browser: Browser;
 
   beforeAll(async () => {
-    store = new SqliteStore(':memory:');
-    await store.init();
+    store = await openStore(dialect.freshUrl());
     engine = await Engine.open(store, readFileSync(BUNDLED_CATALOG, 'utf8'), { checkpointMs: 0, seed: 3 });
     app = await buildServer(engine, { keys: { api: [], admin: [digest(ADMIN)] }, webRoot: WEB_ROOT });
     url = await app.listen({ port: 0, host: '127.0.0.1' });
