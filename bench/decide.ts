@@ -8,22 +8,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Command } from 'commander';
+import pg from 'pg';
 import { compileCatalog } from '../src/core/catalog.ts';
 import { DAY_MS } from '../src/core/contactPolicy.ts';
 import { decide } from '../src/core/decide.ts';
 import { mulberry32 } from '../src/core/random.ts';
 import { Engine } from '../src/engine/engine.ts';
 import { EpsilonGreedy } from '../src/learn/explore/epsilonGreedy.ts';
-import { SqliteStore } from '../src/store/sqlite/store.ts';
+import { openStore } from '../src/store/open.ts';
 import { latencySummary, progress, writeResult } from './lib/results.ts';
 
 const opts = new Command()
   .option('--decisions <n>', 'in-process decisions to time', (v) => Number(v), 5000)
   .option('--duration <s>', 'seconds per HTTP scenario', (v) => Number(v), 10)
   .option('--customers <n>', 'customers in the database', (v) => Number(v), 2000)
+  .option(
+    '--db <url>',
+    'database to run on: postgres://… (a schema of its own is used), default a SQLite file',
+  )
+  .option(
+    '--budgets',
+    'give every fourth action a (never reached) daily budget, so decisions reserve budgets',
+  )
   .option('--json', 'print only the JSON figures')
   .parse()
-  .opts<{ decisions: number; duration: number; customers: number; json?: boolean }>();
+  .opts<{
+    decisions: number;
+    duration: number;
+    customers: number;
+    db?: string;
+    budgets?: boolean;
+    json?: boolean;
+  }>();
 
 const log = (...args: unknown[]) => {
   if (!opts.json) console.log(...args);
@@ -41,6 +57,7 @@ function benchCatalog() {
     eligibility: 'customer.age >= 18 && has(customer.segment)',
     suitability: i % 2 === 0 ? 'customer.balance > 10.0' : '"mobile" in customer.products',
     treatments: { web: { title: `Offer ${i}`, text: 'Something good', link: `/offer/${i}` } },
+    ...(opts.budgets && i % 4 === 0 ? { budget: { maxPerDay: 1_000_000_000 } } : {}),
   }));
   return {
     name: 'bench-100',
@@ -123,12 +140,15 @@ async function load(url: string, connections: number, body: () => string, header
 const dir = mkdtempSync(join(tmpdir(), 'nextbest-bench-decide-'));
 const children: ChildProcess[] = [];
 try {
-  const dbPath = join(dir, 'bench.db');
+  // A PostgreSQL URL gets a schema of its own for this run (dropped at the end).
+  const schema = `bench_${process.pid}`;
+  const dbPath = opts.db
+    ? `${opts.db}${opts.db.includes('?') ? '&' : '?'}schema=${schema}`
+    : join(dir, 'bench.db');
   const catalogPath = join(dir, 'catalog.json');
   const catalogDoc = benchCatalog();
   writeFileSync(catalogPath, JSON.stringify(catalogDoc));
-  const store = new SqliteStore(dbPath);
-  await store.init();
+  const store = await openStore(dbPath);
   const engine = await Engine.open(store, JSON.stringify(catalogDoc), { seed: 1, checkpointMs: 0 });
   for (let i = 0; i < opts.customers; i++) await engine.putCustomer(`B${i}`, customer(i));
   const rnd = mulberry32(99);
@@ -151,12 +171,15 @@ try {
 
   // In-process through the engine and the store.
   const inProcess: number[] = [];
+  /** Chosen actions of the timed decisions: the outcome scenario reports on them. */
+  const answerable: Array<{ decisionId: string; actionId: string }> = [];
   const tick = progress('in-process', opts.decisions);
   let eligible = 0;
   for (let i = 0; i < opts.decisions; i++) {
     const t = process.hrtime.bigint();
     const d = await engine.decide({ customerId: pickCustomer(), channel: 'web', limit: 3 });
     inProcess.push(Number(process.hrtime.bigint() - t) / 1e6);
+    for (const a of d.actions) answerable.push({ decisionId: d.decisionId, actionId: a.actionId });
     eligible += d.actions.length > 0 ? 1 : 0;
     tick(i + 1);
   }
@@ -224,6 +247,17 @@ try {
   await load(`${serverUrl}/v1/decide`, 4, body, auth); // warm-up, not reported
   const http1 = await load(`${serverUrl}/v1/decide`, 1, body, auth);
   const http16 = await load(`${serverUrl}/v1/decide`, 16, body, auth);
+  // Outcomes over HTTP: each request a new (decision, action, outcome), so every one is a write that teaches.
+  const kinds = ['impression', 'click', 'accept', 'reject'];
+  let next = 0;
+  const outcomeBody = () => {
+    const i = next++;
+    const a = answerable[i % answerable.length]!;
+    return JSON.stringify({ ...a, outcome: kinds[Math.floor(i / answerable.length) % kinds.length] });
+  };
+  const outcome16 = await load(`${serverUrl}/v1/outcomes`, 16, outcomeBody, auth);
+  if (next > answerable.length * kinds.length)
+    log('note: outcomes repeated (idempotent answers) after', answerable.length * kinds.length);
   const bare1 = await load(`${bareUrl}/bare`, 1, () => '{}', {});
   const bare16 = await load(`${bareUrl}/bare`, 16, () => '{}', {});
 
@@ -235,6 +269,7 @@ try {
     http: {
       decideOneConnection: http1,
       decide16Connections: http16,
+      outcome16Connections: outcome16,
       bareOneConnection: bare1,
       bare16Connections: bare16,
     },
@@ -252,6 +287,7 @@ try {
     log('core decide() only (ms):      ', figures.coreOnlyMs);
     log('HTTP POST /v1/decide, 1 connection:  ', http1);
     log('HTTP POST /v1/decide, 16 connections:', http16);
+    log('HTTP POST /v1/outcomes, 16 connections:', outcome16);
     log('bare Fastify route, 1 connection:    ', bare1);
     log('bare Fastify route, 16 connections:  ', bare16);
     log(`decide/bare throughput ratio (16 connections): ${figures.ratioDecideToBare16}`);
@@ -260,4 +296,10 @@ try {
 } finally {
   for (const c of children) c.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
+  if (opts.db) {
+    const client = new pg.Client({ connectionString: opts.db });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS bench_${process.pid} CASCADE`);
+    await client.end();
+  }
 }
