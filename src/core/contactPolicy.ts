@@ -86,6 +86,7 @@ function checkPolicy(
   channel: string,
   now: number,
   pending: readonly PendingContact[],
+  room?: { left: number },
 ): PolicyBlock | undefined {
   if (policy.channels && !policy.channels.includes(channel)) return undefined;
   // Contacts of this decision's earlier slots count like logged ones (they are logged with it).
@@ -94,7 +95,11 @@ function checkPolicy(
       ? pending.filter((p) => inScope(policy, action, p)).length
       : 0;
   const all = index.get(scopeKey(policy.scope, action.issue, action.group, action.id));
-  if (!all && alsoNow === 0) return undefined;
+  if (!all && alsoNow === 0) {
+    if (room && policy.type === 'maxContacts' && policy.countOn === 'decision')
+      room.left = Math.min(room.left, policy.count);
+    return undefined;
+  }
   const records = !all ? [] : policy.channels ? all.filter((r) => policy.channels!.includes(r.channel)) : all;
   const what = policy.scope === 'customer' ? 'any action' : `this ${policy.scope}`;
   switch (policy.type) {
@@ -103,6 +108,7 @@ function checkPolicy(
       const kind = policy.countOn === 'decision' ? 'contact' : 'impression';
       let count = alsoNow;
       for (const r of records) if (r.kind === kind && r.at > since && r.at <= now) count++;
+      if (room && policy.countOn === 'decision') room.left = Math.min(room.left, policy.count - count);
       if (count >= policy.count) {
         return {
           policyId: policy.id,
@@ -138,7 +144,8 @@ function checkPolicy(
 
 /**
  * The first policy that blocks this action for this customer now, or undefined when it may be offered.
- * `pending`: actions chosen already in the same decision, which caps on decisions count too.
+ * `pending`: actions chosen already in the same decision, which caps on decisions count too. `room`, when
+ * given, ends as the fewest further contacts any cap on decisions allows (Infinity without such caps).
  */
 export function checkContactPolicies(
   catalog: Catalog,
@@ -147,11 +154,12 @@ export function checkContactPolicies(
   channel: string,
   now: number,
   pending: readonly PendingContact[] = [],
+  room?: { left: number },
 ): PolicyBlock | undefined {
   for (const i of action.contactPolicies) {
     const policy = catalog.contactPolicies[i];
     if (!policy) continue;
-    const block = checkPolicy(policy, action, index, channel, now, pending);
+    const block = checkPolicy(policy, action, index, channel, now, pending, room);
     if (block) return block;
   }
   return undefined;

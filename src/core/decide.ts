@@ -111,6 +111,8 @@ export function decide(input: DecideInput): DecideResult {
   const dropped: DroppedCandidate[] = [];
   const candidates: ScoredCandidate[] = [];
   const treatments = new Map<string, ChosenAction['treatment']>();
+  /** Per action under caps on decisions: how many more contacts its tightest cap allows. */
+  const headroom = new Map<string, number>();
 
   for (const action of catalog.actions) {
     const drop = (stage: DroppedCandidate['stage'], reason: string) =>
@@ -154,7 +156,9 @@ export function decide(input: DecideInput): DecideResult {
       if (failed) break;
     }
     if (failed) continue;
-    const block = checkContactPolicies(catalog, action, historyIndex, channel, now);
+    const room = { left: Number.POSITIVE_INFINITY };
+    const block = checkContactPolicies(catalog, action, historyIndex, channel, now, [], room);
+    if (room.left !== Number.POSITIVE_INFINITY) headroom.set(action.id, room.left);
     if (block) {
       drop('contactPolicy', `${block.policyId}: ${block.reason}`);
       continue;
@@ -207,25 +211,22 @@ export function decide(input: DecideInput): DecideResult {
     treatments.set(action.id, treatment);
   }
 
-  // Caps on decisions also count the slots filled before (limit 3 under a cap of 1 gives one action).
-  const capped = new Set(
-    candidates
-      .filter((c) => hasDecisionCap(catalog, catalog.actionsById.get(c.actionId)!, channel))
-      .map((c) => c.actionId),
-  );
-  const admissible =
-    capped.size === 0
-      ? undefined
-      : (c: ScoredCandidate, chosen: readonly ScoredCandidate[]) =>
-          !capped.has(c.actionId) ||
-          checkContactPolicies(
-            catalog,
-            catalog.actionsById.get(c.actionId)!,
-            historyIndex,
-            channel,
-            now,
-            chosen.map((k) => catalog.actionsById.get(k.actionId)!),
-          ) === undefined;
+  // Caps on decisions also count the slots filled before (limit 3 under a cap of 1 gives one action). Each
+  // chosen action adds at most one contact to a cap, so only candidates with less room than slots filled are
+  // checked again.
+  const tight = candidates.some((c) => (headroom.get(c.actionId) ?? Number.POSITIVE_INFINITY) < input.limit);
+  const admissible = !tight
+    ? undefined
+    : (c: ScoredCandidate, chosen: readonly ScoredCandidate[]) =>
+        (headroom.get(c.actionId) ?? Number.POSITIVE_INFINITY) > chosen.length ||
+        checkContactPolicies(
+          catalog,
+          catalog.actionsById.get(c.actionId)!,
+          historyIndex,
+          channel,
+          now,
+          chosen.map((k) => catalog.actionsById.get(k.actionId)!),
+        ) === undefined;
   const arm = input.arm ?? 'adaptive';
   const slots = arbitrate(candidates, {
     limit: input.limit,

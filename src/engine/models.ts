@@ -279,6 +279,8 @@ export class ModelRegistry {
   /** The highest outcome sequence number learned (the model version). */
   learnedSeq = 0;
   private folding: Promise<void> | undefined;
+  /** Folds that wrote the live models as they were, and folds that replayed the log (observability, tests). */
+  readonly folds = { quick: 0, replayed: 0 };
 
   constructor(
     private readonly store: ModelRepository,
@@ -365,6 +367,8 @@ export class ModelRegistry {
     });
     if (!adopted) return;
     const { set, written } = adopted;
+    if (set === this.live) this.folds.quick++;
+    else this.folds.replayed++;
     for (const m of written) this.base.set(m.key, m);
     this.generation = result.generation;
     const folded = new Set(result.folded);

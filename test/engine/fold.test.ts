@@ -83,4 +83,38 @@ describe.each(DIALECTS)('model folding across engines on one database ($name)', 
     await b.engine.close();
     await b.store.close();
   });
+
+  it('one engine learning many outcomes at once folds them without replaying the log', async () => {
+    const { first: a } = await fresh(dialect);
+    const decisions = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        a.engine.decide({ customerId: `C${i}`, channel: 'web', limit: 1 }),
+      ),
+    );
+    const registry = (a.engine as unknown as { registry: { folds: { quick: number; replayed: number } } })
+      .registry;
+    for (let round = 0; round < 3; round++) {
+      await Promise.all([
+        ...decisions
+          .slice(round * 10, round * 10 + 10)
+          .map((d) =>
+            a.engine.recordOutcome({
+              decisionId: d.decisionId,
+              actionId: d.actions[0]!.actionId,
+              outcome: 'accept',
+            }),
+          ),
+        // A fold asked for just after them, before they commit (within the same turn of the event loop).
+        (async () => {
+          for (let i = 0; i < 20; i++) await null;
+          await a.engine.checkpoint();
+        })(),
+      ]);
+      await a.engine.checkpoint();
+    }
+    expect(total(a.engine)).toBe(30);
+    if (dialect.name === 'sqlite') expect(registry.folds.replayed).toBe(0);
+    await a.engine.close();
+    await a.store.close();
+  });
 });
