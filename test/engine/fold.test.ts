@@ -95,15 +95,13 @@ describe.each(DIALECTS)('model folding across engines on one database ($name)', 
       .registry;
     for (let round = 0; round < 3; round++) {
       await Promise.all([
-        ...decisions
-          .slice(round * 10, round * 10 + 10)
-          .map((d) =>
-            a.engine.recordOutcome({
-              decisionId: d.decisionId,
-              actionId: d.actions[0]!.actionId,
-              outcome: 'accept',
-            }),
-          ),
+        ...decisions.slice(round * 10, round * 10 + 10).map((d) =>
+          a.engine.recordOutcome({
+            decisionId: d.decisionId,
+            actionId: d.actions[0]!.actionId,
+            outcome: 'accept',
+          }),
+        ),
         // A fold asked for just after them, before they commit (within the same turn of the event loop).
         (async () => {
           for (let i = 0; i < 20; i++) await null;
