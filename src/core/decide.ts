@@ -6,7 +6,7 @@ import type { Features, FeatureValue } from '../learn/learner.ts';
 import { arbitrate, priorityOf } from './arbitration.ts';
 import type { Arm } from './arms.ts';
 import type { Catalog, CompiledAction } from './catalog.ts';
-import { checkContactPolicies, hasDecisionCap, indexHistory } from './contactPolicy.ts';
+import { checkContactPolicies, indexHistory } from './contactPolicy.ts';
 import { type RuleScope, ruleErrorMessage } from './rules.ts';
 import type {
   Attributes,
