@@ -1,15 +1,22 @@
 // Row shapes shared by the SQL dialects (same table and column names) and their mapping to records.
 import type { Arm } from '../core/arms.ts';
-import type { Attributes, RecordedOutcome } from '../core/types.ts';
+import type { Attributes, InteractionRecord, RecordedOutcome } from '../core/types.ts';
 import {
   CHOICE_FLAGS,
   type ChoiceFlag,
   type ChoiceFlags,
+  type ChoiceLogRow,
+  type ChoiceTally,
   type DecisionRecord,
+  type FoldOutcome,
+  type KpiDimension,
+  type OutboundJourney,
   type OutcomeRecord,
   type StoredCatalog,
+  type TallyKey,
   type TimelineEntry,
   type TimelineKind,
+  type TriggerJob,
 } from './store.ts';
 
 export interface TimelineRow {
@@ -147,4 +154,132 @@ export function flagsOf(row: Record<ChoiceFlag, number>): ChoiceFlags {
   const flags = {} as ChoiceFlags;
   for (const f of CHOICE_FLAGS) flags[f] = Number(row[f]) === 1;
   return flags;
+}
+
+/** The grouping columns of a tally query (`day`: the UTC day number; `bucket`: the bucket's start). */
+export function tallyColumns(from: number, by: readonly KpiDimension[], bucketMs?: number) {
+  const dims: ReadonlyArray<KpiDimension | 'bucket'> = bucketMs ? [...by, 'bucket'] : by;
+  const step = Math.max(1, Math.floor(bucketMs ?? 1));
+  const start = Math.floor(from);
+  const columns: Record<KpiDimension | 'bucket', string> = {
+    bucket: `(at - ${start}) / ${step} * ${step} + ${start}`,
+    action: 'action_id',
+    group: "issue || '/' || grp",
+    issue: 'issue',
+    channel: 'channel',
+    arm: 'arm',
+    day: `at / ${DAY}`,
+  };
+  return { dims, select: dims.map((d, i) => `${columns[d]} AS k${i}`), names: dims.map((_, i) => `k${i}`) };
+}
+
+/** A tally row (grouping keys k0…, the flag columns, sums) as a ChoiceTally. */
+export function toTally(
+  r: Record<string, unknown>,
+  dims: ReadonlyArray<KpiDimension | 'bucket'>,
+): ChoiceTally {
+  return {
+    key: tallyKey(r, dims),
+    flags: flagsOf(r as Record<ChoiceFlag, number>),
+    valued: r.valued === true || Number(r.valued) === 1,
+    offers: Number(r.offers),
+    value: Number(r.value),
+    outcomeValue: Number(r.outcome_value),
+  };
+}
+
+/** The grouping key of a tally row. */
+export function tallyKey(r: Record<string, unknown>, dims: ReadonlyArray<KpiDimension | 'bucket'>): TallyKey {
+  return Object.fromEntries(dims.map((d, i) => [d, String(r[`k${i}`])]));
+}
+
+/** A choices row as a choice-log row (flag columns as booleans). */
+export function toChoiceLogRow(r: Omit<ChoiceLogRow, 'flags'> & Record<ChoiceFlag, number>): ChoiceLogRow {
+  return {
+    decisionId: r.decisionId,
+    actionId: r.actionId,
+    arm: r.arm,
+    channel: r.channel,
+    at: r.at,
+    probability: r.probability,
+    propensity: r.propensity,
+    value: r.value,
+    flags: flagsOf(r),
+  };
+}
+
+/** Choice rows of several decisions grouped by decision: what happened to each chosen action. */
+export function answersByDecision(
+  rows: ReadonlyArray<{ decisionId: string; actionId: string } & Record<ChoiceFlag, number>>,
+): Map<string, Record<string, ChoiceFlags>> {
+  const byDecision = new Map<string, Record<string, ChoiceFlags>>();
+  for (const r of rows) {
+    const m = byDecision.get(r.decisionId) ?? {};
+    m[r.actionId] = flagsOf(r);
+    byDecision.set(r.decisionId, m);
+  }
+  return byDecision;
+}
+
+/** An outbound row with its first time per outcome type (columns named after the flags) as a journey. */
+export function toJourney(
+  r: Omit<OutboundJourney, 'firstAt'> & Record<ChoiceFlag, number | null>,
+): OutboundJourney {
+  const firstAt: OutboundJourney['firstAt'] = {};
+  for (const f of CHOICE_FLAGS) if (r[f] !== null) firstAt[f] = Number(r[f]);
+  return {
+    trigger: r.trigger,
+    channel: r.channel,
+    status: r.status,
+    eventAt: r.eventAt,
+    createdAt: r.createdAt,
+    firstAt,
+  };
+}
+
+export interface InteractionRow {
+  kind: InteractionRecord['kind'];
+  action_id: string;
+  issue: string;
+  grp: string;
+  channel: string;
+  at: number;
+}
+
+export function toInteraction(r: InteractionRow): InteractionRecord {
+  return { kind: r.kind, actionId: r.action_id, issue: r.issue, group: r.grp, channel: r.channel, at: r.at };
+}
+
+export interface TriggerJobRow {
+  id: number;
+  event_seq: number;
+  trigger_id: string;
+  customer_id: string;
+  event: string;
+  features: string;
+  created_at: number;
+}
+
+export function toTriggerJob(r: TriggerJobRow): TriggerJob {
+  return {
+    id: r.id,
+    eventSeq: r.event_seq,
+    trigger: r.trigger_id,
+    customerId: r.customer_id,
+    event: JSON.parse(r.event) as TriggerJob['event'],
+    features: JSON.parse(r.features) as Attributes,
+    createdAt: r.created_at,
+  };
+}
+
+/** An outcome row joined with its decision's payload (and fold flags) as a learned outcome. */
+export function toFoldOutcome(
+  r: OutcomeRow & { payload: string; folded?: number; corrects_folded?: number },
+): FoldOutcome {
+  return {
+    ...toOutcome(r),
+    features: (JSON.parse(r.payload) as Pick<DecisionRecord, 'features'>).features,
+    folded: Number(r.folded ?? 0) === 1,
+    correctsFolded: Number(r.corrects_folded ?? 0) === 1,
+  };
 }

@@ -1,10 +1,11 @@
 // An acknowledged outcome survives a crash: kill -9 the server right after the response, then look.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/store.ts';
+import { spawnServer } from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nextbest-crash-'));
 const db = join(dir, 'crash.db');
@@ -21,28 +22,10 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function serve(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['bin/nextbest.mjs', 'serve', '--db', db, '--port', '0'], {
-    env,
-    stdio: 'pipe',
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]! });
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
-  });
+async function serve() {
+  const p = await spawnServer(['--db', db], env);
+  children.push(p.child);
+  return p;
 }
 
 const exited = (child: ChildProcess) => new Promise((resolve) => child.once('exit', resolve));

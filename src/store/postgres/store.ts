@@ -9,22 +9,31 @@ import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
 import type { Attributes, BudgetUsage, Customer, InteractionRecord } from '../../core/types.ts';
 import { readMigrations } from '../migrations.ts';
 import {
+  answersByDecision,
   type CatalogRow,
   DAY,
   type DecisionRow,
-  flagsOf,
+  type InteractionRow,
   type OutboundRow,
   type OutcomeRow,
   type TimelineRow,
+  type TriggerJobRow,
+  tallyColumns,
+  tallyKey,
   toCatalog,
+  toChoiceLogRow,
   toDecision,
+  toFoldOutcome,
+  toInteraction,
+  toJourney,
   toOutcome,
+  toTally,
   toTimelineEntry,
+  toTriggerJob,
 } from '../rows.ts';
 import {
   CHOICE_FLAGS,
   type ChoiceFlag,
-  type ChoiceFlags,
   type ChoiceLogQuery,
   type ChoiceLogRow,
   type ChoiceTally,
@@ -34,7 +43,6 @@ import {
   type DecisionLogQuery,
   type DecisionRecord,
   type ErasureReport,
-  type FoldOutcome,
   type FoldResult,
   type KpiDimension,
   type LearnedOutcome,
@@ -97,28 +105,6 @@ const types = {
 } as pg.CustomTypesConfig;
 
 type Client = pg.PoolClient;
-
-interface TriggerJobRow {
-  id: number;
-  event_seq: number;
-  trigger_id: string;
-  customer_id: string;
-  event: string;
-  features: string;
-  created_at: number;
-}
-
-function toTriggerJob(r: TriggerJobRow): TriggerJob {
-  return {
-    id: r.id,
-    eventSeq: r.event_seq,
-    trigger: r.trigger_id,
-    customerId: r.customer_id,
-    event: JSON.parse(r.event) as TriggerJob['event'],
-    features: JSON.parse(r.features) as Attributes,
-    createdAt: r.created_at,
-  };
-}
 
 /** Errors worth running the transaction again for: serialization failures and deadlocks. */
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -714,12 +700,7 @@ export class PostgresStore implements Store {
        FROM choices WHERE decision_id = ANY($1)`,
       [rows.map((r) => r.id)],
     );
-    const byDecision = new Map<string, Record<string, ChoiceFlags>>();
-    for (const r of answers) {
-      const m = byDecision.get(r.decisionId) ?? {};
-      m[r.actionId] = flagsOf(r);
-      byDecision.set(r.decisionId, m);
-    }
+    const byDecision = answersByDecision(answers);
     return rows.map((r) => ({ ...toDecision(r), answers: byDecision.get(r.id) ?? {} }));
   }
 
@@ -875,18 +856,7 @@ export class PostgresStore implements Store {
        GROUP BY ob.id ORDER BY ob.created_at, ob.id`,
       [from, to],
     );
-    return rows.map((r) => {
-      const firstAt: OutboundJourney['firstAt'] = {};
-      for (const f of CHOICE_FLAGS) if (r[f] !== null) firstAt[f] = r[f];
-      return {
-        trigger: r.trigger,
-        channel: r.channel,
-        status: r.status,
-        eventAt: r.eventAt,
-        createdAt: r.createdAt,
-        firstAt,
-      };
-    });
+    return rows.map(toJourney);
   }
 
   async eventsWithLastAction(
@@ -995,10 +965,10 @@ export class PostgresStore implements Store {
        WHERE o.learned = 1 AND o.seq > $1 ORDER BY o.seq LIMIT $2`,
       [seq, limit],
     );
-    return rows.map((r) => ({
-      ...toOutcome(r),
-      features: (JSON.parse(r.payload) as Pick<DecisionRecord, 'features'>).features,
-    }));
+    return rows.map((r) => {
+      const { folded: _f, correctsFolded: _c, ...learned } = toFoldOutcome(r);
+      return learned;
+    });
   }
 
   // ---- models ---------------------------------------------------------------------------------------------
@@ -1042,14 +1012,7 @@ export class PostgresStore implements Store {
                  WHERE o.learned = 1 ${fold.replayAll ? '' : 'AND o.folded = 0'} ORDER BY o.seq`,
               )
             ).rows;
-            const outcomes = rows.map(
-              (r): FoldOutcome => ({
-                ...toOutcome(r),
-                features: (JSON.parse(r.payload) as Pick<DecisionRecord, 'features'>).features,
-                folded: r.folded === 1,
-                correctsFolded: r.corrects_folded === 1,
-              }),
-            );
+            const outcomes = rows.map(toFoldOutcome);
             states = fold.replay({ changed, outcomes });
           }
           const pending = async () =>
@@ -1094,30 +1057,13 @@ export class PostgresStore implements Store {
 
   // ---- reporting ------------------------------------------------------------------------------------------
 
-  /** The grouping columns of a tally query (`day`: the UTC day number; `bucket`: the bucket's start). */
-  private tallyColumns(from: number, by: readonly KpiDimension[], bucketMs?: number) {
-    const dims: ReadonlyArray<KpiDimension | 'bucket'> = bucketMs ? [...by, 'bucket'] : by;
-    const step = Math.max(1, Math.floor(bucketMs ?? 1));
-    const start = Math.floor(from);
-    const columns: Record<KpiDimension | 'bucket', string> = {
-      bucket: `(at - ${start}) / ${step} * ${step} + ${start}`,
-      action: 'action_id',
-      group: "issue || '/' || grp",
-      issue: 'issue',
-      channel: 'channel',
-      arm: 'arm',
-      day: `at / ${DAY}`,
-    };
-    return { dims, select: dims.map((d, i) => `${columns[d]} AS k${i}`), names: dims.map((_, i) => `k${i}`) };
-  }
-
   async choiceTallies(
     from: number,
     to: number,
     by: readonly KpiDimension[],
     bucketMs?: number,
   ): Promise<ChoiceTally[]> {
-    const { dims, select, names } = this.tallyColumns(from, by, bucketMs);
+    const { dims, select, names } = tallyColumns(from, by, bucketMs);
     const group = [...names, ...CHOICE_FLAGS, 'valued'];
     const rows = await this.query<Record<string, number | string | boolean>>(
       `SELECT ${[...select, ''].join(', ')} ${CHOICE_FLAGS.join(', ')}, outcome_value <> 0 AS valued,
@@ -1125,14 +1071,7 @@ export class PostgresStore implements Store {
        FROM choices WHERE at >= $1 AND at < $2 GROUP BY ${group.join(', ')} ORDER BY ${group.join(', ')}`,
       [from, to],
     );
-    return rows.map((r) => ({
-      key: Object.fromEntries(dims.map((d, i) => [d, String(r[`k${i}`])])),
-      flags: flagsOf(r as Record<ChoiceFlag, number>),
-      valued: r.valued === true,
-      offers: Number(r.offers),
-      value: Number(r.value),
-      outcomeValue: Number(r.outcome_value),
-    }));
+    return rows.map((r) => toTally(r, dims));
   }
 
   async decisionTallies(
@@ -1141,16 +1080,13 @@ export class PostgresStore implements Store {
     by: readonly KpiDimension[],
     bucketMs?: number,
   ): Promise<Array<{ key: TallyKey; decisions: number }>> {
-    const { dims, select, names } = this.tallyColumns(from, by, bucketMs);
+    const { dims, select, names } = tallyColumns(from, by, bucketMs);
     const rows = await this.query<Record<string, number | string>>(
       `SELECT ${[...select, ''].join(', ')} count(DISTINCT decision_id) AS decisions
        FROM choices WHERE at >= $1 AND at < $2 ${names.length > 0 ? `GROUP BY ${names.join(', ')}` : ''}`,
       [from, to],
     );
-    return rows.map((r) => ({
-      key: Object.fromEntries(dims.map((d, i) => [d, String(r[`k${i}`])])),
-      decisions: Number(r.decisions),
-    }));
+    return rows.map((r) => ({ key: tallyKey(r, dims), decisions: Number(r.decisions) }));
   }
 
   async choiceLog(query: ChoiceLogQuery): Promise<ChoiceLogRow[]> {
@@ -1164,17 +1100,7 @@ export class PostgresStore implements Store {
        ORDER BY at, decision_id, action_id LIMIT $7`,
       [query.from, query.to, query.actionId ?? null, after.at, after.decisionId, after.actionId, query.limit],
     );
-    return rows.map((r) => ({
-      decisionId: r.decisionId,
-      actionId: r.actionId,
-      arm: r.arm,
-      channel: r.channel,
-      at: r.at,
-      probability: r.probability,
-      propensity: r.propensity,
-      value: r.value,
-      flags: flagsOf(r),
-    }));
+    return rows.map(toChoiceLogRow);
   }
 
   // ---- settings -------------------------------------------------------------------------------------------
@@ -1218,27 +1144,13 @@ async function history(
   since: number,
   acceptsForever: boolean,
 ): Promise<InteractionRecord[]> {
-  const { rows } = await c.query<{
-    kind: InteractionRecord['kind'];
-    action_id: string;
-    issue: string;
-    grp: string;
-    channel: string;
-    at: number;
-  }>(
+  const { rows } = await c.query<InteractionRow>(
     acceptsForever
       ? "SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = $1 AND (at >= $2 OR kind IN ('accept', 'convert')) ORDER BY at, id"
       : 'SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = $1 AND at >= $2 ORDER BY at, id',
     [customerId, since],
   );
-  return rows.map((r) => ({
-    kind: r.kind,
-    actionId: r.action_id,
-    issue: r.issue,
-    group: r.grp,
-    channel: r.channel,
-    at: r.at,
-  }));
+  return rows.map(toInteraction);
 }
 
 async function insertOutbound(c: Client, outbound: OutboundMessage): Promise<void> {

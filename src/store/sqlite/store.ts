@@ -7,22 +7,30 @@ import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
 import type { Attributes, BudgetUsage, Customer, InteractionRecord } from '../../core/types.ts';
 import { readMigrations } from '../migrations.ts';
 import {
+  answersByDecision,
   type CatalogRow,
-  DAY,
   type DecisionRow,
-  flagsOf,
+  type InteractionRow,
   type OutboundRow,
   type OutcomeRow,
   type TimelineRow,
+  type TriggerJobRow,
+  tallyColumns,
+  tallyKey,
   toCatalog,
+  toChoiceLogRow,
   toDecision,
+  toFoldOutcome,
+  toInteraction,
+  toJourney,
   toOutcome,
+  toTally,
   toTimelineEntry,
+  toTriggerJob,
 } from '../rows.ts';
 import {
   CHOICE_FLAGS,
   type ChoiceFlag,
-  type ChoiceFlags,
   type ChoiceLogQuery,
   type ChoiceLogRow,
   type ChoiceTally,
@@ -390,22 +398,8 @@ export class SqliteStore implements Store {
     const sql = acceptsForever
       ? "SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = ? AND (at >= ? OR kind IN ('accept', 'convert')) ORDER BY at"
       : 'SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = ? AND at >= ? ORDER BY at';
-    const rows = this.sql(sql).all(customerId, since) as Array<{
-      kind: InteractionRecord['kind'];
-      action_id: string;
-      issue: string;
-      grp: string;
-      channel: string;
-      at: number;
-    }>;
-    return rows.map((r) => ({
-      kind: r.kind,
-      actionId: r.action_id,
-      issue: r.issue,
-      group: r.grp,
-      channel: r.channel,
-      at: r.at,
-    }));
+    const rows = this.sql(sql).all(customerId, since) as InteractionRow[];
+    return rows.map(toInteraction);
   }
 
   async budgetUsage(actionIds: readonly string[], day: number): Promise<Map<string, BudgetUsage>> {
@@ -521,28 +515,12 @@ export class SqliteStore implements Store {
     const rows = await this.write(() => {
       const due = this.sql(
         'SELECT * FROM trigger_jobs WHERE created_at < ? AND coalesce(claimed_until, 0) <= ? ORDER BY id LIMIT ?',
-      ).all(query.createdBefore, query.now, query.limit) as Array<{
-        id: number;
-        event_seq: number;
-        trigger_id: string;
-        customer_id: string;
-        event: string;
-        features: string;
-        created_at: number;
-      }>;
+      ).all(query.createdBefore, query.now, query.limit) as TriggerJobRow[];
       const claim = this.sql('UPDATE trigger_jobs SET claimed_until = ? WHERE id = ?');
       for (const r of due) claim.run(query.now + query.leaseMs, r.id);
       return due;
     });
-    return rows.map((r) => ({
-      id: r.id,
-      eventSeq: r.event_seq,
-      trigger: r.trigger_id,
-      customerId: r.customer_id,
-      event: JSON.parse(r.event) as TriggerJob['event'],
-      features: JSON.parse(r.features) as Attributes,
-      createdAt: r.created_at,
-    }));
+    return rows.map(toTriggerJob);
   }
 
   async finishTriggerJobs(ids: readonly number[]): Promise<void> {
@@ -691,18 +669,7 @@ export class SqliteStore implements Store {
          ).join(', ')}
        FROM outbound ob WHERE ob.created_at >= ? AND ob.created_at < ? ORDER BY ob.created_at, ob.id`,
     ).all(from, to) as Array<Omit<OutboundJourney, 'firstAt'> & Record<ChoiceFlag, number | null>>;
-    return rows.map((r) => {
-      const firstAt: OutboundJourney['firstAt'] = {};
-      for (const f of CHOICE_FLAGS) if (r[f] !== null) firstAt[f] = r[f];
-      return {
-        trigger: r.trigger,
-        channel: r.channel,
-        status: r.status,
-        eventAt: r.eventAt,
-        createdAt: r.createdAt,
-        firstAt,
-      };
-    });
+    return rows.map(toJourney);
   }
 
   async eventsWithLastAction(
@@ -769,12 +736,7 @@ export class SqliteStore implements Store {
     ).all(JSON.stringify(rows.map((r) => r.id))) as Array<
       { decisionId: string; actionId: string } & Record<ChoiceFlag, number>
     >;
-    const byDecision = new Map<string, Record<string, ChoiceFlags>>();
-    for (const r of answers) {
-      const m = byDecision.get(r.decisionId) ?? {};
-      m[r.actionId] = flagsOf(r);
-      byDecision.set(r.decisionId, m);
-    }
+    const byDecision = answersByDecision(answers);
     return rows.map((r) => ({ ...toDecision(r), answers: byDecision.get(r.id) ?? {} }));
   }
 
@@ -839,44 +801,20 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** The grouping columns of a tally query (`day`: the UTC day number; `bucket`: the bucket's start). */
-  private tallyColumns(from: number, by: readonly KpiDimension[], bucketMs?: number) {
-    const dims: ReadonlyArray<KpiDimension | 'bucket'> = bucketMs ? [...by, 'bucket'] : by;
-    const step = Math.max(1, Math.floor(bucketMs ?? 1));
-    const start = Math.floor(from);
-    const columns: Record<KpiDimension | 'bucket', string> = {
-      bucket: `(at - ${start}) / ${step} * ${step} + ${start}`,
-      action: 'action_id',
-      group: "issue || '/' || grp",
-      issue: 'issue',
-      channel: 'channel',
-      arm: 'arm',
-      day: `at / ${DAY}`,
-    };
-    return { dims, select: dims.map((d, i) => `${columns[d]} AS k${i}`), names: dims.map((_, i) => `k${i}`) };
-  }
-
   async choiceTallies(
     from: number,
     to: number,
     by: readonly KpiDimension[],
     bucketMs?: number,
   ): Promise<ChoiceTally[]> {
-    const { dims, select, names } = this.tallyColumns(from, by, bucketMs);
+    const { dims, select, names } = tallyColumns(from, by, bucketMs);
     const group = [...names, ...CHOICE_FLAGS, 'valued'];
     const rows = this.sql(
       `SELECT ${[...select, ''].join(', ')} ${CHOICE_FLAGS.join(', ')}, outcome_value <> 0 AS valued,
          count(*) AS offers, sum(value) AS value, sum(outcome_value) AS outcome_value
        FROM choices WHERE at >= ? AND at < ? GROUP BY ${group.join(', ')} ORDER BY ${group.join(', ')}`,
     ).all(from, to) as Array<Record<string, number | string>>;
-    return rows.map((r) => ({
-      key: Object.fromEntries(dims.map((d, i) => [d, String(r[`k${i}`])])),
-      flags: flagsOf(r as Record<ChoiceFlag, number>),
-      valued: Number(r.valued) === 1,
-      offers: Number(r.offers),
-      value: Number(r.value),
-      outcomeValue: Number(r.outcome_value),
-    }));
+    return rows.map((r) => toTally(r, dims));
   }
 
   async decisionTallies(
@@ -885,15 +823,12 @@ export class SqliteStore implements Store {
     by: readonly KpiDimension[],
     bucketMs?: number,
   ): Promise<Array<{ key: TallyKey; decisions: number }>> {
-    const { dims, select, names } = this.tallyColumns(from, by, bucketMs);
+    const { dims, select, names } = tallyColumns(from, by, bucketMs);
     const rows = this.sql(
       `SELECT ${[...select, ''].join(', ')} count(DISTINCT decision_id) AS decisions
        FROM choices WHERE at >= ? AND at < ? ${names.length > 0 ? `GROUP BY ${names.join(', ')}` : ''}`,
     ).all(from, to) as Array<Record<string, number | string>>;
-    return rows.map((r) => ({
-      key: Object.fromEntries(dims.map((d, i) => [d, String(r[`k${i}`])])),
-      decisions: Number(r.decisions),
-    }));
+    return rows.map((r) => ({ key: tallyKey(r, dims), decisions: Number(r.decisions) }));
   }
 
   async choiceLog(query: ChoiceLogQuery): Promise<ChoiceLogRow[]> {
@@ -916,17 +851,7 @@ export class SqliteStore implements Store {
         after.actionId,
         query.limit,
       ) as Array<Omit<ChoiceLogRow, 'flags'> & Record<ChoiceFlag, number>>
-    ).map((r) => ({
-      decisionId: r.decisionId,
-      actionId: r.actionId,
-      arm: r.arm,
-      channel: r.channel,
-      at: r.at,
-      probability: r.probability,
-      propensity: r.propensity,
-      value: r.value,
-      flags: flagsOf(r),
-    }));
+    ).map(toChoiceLogRow);
   }
 
   async openChoices(from: number, to: number, limit: number): Promise<OpenChoice[]> {
@@ -944,10 +869,10 @@ export class SqliteStore implements Store {
       `SELECT o.*, d.payload AS payload FROM outcomes o JOIN decisions d ON d.id = o.decision_id
          WHERE o.learned = 1 AND o.seq > ? ORDER BY o.seq LIMIT ?`,
     ).all(seq, limit) as Array<OutcomeRow & { payload: string }>;
-    return rows.map((r) => ({
-      ...toOutcome(r),
-      features: (JSON.parse(r.payload) as Pick<DecisionRecord, 'features'>).features,
-    }));
+    return rows.map((r) => {
+      const { folded: _f, correctsFolded: _c, ...learned } = toFoldOutcome(r);
+      return learned;
+    });
   }
 
   async loadModels(): Promise<{ models: StoredModel[]; generation: number; maxSeq: number }> {
@@ -1033,12 +958,7 @@ export class SqliteStore implements Store {
       OutcomeRow & { payload: string; folded: number; corrects_folded: number }
     >;
     for (const r of rows) {
-      yield {
-        ...toOutcome(r),
-        features: (JSON.parse(r.payload) as Pick<DecisionRecord, 'features'>).features,
-        folded: r.folded === 1,
-        correctsFolded: r.corrects_folded === 1,
-      };
+      yield toFoldOutcome(r);
     }
   }
 
