@@ -5,9 +5,11 @@
 // with every learned outcome not folded yet, whichever process recorded it, and marks those outcomes folded.
 // When nobody else folded since this process last did and the unfolded outcomes are exactly the ones it learned
 // live, its live models are that result and are written as they are; otherwise the stored models are replayed
-// forward from the log and this process adopts them. Either way the stored models have learned each outcome
-// exactly once, in log order, so two processes that learned 10 outcomes each leave the model one process would
-// have after all 20, and each process picks up the others' learning at its next fold.
+// forward from the log and this process adopts them. Either way the stored models learn each outcome exactly
+// once, in the order outcomes are folded, and each process picks up the others' learning at its next fold. With
+// SQLite (one writer at a time) that is log order: two processes that learned 10 outcomes each leave the very
+// model one process would have after all 20. PostgreSQL may commit outcomes out of sequence order, and a fold
+// takes them in commit order: the same evidence, learned in a slightly different order.
 
 import type { Catalog, CompiledAction } from '../core/catalog.ts';
 import { DAY_MS } from '../core/contactPolicy.ts';

@@ -416,7 +416,10 @@ export interface CatalogRepository {
   activeCatalog(): Promise<StoredCatalog | undefined>;
   getCatalog(version: number): Promise<StoredCatalog | undefined>;
   listCatalogs(): Promise<Array<Omit<StoredCatalog, 'source'>>>;
-  /** Stores a new version and makes it the active one; older versions are kept. */
+  /**
+   * Stores a new version and makes it the active one; older versions are kept. The same content (hash) as the
+   * active version keeps that version (two processes starting on an empty database store one version).
+   */
   addCatalog(source: string, hash: string, now: number): Promise<StoredCatalog>;
 }
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
+import { learnerFromJSON } from '../../src/learn/registry.ts';
 import { openStore } from '../../src/store/open.ts';
 import { smallCatalogDoc } from '../helpers.ts';
 import { DIALECTS, execSql } from '../store/dialects.ts';
@@ -90,12 +91,28 @@ describe.each(DIALECTS)('two processes on one database ($name)', (dialect) => {
     await one.close();
     const replayed = await shared.loadModels();
     await shared.close();
-    const byKey = (models: typeof stored.models) =>
-      Object.fromEntries(
-        models.map((m) => [m.key, m.state]).sort(([x], [y]) => String(x).localeCompare(String(y))),
-      );
+    const byKey = (models: typeof stored.models) => new Map(models.map((m) => [m.key, m.state]));
+    const mine = byKey(stored.models);
+    const theirs = byKey(replayed.models);
     expect(stored.maxSeq).toBe(replayed.maxSeq);
-    expect(Object.keys(byKey(stored.models)).length).toBeGreaterThan(0);
-    expect(byKey(stored.models)).toEqual(byKey(replayed.models));
+    expect([...mine.keys()].sort()).toEqual([...theirs.keys()].sort());
+    expect(mine.size).toBeGreaterThan(0);
+    if (dialect.name === 'sqlite') {
+      // One writer at a time: outcomes are folded in log order, so the models are the same to the last bit.
+      expect(Object.fromEntries(mine)).toEqual(Object.fromEntries(theirs));
+    } else {
+      // PostgreSQL folds outcomes in commit order, which may differ from their sequence order: the same
+      // evidence (counts exact), learned in a slightly different order (predictions within 0.005).
+      const probes = Array.from({ length: 20 }, (_, i) =>
+        Object.freeze({ channel: 'web', 'customer.age': 20 + i }),
+      );
+      for (const [key, state] of mine) {
+        const a = learnerFromJSON(state);
+        const b = learnerFromJSON(theirs.get(key)!);
+        expect(a.report().responses).toBe(b.report().responses);
+        expect(a.report().positives).toBe(b.report().positives);
+        for (const x of probes) expect(Math.abs(a.predict(x) - b.predict(x))).toBeLessThan(0.005);
+      }
+    }
   });
 });

@@ -93,6 +93,13 @@ export function storeSuite(make: () => Promise<Store>) {
     expect((await store.activeCatalog())?.source).toBe('a: 2');
     expect((await store.getCatalog(v1.version))?.source).toBe('a: 1');
     expect((await store.listCatalogs()).map((c) => c.active)).toEqual([false, true]);
+    // The active content again (a second process starting with it) keeps the active version.
+    const [x, y] = await Promise.all([
+      store.addCatalog('a: 3', 'h3', T0 + 2),
+      store.addCatalog('a: 3', 'h3', T0 + 3),
+    ]);
+    expect(x.version).toBe(y.version);
+    expect(await store.listCatalogs()).toHaveLength(3);
   });
 
   it('logs decisions with contacts and budget counts', async () => {

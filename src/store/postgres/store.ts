@@ -491,6 +491,10 @@ export class PostgresStore implements Store {
   async addCatalog(source: string, hash: string, now: number): Promise<StoredCatalog> {
     return this.tx(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_APP, LOCK_CATALOG]);
+      const [active] = (
+        await c.query<CatalogRow>('SELECT * FROM catalogs WHERE active = 1 ORDER BY version DESC LIMIT 1')
+      ).rows;
+      if (active?.hash === hash) return toCatalog(active);
       await c.query('UPDATE catalogs SET active = 0 WHERE active = 1');
       const { rows } = await c.query<{ version: number }>(
         'INSERT INTO catalogs (hash, source, created_at, active) VALUES ($1, $2, $3, 1) RETURNING version',

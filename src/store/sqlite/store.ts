@@ -378,6 +378,10 @@ export class SqliteStore implements Store {
 
   async addCatalog(source: string, hash: string, now: number): Promise<StoredCatalog> {
     return this.write(() => {
+      const active = this.sql(
+        'SELECT * FROM catalogs WHERE active = 1 ORDER BY version DESC LIMIT 1',
+      ).get() as CatalogRow | undefined;
+      if (active?.hash === hash) return toCatalog(active);
       this.sql('UPDATE catalogs SET active = 0 WHERE active = 1').run();
       const info = this.sql(
         'INSERT INTO catalogs (hash, source, created_at, active) VALUES (?, ?, ?, 1)',
