@@ -30,7 +30,7 @@ describe('SqliteStore', () => {
 });
 
 describe('SqliteStore upgrades', () => {
-  it('migrates a database of the last release (schema 6): budget totals and model coverage carried over', async () => {
+  it('migrates a database of the last release (schema 6): budgets and model coverage carried over', async () => {
     const path = join(dir, 'v6.db');
     const old = new Database(path);
     for (const m of readMigrations(new URL('../../src/store/sqlite/migrations/', import.meta.url)).slice(
@@ -49,7 +49,7 @@ describe('SqliteStore upgrades', () => {
     old.close();
     const store = new SqliteStore(path);
     await store.init();
-    expect(store.db.pragma('user_version', { simple: true })).toBe(9);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(8);
     expect((await store.budgetUsage(['A1', 'B1'], 2)).get('A1')).toEqual({ today: 3, total: 5 });
     // The checkpoint covered outcome 1: only outcome 2 is left to fold.
     expect(store.db.prepare('SELECT seq, folded FROM outcomes ORDER BY seq').all()).toEqual([

@@ -77,7 +77,6 @@ const TABLES = [
   'outcomes',
   'interactions',
   'budget_usage',
-  'budget_totals',
   'models',
   'settings',
   'choices',
@@ -95,6 +94,11 @@ const LOCK_CATALOG = 3;
 const LOCK_FEATURES = 4;
 const LOCK_CUSTOMER = 11;
 const LOCK_CHOICE = 12;
+const LOCK_BUDGET = 13;
+
+/** Counts one choice of an action on a day (a reservation appends its condition). */
+const COUNT_CHOICE = `INSERT INTO budget_usage (action_id, day, count) VALUES ($1, $2, 1)
+  ON CONFLICT (action_id, day) DO UPDATE SET count = budget_usage.count + 1`;
 
 /** BIGINT and NUMERIC (counts, sums) as numbers: epoch milliseconds and counts fit a double exactly. */
 const types = {
@@ -519,9 +523,8 @@ export class PostgresStore implements Store {
     for (const id of actionIds) usage.set(id, { today: 0, total: 0 });
     if (actionIds.length === 0) return usage;
     const rows = await this.query<{ action_id: string; total: number; today: number }>(
-      `SELECT t.action_id, t.count AS total, coalesce(u.count, 0) AS today
-       FROM budget_totals t LEFT JOIN budget_usage u ON u.action_id = t.action_id AND u.day = $1
-       WHERE t.action_id = ANY($2)`,
+      `SELECT action_id, sum(count) AS total, coalesce(sum(count) FILTER (WHERE day = $1), 0) AS today
+       FROM budget_usage WHERE action_id = ANY($2) GROUP BY action_id`,
       [day, actionIds],
     );
     for (const r of rows) usage.set(r.action_id, { today: r.today, total: r.total });
@@ -546,36 +549,31 @@ export class PostgresStore implements Store {
               await history(c, customerId, reserve.caps.since, reserve.caps.acceptsForever),
             );
           }
-          // Budgets: a conditional increment per limit; no row back means the limit is reached. In action-id
-          // order, so concurrent commits lock the counters in the same order.
+          // Budgets: the day's counter takes a conditional increment (no row back: the daily limit is reached);
+          // a total limit is checked against the sum over days under a lock per action. In action-id order, so
+          // concurrent commits take the locks in the same order.
           const budgets: string[] = [];
           const limits = new Map(reserve.budgets.map((b) => [b.actionId, b]));
           for (const actionId of [...limits.keys()].sort()) {
             const b = limits.get(actionId)!;
-            const okDay =
-              b.maxPerDay === undefined ||
-              (b.maxPerDay > 0 &&
-                (
-                  await c.query(
-                    `INSERT INTO budget_usage (action_id, day, count) VALUES ($1, $2, 1)
-                     ON CONFLICT (action_id, day) DO UPDATE SET count = budget_usage.count + 1
-                     WHERE budget_usage.count < $3 RETURNING count`,
-                    [actionId, day, b.maxPerDay],
-                  )
-                ).rowCount === 1);
-            const okTotal =
-              okDay &&
-              (b.total === undefined ||
-                (b.total > 0 &&
-                  (
-                    await c.query(
-                      `INSERT INTO budget_totals (action_id, count) VALUES ($1, 1)
-                       ON CONFLICT (action_id) DO UPDATE SET count = budget_totals.count + 1
-                       WHERE budget_totals.count < $2 RETURNING count`,
-                      [actionId, b.total],
-                    )
-                  ).rowCount === 1));
-            if (!okDay || !okTotal) budgets.push(actionId);
+            let ok = true;
+            if (b.total !== undefined) {
+              await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_BUDGET, actionId]);
+              const { rows } = await c.query<{ n: number }>(
+                'SELECT coalesce(sum(count), 0) AS n FROM budget_usage WHERE action_id = $1',
+                [actionId],
+              );
+              ok = rows[0]!.n < b.total;
+            }
+            if (ok && b.maxPerDay === undefined) await c.query(COUNT_CHOICE, [actionId, day]);
+            else if (ok) {
+              const { rowCount } = await c.query(
+                `${COUNT_CHOICE} WHERE budget_usage.count < $3 RETURNING count`,
+                [actionId, day, b.maxPerDay],
+              );
+              ok = b.maxPerDay! > 0 && rowCount === 1;
+            }
+            if (!ok) budgets.push(actionId);
           }
           if (budgets.length > 0 || caps.length > 0) {
             result = { committed: false, budgets, caps };
@@ -618,26 +616,6 @@ export class PostgresStore implements Store {
                ON CONFLICT (action_id, day) DO UPDATE SET count = budget_usage.count + 1`,
               [rest, day],
             );
-            await c.query(
-              `INSERT INTO budget_totals (action_id, count) SELECT unnest($1::text[]), 1
-               ON CONFLICT (action_id) DO UPDATE SET count = budget_totals.count + 1`,
-              [rest],
-            );
-          }
-          // A reserved action without a daily (or total) limit was not counted there yet.
-          for (const b of reserve?.budgets ?? []) {
-            if (b.maxPerDay === undefined)
-              await c.query(
-                `INSERT INTO budget_usage (action_id, day, count) VALUES ($1, $2, 1)
-                 ON CONFLICT (action_id, day) DO UPDATE SET count = budget_usage.count + 1`,
-                [b.actionId, day],
-              );
-            if (b.total === undefined)
-              await c.query(
-                `INSERT INTO budget_totals (action_id, count) VALUES ($1, 1)
-                 ON CONFLICT (action_id) DO UPDATE SET count = budget_totals.count + 1`,
-                [b.actionId],
-              );
           }
         }
         if (customerId !== null && contacts.length > 0) {

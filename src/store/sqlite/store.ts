@@ -412,9 +412,8 @@ export class SqliteStore implements Store {
     if (actionIds.length === 0) return usage;
     // One query for all budgeted actions; the ids travel as a JSON array.
     const rows = this.sql(
-      `SELECT t.action_id, t.count AS total, coalesce(u.count, 0) AS today
-       FROM budget_totals t LEFT JOIN budget_usage u ON u.action_id = t.action_id AND u.day = ?
-       WHERE t.action_id IN (SELECT value FROM json_each(?))`,
+      `SELECT action_id, sum(count) AS total, coalesce(sum(CASE WHEN day = ? THEN count END), 0) AS today
+       FROM budget_usage WHERE action_id IN (SELECT value FROM json_each(?)) GROUP BY action_id`,
     ).all(day, JSON.stringify(actionIds)) as Array<{ action_id: string; total: number; today: number }>;
     for (const r of rows) usage.set(r.action_id, { today: r.today, total: r.total });
     return usage;
@@ -431,13 +430,15 @@ export class SqliteStore implements Store {
       if (reserve) {
         const budgets: string[] = [];
         const today = this.sql('SELECT count FROM budget_usage WHERE action_id = ? AND day = ?');
-        const total = this.sql('SELECT count FROM budget_totals WHERE action_id = ?');
+        const total = this.sql(
+          'SELECT coalesce(sum(count), 0) AS count FROM budget_usage WHERE action_id = ?',
+        );
         for (const b of reserve.budgets) {
-          const usedToday = (today.get(b.actionId, day) as { count: number } | undefined)?.count ?? 0;
-          const usedTotal = (total.get(b.actionId) as { count: number } | undefined)?.count ?? 0;
+          const used = (q: Database.Statement, ...args: unknown[]) =>
+            (q.get(...args) as { count: number } | undefined)?.count ?? 0;
           if (
-            (b.maxPerDay !== undefined && usedToday >= b.maxPerDay) ||
-            (b.total !== undefined && usedTotal >= b.total)
+            (b.maxPerDay !== undefined && used(today, b.actionId, day) >= b.maxPerDay) ||
+            (b.total !== undefined && used(total, b.actionId) >= b.total)
           )
             budgets.push(b.actionId);
         }
@@ -483,13 +484,7 @@ export class SqliteStore implements Store {
       const count = this.sql(
         'INSERT INTO budget_usage (action_id, day, count) VALUES (?, ?, 1) ON CONFLICT (action_id, day) DO UPDATE SET count = count + 1',
       );
-      const countTotal = this.sql(
-        'INSERT INTO budget_totals (action_id, count) VALUES (?, 1) ON CONFLICT (action_id) DO UPDATE SET count = count + 1',
-      );
-      for (const c of decision.chosen) {
-        count.run(c.actionId, day);
-        countTotal.run(c.actionId);
-      }
+      for (const c of decision.chosen) count.run(c.actionId, day);
       if (outbound)
         this.sql(
           `INSERT INTO outbound (decision_id, customer_id, channel, trigger_id, event_at, created_at, status,

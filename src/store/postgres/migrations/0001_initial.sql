@@ -1,4 +1,4 @@
--- 1: the whole schema (the SQLite migrations 1–9 as one). Times are epoch milliseconds (BIGINT), flags 0/1
+-- 1: the whole schema (the SQLite migrations 1–8 as one). Times are epoch milliseconds (BIGINT), flags 0/1
 -- (SMALLINT), JSON documents text, like the SQLite dialect, so that both map rows the same way (src/store/rows.ts).
 CREATE TABLE customers (
   id TEXT PRIMARY KEY,
@@ -57,10 +57,6 @@ CREATE TABLE budget_usage (
   day BIGINT NOT NULL,
   count BIGINT NOT NULL,
   PRIMARY KEY (action_id, day)
-);
-CREATE TABLE budget_totals (
-  action_id TEXT PRIMARY KEY,
-  count BIGINT NOT NULL
 );
 CREATE TABLE models (
   key TEXT PRIMARY KEY,

@@ -1,4 +1,4 @@
--- 8: models folded from the outcome log (src/engine/models.ts): which learned outcomes the stored models
+-- 7: models folded from the outcome log (src/engine/models.ts): which learned outcomes the stored models
 -- include, and the generation each stored model was written in.
 ALTER TABLE outcomes ADD COLUMN folded INTEGER NOT NULL DEFAULT 0;
 UPDATE outcomes SET folded = 1 WHERE learned = 1
