@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
-import { SqliteStore } from '../../src/store/sqlite/store.ts';
+import { openStore } from '../../src/store/open.ts';
 import { action, smallCatalogDoc } from '../helpers.ts';
+import { DIALECTS } from '../store/dialects.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nextbest-evaluate-'));
-const db = join(dir, 'log.db');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const run = (...args: string[]) =>
@@ -17,9 +17,8 @@ const run = (...args: string[]) =>
     env: { ...process.env, NEXTBEST_PROGRESS: '1' },
   });
 
-beforeAll(async () => {
-  const store = new SqliteStore(db);
-  await store.init();
+async function prepare(db: string) {
+  const store = await openStore(db);
   const doc = smallCatalogDoc({
     actions: [action('A', 'Sales', 'A', { value: 1 }), action('B', 'Sales', 'B', { value: 1 })],
     measurement: { controlShare: 0.5 },
@@ -42,9 +41,12 @@ beforeAll(async () => {
     'name: only-A\nexplorer: epsilonGreedy\nexploration: 0\nlevers:\n  B: 0\n',
   );
   writeFileSync(join(dir, 'bad.yaml'), 'learner: magic\n');
-});
+}
 
-describe('nextbest evaluate', () => {
+describe.each(DIALECTS)('nextbest evaluate ($name)', (dialect) => {
+  const db = dialect.freshUrl();
+  beforeAll(() => prepare(db));
+
   it('estimates a candidate policy from the decision log, with a progress bar on stderr', () => {
     const res = run('evaluate', '--logs', db, '--policy', join(dir, 'onlyA.yaml'), '--json');
     expect(res.status).toBe(0);

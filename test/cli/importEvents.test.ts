@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { importEvents } from '../../src/cli/importEvents.ts';
-import { SqliteStore } from '../../src/store/sqlite/store.ts';
+import { openStore } from '../../src/store/open.ts';
 import { openEngine, smallCatalogDoc } from '../helpers.ts';
+import { DIALECTS } from '../store/dialects.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nextbest-import-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,14 +33,13 @@ const ev = (customerId: string, type: string, payload: Record<string, unknown>, 
   JSON.stringify({ customerId, type, timestamp: `2026-11-${day}T10:00:00Z`, payload });
 
 async function featuresIn(db: string, customerId: string) {
-  const store = new SqliteStore(db);
-  await store.init();
+  const store = await openStore(db);
   const state = await store.featureState(customerId);
   await store.close();
   return state;
 }
 
-describe('nextbest import events', () => {
+describe.each(DIALECTS)('nextbest import events ($name)', (dialect) => {
   it('imports NDJSON, reports bad lines with their numbers and skips them', async () => {
     const file = join(dir, 'events.ndjson');
     writeFileSync(
@@ -55,8 +55,8 @@ describe('nextbest import events', () => {
         ev('b', 'call', { reason: 'billing' }),
       ].join('\n'),
     );
-    const db = join(dir, 'ndjson.db');
-    const rejects = join(dir, 'rejects.ndjson');
+    const db = dialect.freshUrl();
+    const rejects = join(dir, `rejects-${dialect.name}.ndjson`);
     const res = run(
       'import',
       'events',
@@ -104,7 +104,7 @@ describe('nextbest import events', () => {
         'c,invoice,2026-11-22T09:00:00Z,,3,false,',
       ].join('\n'),
     );
-    const db = join(dir, 'csv.db');
+    const db = dialect.freshUrl();
     const res = run('import', 'events', file, '--db', db, '--catalog', catalogFile, '--json');
     expect(res.status).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ format: 'csv', imported: 3, rejected: 2 });

@@ -4,19 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
-import { SqliteStore } from '../../src/store/sqlite/store.ts';
+import { openStore } from '../../src/store/open.ts';
 import { action, smallCatalogDoc } from '../helpers.ts';
+import { DIALECTS } from '../store/dialects.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nextbest-kpis-'));
-const db = join(dir, 'kpis.db');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const run = (...args: string[]) =>
   spawnSync(process.execPath, ['bin/nextbest.mjs', ...args], { encoding: 'utf8', env: { ...process.env } });
 
-beforeAll(async () => {
-  const store = new SqliteStore(db);
-  await store.init();
+async function prepare(db: string) {
+  const store = await openStore(db);
   const doc = smallCatalogDoc({
     actions: [action('A', 'Sales', 'A', { value: 1 })],
     events: {
@@ -35,9 +34,12 @@ beforeAll(async () => {
   );
   await engine.close();
   await store.close();
-});
+}
 
-describe('nextbest kpis --journey --feedback', () => {
+describe.each(DIALECTS)('nextbest kpis --journey --feedback ($name)', (dialect) => {
+  const db = dialect.freshUrl();
+  beforeAll(() => prepare(db));
+
   it('adds contacts per customer and NPS to the KPI report', () => {
     const res = run('kpis', '--db', db, '--journey', '--feedback', '--json');
     expect(res.status).toBe(0);
