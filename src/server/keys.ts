@@ -56,6 +56,7 @@ export async function resolveKeys(
       };
     }
   }
+  // Stored before this release as two settings.
   const storedApi = await store.getSetting('keys.api.sha256');
   const storedAdmin = await store.getSetting('keys.admin.sha256');
   if (storedApi && storedAdmin) {
@@ -64,13 +65,21 @@ export async function resolveKeys(
       source: 'store',
     };
   }
+  const ringOf = (value: string) => {
+    const pair = JSON.parse(value) as { api: string; admin: string };
+    return { api: [Buffer.from(pair.api, 'hex')], admin: [Buffer.from(pair.admin, 'hex')] };
+  };
+  const existing = await store.getSetting('keys.sha256');
+  if (existing) return { ring: ringOf(existing), source: 'store' };
   const apiKey = generateKey('nbk');
   const adminKey = generateKey('nba');
-  await store.setSetting('keys.api.sha256', digest(apiKey).toString('hex'));
-  await store.setSetting('keys.admin.sha256', digest(adminKey).toString('hex'));
-  return {
-    ring: { api: [digest(apiKey)], admin: [digest(adminKey)] },
-    source: 'generated',
-    generated: { apiKey, adminKey },
-  };
+  const mine = JSON.stringify({
+    api: digest(apiKey).toString('hex'),
+    admin: digest(adminKey).toString('hex'),
+  });
+  // One pair per database: of processes starting at once on an empty one, one stores its pair and all use it.
+  const stored = await store.setSettingOnce('keys.sha256', mine);
+  const ring = ringOf(stored);
+  if (stored !== mine) return { ring, source: 'store' };
+  return { ring, source: 'generated', generated: { apiKey, adminKey } };
 }

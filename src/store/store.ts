@@ -566,6 +566,11 @@ export interface ReportingQueries {
 export interface SettingsRepository {
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
+  /**
+   * Stores `value` under `key` unless the key has a value already; answers the value that is stored (one of
+   * several processes setting it at once wins, and all of them learn which value that is).
+   */
+  setSettingOnce(key: string, value: string): Promise<string>;
 }
 
 /**

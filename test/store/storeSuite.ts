@@ -439,6 +439,11 @@ export function storeSuite(make: () => Promise<Store>) {
     await store.setSetting('x', '1');
     await store.setSetting('x', '2');
     expect(await store.getSetting('x')).toBe('2');
+    // Set once: of simultaneous writers one wins, and every one of them is told which value that is.
+    const once = await Promise.all(['a', 'b', 'c'].map((v) => store.setSettingOnce('once', v)));
+    expect(new Set(once).size).toBe(1);
+    expect(await store.getSetting('once')).toBe(once[0]);
+    expect(await store.setSettingOnce('x', 'other')).toBe('2');
   });
 
   it('aggregates KPIs per arm and day from choices and outcomes (hand-computed fixture)', async () => {

@@ -1092,6 +1092,16 @@ export class PostgresStore implements Store {
     return row?.value;
   }
 
+  async setSettingOnce(key: string, value: string): Promise<string> {
+    const inserted = await this.query<{ value: string }>(
+      'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING value',
+      [key, value],
+    );
+    if (inserted[0]) return inserted[0].value;
+    const [row] = await this.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
+    return row!.value;
+  }
+
   async setSetting(key: string, value: string): Promise<void> {
     await putSetting(this.pool, key, value);
   }

@@ -968,6 +968,16 @@ export class SqliteStore implements Store {
     return row?.value;
   }
 
+  async setSettingOnce(key: string, value: string): Promise<string> {
+    return this.write(() => {
+      this.sql('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(
+        key,
+        value,
+      );
+      return (this.sql('SELECT value FROM settings WHERE key = ?').get(key) as { value: string }).value;
+    });
+  }
+
   async setSetting(key: string, value: string): Promise<void> {
     await this.write(() => this.putSetting(key, value));
   }
