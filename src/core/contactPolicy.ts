@@ -165,17 +165,24 @@ export function checkContactPolicies(
   return undefined;
 }
 
+/** The caps that count decisions on this channel and apply to the action. */
+function decisionCaps(catalog: Catalog, action: CompiledAction, channel: string): ContactPolicyDefinition[] {
+  return action.contactPolicies.flatMap((i) => {
+    const p = catalog.contactPolicies[i];
+    return p?.type === 'maxContacts' &&
+      p.countOn === 'decision' &&
+      (!p.channels || p.channels.includes(channel))
+      ? [p]
+      : [];
+  });
+}
+
 /**
  * Whether an action is under a cap that counts decisions on this channel: only such caps can be overrun by
  * decisions made at the same time, so only they are re-checked when a decision is committed.
  */
 export function hasDecisionCap(catalog: Catalog, action: CompiledAction, channel: string): boolean {
-  return action.contactPolicies.some((i) => {
-    const p = catalog.contactPolicies[i];
-    return (
-      p?.type === 'maxContacts' && p.countOn === 'decision' && (!p.channels || p.channels.includes(channel))
-    );
-  });
+  return decisionCaps(catalog, action, channel).length > 0;
 }
 
 /**
@@ -197,18 +204,10 @@ export function capViolations(
   for (const id of chosen) {
     const action = catalog.actionsById.get(id);
     if (!action) continue;
-    if (hasDecisionCap(catalog, action, channel)) {
-      const caps = action.contactPolicies.filter((i) => {
-        const p = catalog.contactPolicies[i];
-        return p?.type === 'maxContacts' && p.countOn === 'decision';
-      });
-      for (const i of caps) {
-        if (checkPolicy(catalog.contactPolicies[i]!, action, index, channel, now, pending)) {
-          blocked.push(id);
-          break;
-        }
-      }
-    }
+    if (
+      decisionCaps(catalog, action, channel).some((p) => checkPolicy(p, action, index, channel, now, pending))
+    )
+      blocked.push(id);
     pending.push(action);
   }
   return blocked;
