@@ -7,63 +7,55 @@ import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
 import type { Attributes, BudgetUsage, Customer, InteractionRecord } from '../../core/types.ts';
 import { readMigrations } from '../migrations.ts';
 import {
-  answersByDecision,
   type CatalogRow,
   type DecisionRow,
   type InteractionRow,
   type OutboundRow,
   type OutcomeRow,
-  type TimelineRow,
   type TriggerJobRow,
-  tallyColumns,
-  tallyKey,
   toCatalog,
-  toChoiceLogRow,
   toDecision,
   toFoldOutcome,
   toInteraction,
-  toJourney,
   toOutcome,
-  toTally,
-  toTimelineEntry,
   toTriggerJob,
 } from '../rows.ts';
-import {
-  CHOICE_FLAGS,
-  type ChoiceFlag,
-  type ChoiceLogQuery,
-  type ChoiceLogRow,
-  type ChoiceTally,
-  type ClaimQuery,
-  type CommitResult,
-  type DecisionCommit,
-  type DecisionLogQuery,
-  type DecisionRecord,
-  type ErasureReport,
-  type FoldOutcome,
-  type FoldResult,
-  type KpiDimension,
-  type LearnedOutcome,
-  type LoggedDecision,
-  type ModelFold,
-  type NewOutcome,
-  type OpenChoice,
-  type OutboundItem,
-  type OutboundJourney,
-  type OutboundMessage,
-  type OutboundSettle,
-  type OutboundStatus,
-  type OutcomeRecord,
-  type Store,
-  type StoredCatalog,
-  type StoredModel,
-  type TallyKey,
-  type TimelineCursor,
-  type TimelineEntry,
-  type TimelineQuery,
-  type TriggerJob,
-  type TriggerJobInput,
+import type {
+  ChoiceLogQuery,
+  ChoiceLogRow,
+  ChoiceTally,
+  ClaimQuery,
+  CommitResult,
+  DecisionCommit,
+  DecisionLogQuery,
+  DecisionRecord,
+  ErasureReport,
+  FoldResult,
+  KpiDimension,
+  LearnedOutcome,
+  LoggedDecision,
+  ModelFold,
+  NewOutcome,
+  OpenChoice,
+  OutboundItem,
+  OutboundJourney,
+  OutboundMessage,
+  OutboundSettle,
+  OutboundStatus,
+  OutcomeRecord,
+  Store,
+  StoredCatalog,
+  StoredModel,
+  TallyKey,
+  TimelineCursor,
+  TimelineEntry,
+  TimelineQuery,
+  TriggerJob,
+  TriggerJobInput,
 } from '../store.ts';
+import * as eventWrites from './events.ts';
+import * as modelStates from './models.ts';
+import * as reports from './reporting.ts';
 
 /** Schema changes, applied in order (migrations/*.sql); `PRAGMA user_version` records how many have run. */
 const MIGRATIONS = readMigrations(new URL('./migrations/', import.meta.url));
@@ -83,7 +75,7 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
 
   /** Prepared statements are cached: preparing costs more than running a small query. */
-  private sql(text: string): Database.Statement {
+  sql(text: string): Database.Statement {
     let stmt = this.statements.get(text);
     if (!stmt) {
       stmt = this.db.prepare(text);
@@ -101,7 +93,7 @@ export class SqliteStore implements Store {
    * fsync; each runs in its own savepoint, so one failing write does not undo the others. A write's promise
    * resolves only after the commit is on disk.
    */
-  private write<T>(run: () => T, first = false): Promise<T> {
+  write<T>(run: () => T, first = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const item = { run, resolve: resolve as (v: unknown) => void, reject };
       // `first`: before the writes already waiting, i.e. it sees only writes whose callers have been answered.
@@ -227,118 +219,13 @@ export class SqliteStore implements Store {
     apply: (state: CustomerFeatureState, event: CustomerEvent) => readonly TriggerJobInput[] | undefined,
     setting?: { key: string; value: string },
   ): Promise<{ seqs: number[]; jobs: TriggerJob[] }> {
-    return this.write(() => {
-      if (setting) this.putSetting(setting.key, setting.value);
-      const insert = this.sql(
-        'INSERT INTO events (customer_id, type, at, channel, payload, received_at) VALUES (?, ?, ?, ?, ?, ?)',
-      );
-      const read = this.sql('SELECT state FROM customer_features WHERE customer_id = ?');
-      const states = new Map<string, CustomerFeatureState>();
-      const seqs: number[] = [];
-      const jobs: TriggerJob[] = [];
-      const insertJob = this.sql(
-        'INSERT INTO trigger_jobs (event_seq, trigger_id, customer_id, event, features, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      );
-      for (const e of events) {
-        const r = insert.run(
-          e.customerId,
-          e.type,
-          e.at,
-          e.channel ?? null,
-          JSON.stringify(e.payload),
-          receivedAt,
-        );
-        seqs.push(Number(r.lastInsertRowid));
-        let state = states.get(e.customerId);
-        if (!state) {
-          const row = read.get(e.customerId) as { state: string } | undefined;
-          state = row ? (JSON.parse(row.state) as CustomerFeatureState) : {};
-          states.set(e.customerId, state);
-        }
-        const fired = apply(state, e);
-        if (fired && fired.length > 0) {
-          const eventSeq = seqs[seqs.length - 1]!;
-          const event = {
-            type: e.type,
-            at: e.at,
-            ...(e.channel ? { channel: e.channel } : {}),
-            payload: e.payload,
-          };
-          for (const f of fired) {
-            const r = insertJob.run(
-              eventSeq,
-              f.trigger,
-              e.customerId,
-              JSON.stringify(event),
-              JSON.stringify(f.features),
-              receivedAt,
-            );
-            jobs.push({
-              id: Number(r.lastInsertRowid),
-              eventSeq,
-              trigger: f.trigger,
-              customerId: e.customerId,
-              event,
-              features: f.features,
-              createdAt: receivedAt,
-            });
-          }
-        }
-      }
-      const save = this.sql(
-        'INSERT INTO customer_features (customer_id, state) VALUES (?, ?) ON CONFLICT (customer_id) DO UPDATE SET state = excluded.state',
-      );
-      for (const [id, state] of states) save.run(id, JSON.stringify(state));
-      return { seqs, jobs };
-    });
+    return eventWrites.appendEvents(this, events, receivedAt, apply, setting);
   }
 
   async rebuildFeatureStates(
     apply: (state: CustomerFeatureState, event: CustomerEvent) => void,
   ): Promise<number> {
-    return this.write(() => {
-      this.sql('DELETE FROM customer_features').run();
-      const save = this.sql('INSERT INTO customer_features (customer_id, state) VALUES (?, ?)');
-      let current: string | undefined;
-      let state: CustomerFeatureState = {};
-      let n = 0;
-      // Keyset pages: better-sqlite3 cannot write while a statement iterates on the same connection.
-      const page = this.sql(
-        `SELECT seq, customer_id, type, at, channel, payload FROM events
-         WHERE (customer_id, at, seq) > (?, ?, ?) ORDER BY customer_id, at, seq LIMIT 5000`,
-      );
-      let after: [string, number, number] = ['', Number.MIN_SAFE_INTEGER, 0];
-      for (;;) {
-        const rows = page.all(...after) as Array<{
-          seq: number;
-          customer_id: string;
-          type: string;
-          at: number;
-          channel: string | null;
-          payload: string;
-        }>;
-        if (rows.length === 0) break;
-        for (const row of rows) {
-          if (row.customer_id !== current) {
-            if (current !== undefined) save.run(current, JSON.stringify(state));
-            current = row.customer_id;
-            state = {};
-          }
-          apply(state, {
-            customerId: row.customer_id,
-            type: row.type,
-            at: row.at,
-            channel: row.channel ?? undefined,
-            payload: JSON.parse(row.payload) as Attributes,
-          });
-          n++;
-        }
-        const last = rows[rows.length - 1]!;
-        after = [last.customer_id, last.at, last.seq];
-      }
-      if (current !== undefined) save.run(current, JSON.stringify(state));
-      return n;
-    });
+    return eventWrites.rebuildFeatureStates(this, apply);
   }
 
   async featureState(customerId: string): Promise<CustomerFeatureState> {
@@ -398,7 +285,7 @@ export class SqliteStore implements Store {
     return this.history(customerId, since, acceptsForever);
   }
 
-  private history(customerId: string, since: number, acceptsForever: boolean): InteractionRecord[] {
+  history(customerId: string, since: number, acceptsForever: boolean): InteractionRecord[] {
     const sql = acceptsForever
       ? "SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = ? AND (at >= ? OR kind IN ('accept', 'convert')) ORDER BY at"
       : 'SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = ? AND at >= ? ORDER BY at';
@@ -604,71 +491,18 @@ export class SqliteStore implements Store {
   }
 
   async timeline(query: TimelineQuery): Promise<{ entries: TimelineEntry[]; next?: TimelineCursor }> {
-    const kinds = query.kinds ?? (['event', 'decision', 'outcome'] as const);
-    const parts: string[] = [];
-    // Every part names its columns: any of them may come first in the UNION.
-    const columns = (c: string[]) =>
-      ['kind', 'at', 'k', 'decision_id', 'action_id', 'type', 'channel', 'payload', 'outcome', 'value', 'arm']
-        .map((name, i) => `${c[i]} AS ${name}`)
-        .join(', ');
-    if (kinds.includes('event'))
-      parts.push(
-        `SELECT ${columns(["'event'", 'at', "printf('%020d', seq)", 'NULL', 'NULL', 'type', 'channel', 'payload', 'NULL', 'NULL', 'NULL'])}
-         FROM events WHERE customer_id = @id`,
-      );
-    if (kinds.includes('decision'))
-      parts.push(
-        `SELECT ${columns(["'decision'", 'at', 'id', 'id', 'NULL', 'NULL', 'channel', 'payload', 'NULL', 'NULL', 'arm'])}
-         FROM decisions WHERE customer_id = @id`,
-      );
-    if (kinds.includes('outcome'))
-      parts.push(
-        `SELECT ${columns(["'outcome'", 'o.at', "printf('%020d', o.seq)", 'o.decision_id', 'o.action_id', 'NULL', 'd.channel', 'NULL', 'o.outcome', 'o.value', 'NULL'])}
-         FROM outcomes o LEFT JOIN decisions d ON d.id = o.decision_id WHERE o.customer_id = @id`,
-      );
-    if (parts.length === 0) return { entries: [] };
-    const before = query.before;
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM (${parts.join(' UNION ALL ')})
-         WHERE at >= @from AND at < @to ${before ? 'AND (at, kind, k) < (@bAt, @bKind, @bKey)' : ''}
-         ORDER BY at DESC, kind DESC, k DESC LIMIT @limit`,
-      )
-      .all({
-        id: query.customerId,
-        from: query.from ?? Number.MIN_SAFE_INTEGER,
-        to: query.to ?? Number.MAX_SAFE_INTEGER,
-        limit: query.limit + 1,
-        ...(before ? { bAt: before.at, bKind: before.kind, bKey: before.key } : {}),
-      }) as TimelineRow[];
-    const page = rows.slice(0, query.limit);
-    const entries = page.map(toTimelineEntry);
-    const last = page[page.length - 1];
-    return rows.length > query.limit && last
-      ? { entries, next: { at: last.at, kind: last.kind, key: last.k } }
-      : { entries };
+    return reports.timeline(this, query);
   }
 
   async contactCounts(
     from: number,
     to: number,
   ): Promise<Array<{ channel: string; customerId: string; contacts: number }>> {
-    return this.sql(
-      `SELECT channel, customer_id AS customerId, count(*) AS contacts FROM choices
-       WHERE at >= ? AND at < ? AND customer_id IS NOT NULL GROUP BY channel, customer_id`,
-    ).all(from, to) as Array<{ channel: string; customerId: string; contacts: number }>;
+    return reports.contactCounts(this, from, to);
   }
 
   async triggerJourneys(from: number, to: number): Promise<OutboundJourney[]> {
-    const rows = this.sql(
-      `SELECT ob.trigger_id AS trigger, ob.channel, ob.status, ob.event_at AS eventAt, ob.created_at AS createdAt,
-         ${CHOICE_FLAGS.map(
-           (f) =>
-             `(SELECT min(o.at) FROM outcomes o WHERE o.decision_id = ob.decision_id AND o.outcome = '${f}') AS ${f}`,
-         ).join(', ')}
-       FROM outbound ob WHERE ob.created_at >= ? AND ob.created_at < ? ORDER BY ob.created_at, ob.id`,
-    ).all(from, to) as Array<Omit<OutboundJourney, 'firstAt'> & Record<ChoiceFlag, number | null>>;
-    return rows.map(toJourney);
+    return reports.triggerJourneys(this, from, to);
   }
 
   async eventsWithLastAction(
@@ -677,32 +511,13 @@ export class SqliteStore implements Store {
     to: number,
     attributionMs: number,
   ): Promise<Array<{ at: number; channel: string | null; payload: Attributes; actionId: string | null }>> {
-    const rows = this.sql(
-      `SELECT e.at, e.channel, e.payload,
-         (SELECT c.action_id FROM choices c WHERE c.customer_id = e.customer_id AND c.at <= e.at AND c.at >= e.at - ?
-          ORDER BY c.at DESC, c.rank ASC LIMIT 1) AS actionId
-       FROM events e WHERE e.type = ? AND e.at >= ? AND e.at < ? ORDER BY e.at`,
-    ).all(attributionMs, type, from, to) as Array<{
-      at: number;
-      channel: string | null;
-      payload: string;
-      actionId: string | null;
-    }>;
-    return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as Attributes }));
+    return reports.eventsWithLastAction(this, type, from, to, attributionMs);
   }
 
   async recentDecisions(
     limit: number,
   ): Promise<Array<Extract<TimelineEntry, { kind: 'decision' }> & { customerId: string | null }>> {
-    const rows = this.sql(
-      `SELECT 'decision' AS kind, at, id AS k, id AS decision_id, NULL AS action_id, NULL AS type, channel, payload,
-              NULL AS outcome, NULL AS value, arm, customer_id
-       FROM decisions ORDER BY at DESC, id DESC LIMIT ?`,
-    ).all(limit) as Array<TimelineRow & { customer_id: string | null }>;
-    return rows.map((r) => ({
-      ...(toTimelineEntry(r) as Extract<TimelineEntry, { kind: 'decision' }>),
-      customerId: r.customer_id,
-    }));
+    return reports.recentDecisions(this, limit);
   }
 
   async outboundCounts(): Promise<Array<{ channel: string; status: OutboundStatus; count: number }>> {
@@ -717,26 +532,11 @@ export class SqliteStore implements Store {
   }
 
   async decisionCount(from: number, to: number): Promise<number> {
-    const row = this.sql('SELECT count(*) AS n FROM decisions WHERE at >= ? AND at < ?').get(from, to) as {
-      n: number;
-    };
-    return row.n;
+    return reports.decisionCount(this, from, to);
   }
 
   async decisionLog(query: DecisionLogQuery): Promise<LoggedDecision[]> {
-    const after = query.after ?? { at: query.from - 1, id: '' };
-    const rows = this.sql(
-      `SELECT * FROM decisions WHERE at >= ? AND at < ? AND (at, id) > (?, ?) ORDER BY at, id LIMIT ?`,
-    ).all(query.from, query.to, after.at, after.id, query.limit) as DecisionRow[];
-    if (rows.length === 0) return [];
-    const answers = this.sql(
-      `SELECT decision_id AS decisionId, action_id AS actionId, ${CHOICE_FLAGS.join(', ')}
-       FROM choices WHERE decision_id IN (SELECT value FROM json_each(?))`,
-    ).all(JSON.stringify(rows.map((r) => r.id))) as Array<
-      { decisionId: string; actionId: string } & Record<ChoiceFlag, number>
-    >;
-    const byDecision = answersByDecision(answers);
-    return rows.map((r) => ({ ...toDecision(r), answers: byDecision.get(r.id) ?? {} }));
+    return reports.decisionLog(this, query);
   }
 
   async outcomesForDecision(id: string): Promise<OutcomeRecord[]> {
@@ -806,14 +606,7 @@ export class SqliteStore implements Store {
     by: readonly KpiDimension[],
     bucketMs?: number,
   ): Promise<ChoiceTally[]> {
-    const { dims, select, names } = tallyColumns(from, by, bucketMs);
-    const group = [...names, ...CHOICE_FLAGS, 'valued'];
-    const rows = this.sql(
-      `SELECT ${[...select, ''].join(', ')} ${CHOICE_FLAGS.join(', ')}, outcome_value <> 0 AS valued,
-         count(*) AS offers, sum(value) AS value, sum(outcome_value) AS outcome_value
-       FROM choices WHERE at >= ? AND at < ? GROUP BY ${group.join(', ')} ORDER BY ${group.join(', ')}`,
-    ).all(from, to) as Array<Record<string, number | string>>;
-    return rows.map((r) => toTally(r, dims));
+    return reports.choiceTallies(this, from, to, by, bucketMs);
   }
 
   async decisionTallies(
@@ -822,35 +615,11 @@ export class SqliteStore implements Store {
     by: readonly KpiDimension[],
     bucketMs?: number,
   ): Promise<Array<{ key: TallyKey; decisions: number }>> {
-    const { dims, select, names } = tallyColumns(from, by, bucketMs);
-    const rows = this.sql(
-      `SELECT ${[...select, ''].join(', ')} count(DISTINCT decision_id) AS decisions
-       FROM choices WHERE at >= ? AND at < ? ${names.length > 0 ? `GROUP BY ${names.join(', ')}` : ''}`,
-    ).all(from, to) as Array<Record<string, number | string>>;
-    return rows.map((r) => ({ key: tallyKey(r, dims), decisions: Number(r.decisions) }));
+    return reports.decisionTallies(this, from, to, by, bucketMs);
   }
 
   async choiceLog(query: ChoiceLogQuery): Promise<ChoiceLogRow[]> {
-    const after = query.after ?? { at: query.from - 1, decisionId: '', actionId: '' };
-    return (
-      this.sql(
-        `SELECT decision_id AS decisionId, action_id AS actionId, arm, channel, at, probability, propensity, value,
-              ${CHOICE_FLAGS.join(', ')}
-       FROM choices
-       WHERE at >= ? AND at < ? AND (? IS NULL OR action_id = ?)
-         AND (at, decision_id, action_id) > (?, ?, ?)
-       ORDER BY at, decision_id, action_id LIMIT ?`,
-      ).all(
-        query.from,
-        query.to,
-        query.actionId ?? null,
-        query.actionId ?? null,
-        after.at,
-        after.decisionId,
-        after.actionId,
-        query.limit,
-      ) as Array<Omit<ChoiceLogRow, 'flags'> & Record<ChoiceFlag, number>>
-    ).map(toChoiceLogRow);
+    return reports.choiceLog(this, query);
   }
 
   async openChoices(from: number, to: number, limit: number): Promise<OpenChoice[]> {
@@ -875,91 +644,14 @@ export class SqliteStore implements Store {
   }
 
   async loadModels(): Promise<{ models: StoredModel[]; generation: number; maxSeq: number }> {
-    const rows = this.sql('SELECT key, state FROM models').all() as Array<{ key: string; state: string }>;
-    return {
-      models: rows.map((r) => ({ key: r.key, state: JSON.parse(r.state) })),
-      generation: this.generation(),
-      maxSeq: this.foldedSeq(),
-    };
-  }
-
-  private generation(): number {
-    const row = this.sql("SELECT value FROM settings WHERE key = 'models.generation'").get() as
-      | { value: string }
-      | undefined;
-    return Number(row?.value ?? 0);
-  }
-
-  private foldedSeq(): number {
-    return (
-      this.sql('SELECT coalesce(max(seq), 0) AS n FROM outcomes WHERE folded = 1').get() as { n: number }
-    ).n;
+    return modelStates.loadModels(this);
   }
 
   async foldModels(fold: ModelFold): Promise<FoldResult> {
-    // One write transaction: SQLite runs one writer at a time, across processes too, so folds never overlap.
-    // First in its batch, so every outcome it finds was answered, and so learned live, already: a single
-    // process then takes the quick path.
-    return this.write((): FoldResult => {
-      const generation = this.generation();
-      const changed = (
-        this.sql('SELECT key, state FROM models WHERE version > ?').all(fold.since) as Array<{
-          key: string;
-          state: string;
-        }>
-      ).map((r) => ({ key: r.key, state: JSON.parse(r.state) as StoredModel['state'] }));
-      const unfolded = (
-        this.sql('SELECT seq FROM outcomes WHERE learned = 1 AND folded = 0 ORDER BY seq').all() as Array<{
-          seq: number;
-        }>
-      ).map((r) => r.seq);
-      const states =
-        fold.quick({ changed, unfolded }) ??
-        fold.replay({ changed, outcomes: this.foldOutcomes(fold.replayAll) });
-      if (states.length === 0 && unfolded.length === 0)
-        return { generation, folded: [], maxSeq: this.foldedSeq(), unsettled: this.unsettled(fold.pending) };
-      const next = generation + 1;
-      const now = Date.now();
-      const upsert = this.sql(
-        `INSERT INTO models (key, state, updated_at, version) VALUES (?, ?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, version = excluded.version`,
-      );
-      for (const m of states) upsert.run(m.key, JSON.stringify(m.state), now, next);
-      this.sql('UPDATE outcomes SET folded = 1 WHERE seq IN (SELECT value FROM json_each(?))').run(
-        JSON.stringify(unfolded),
-      );
-      this.putSetting('models.generation', String(next));
-      return {
-        generation: next,
-        folded: unfolded,
-        maxSeq: this.foldedSeq(),
-        unsettled: this.unsettled(fold.pending),
-      };
-    }, true);
-  }
-
-  private unsettled(seqs: readonly number[]): number[] {
-    if (seqs.length === 0) return [];
-    return (
-      this.sql(
-        'SELECT seq FROM outcomes WHERE seq IN (SELECT value FROM json_each(?)) AND learned = 1 AND folded = 0 ORDER BY seq',
-      ).all(JSON.stringify(seqs)) as Array<{ seq: number }>
-    ).map((r) => r.seq);
+    return modelStates.foldModels(this, fold);
   }
 
   /** Learned outcomes with their decisions' features, oldest first: the unfolded ones, or all. */
-  private *foldOutcomes(all: boolean): Generator<FoldOutcome> {
-    const rows = this.sql(
-      `SELECT o.*, d.payload AS payload, coalesce(c.folded, 0) AS corrects_folded
-       FROM outcomes o JOIN decisions d ON d.id = o.decision_id LEFT JOIN outcomes c ON c.seq = o.corrects AND o.corrects > 0
-       WHERE o.learned = 1 ${all ? '' : 'AND o.folded = 0'} ORDER BY o.seq`,
-    ).iterate() as IterableIterator<
-      OutcomeRow & { payload: string; folded: number; corrects_folded: number }
-    >;
-    for (const r of rows) {
-      yield toFoldOutcome(r);
-    }
-  }
 
   async getSetting(key: string): Promise<string | undefined> {
     const row = this.sql('SELECT value FROM settings WHERE key = ?').get(key) as
@@ -982,7 +674,7 @@ export class SqliteStore implements Store {
     await this.write(() => this.putSetting(key, value));
   }
 
-  private putSetting(key: string, value: string): void {
+  putSetting(key: string, value: string): void {
     this.sql(
       'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ).run(key, value);

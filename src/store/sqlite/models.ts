@@ -1,0 +1,92 @@
+// Model states on SQLite and folds of the outcome log into them (src/engine/models.ts).
+import { type OutcomeRow, toFoldOutcome } from '../rows.ts';
+import type { FoldOutcome, FoldResult, ModelFold, StoredModel } from '../store.ts';
+import type { SqliteStore } from './store.ts';
+
+export async function loadModels(
+  s: SqliteStore,
+): Promise<{ models: StoredModel[]; generation: number; maxSeq: number }> {
+  const rows = s.sql('SELECT key, state FROM models').all() as Array<{ key: string; state: string }>;
+  return {
+    models: rows.map((r) => ({ key: r.key, state: JSON.parse(r.state) })),
+    generation: generation(s),
+    maxSeq: foldedSeq(s),
+  };
+}
+
+export function generation(s: SqliteStore): number {
+  const row = s.sql("SELECT value FROM settings WHERE key = 'models.generation'").get() as
+    | { value: string }
+    | undefined;
+  return Number(row?.value ?? 0);
+}
+
+export function foldedSeq(s: SqliteStore): number {
+  return (s.sql('SELECT coalesce(max(seq), 0) AS n FROM outcomes WHERE folded = 1').get() as { n: number }).n;
+}
+
+export async function foldModels(s: SqliteStore, fold: ModelFold): Promise<FoldResult> {
+  // One write transaction: SQLite runs one writer at a time, across processes too, so folds never overlap.
+  // First in its batch, so every outcome it finds was answered, and so learned live, already: a single
+  // process then takes the quick path.
+  return s.write((): FoldResult => {
+    const current = generation(s);
+    const changed = (
+      s.sql('SELECT key, state FROM models WHERE version > ?').all(fold.since) as Array<{
+        key: string;
+        state: string;
+      }>
+    ).map((r) => ({ key: r.key, state: JSON.parse(r.state) as StoredModel['state'] }));
+    const unfolded = (
+      s.sql('SELECT seq FROM outcomes WHERE learned = 1 AND folded = 0 ORDER BY seq').all() as Array<{
+        seq: number;
+      }>
+    ).map((r) => r.seq);
+    const states =
+      fold.quick({ changed, unfolded }) ??
+      fold.replay({ changed, outcomes: foldOutcomes(s, fold.replayAll) });
+    if (states.length === 0 && unfolded.length === 0)
+      return { generation: current, folded: [], maxSeq: foldedSeq(s), unsettled: unsettled(s, fold.pending) };
+    const next = current + 1;
+    const now = Date.now();
+    const upsert = s.sql(
+      `INSERT INTO models (key, state, updated_at, version) VALUES (?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, version = excluded.version`,
+    );
+    for (const m of states) upsert.run(m.key, JSON.stringify(m.state), now, next);
+    s.sql('UPDATE outcomes SET folded = 1 WHERE seq IN (SELECT value FROM json_each(?))').run(
+      JSON.stringify(unfolded),
+    );
+    s.putSetting('models.generation', String(next));
+    return {
+      generation: next,
+      folded: unfolded,
+      maxSeq: foldedSeq(s),
+      unsettled: unsettled(s, fold.pending),
+    };
+  }, true);
+}
+
+export function unsettled(s: SqliteStore, seqs: readonly number[]): number[] {
+  if (seqs.length === 0) return [];
+  return (
+    s
+      .sql(
+        'SELECT seq FROM outcomes WHERE seq IN (SELECT value FROM json_each(?)) AND learned = 1 AND folded = 0 ORDER BY seq',
+      )
+      .all(JSON.stringify(seqs)) as Array<{ seq: number }>
+  ).map((r) => r.seq);
+}
+
+export function* foldOutcomes(s: SqliteStore, all: boolean): Generator<FoldOutcome> {
+  const rows = s
+    .sql(
+      `SELECT o.*, d.payload AS payload, coalesce(c.folded, 0) AS corrects_folded
+     FROM outcomes o JOIN decisions d ON d.id = o.decision_id LEFT JOIN outcomes c ON c.seq = o.corrects AND o.corrects > 0
+     WHERE o.learned = 1 ${all ? '' : 'AND o.folded = 0'} ORDER BY o.seq`,
+    )
+    .iterate() as IterableIterator<OutcomeRow & { payload: string; folded: number; corrects_folded: number }>;
+  for (const r of rows) {
+    yield toFoldOutcome(r);
+  }
+}
