@@ -9,31 +9,20 @@ import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
 import type { Attributes, BudgetUsage, Customer, InteractionRecord } from '../../core/types.ts';
 import { readMigrations } from '../migrations.ts';
 import {
-  answersByDecision,
   type CatalogRow,
   DAY,
   type DecisionRow,
-  type InteractionRow,
   type OutboundRow,
   type OutcomeRow,
-  type TimelineRow,
   type TriggerJobRow,
-  tallyColumns,
-  tallyKey,
   toCatalog,
-  toChoiceLogRow,
   toDecision,
   toFoldOutcome,
-  toInteraction,
-  toJourney,
   toOutcome,
-  toTally,
-  toTimelineEntry,
   toTriggerJob,
 } from '../rows.ts';
 import {
   CHOICE_FLAGS,
-  type ChoiceFlag,
   type ChoiceLogQuery,
   type ChoiceLogRow,
   type ChoiceTally,
@@ -66,6 +55,23 @@ import {
   type TriggerJob,
   type TriggerJobInput,
 } from '../store.ts';
+import * as eventWrites from './events.ts';
+import * as modelStates from './models.ts';
+import * as reports from './reporting.ts';
+import {
+  type Client,
+  COUNT_CHOICE,
+  history,
+  insertOutbound,
+  LOCK_APP,
+  LOCK_BUDGET,
+  LOCK_CATALOG,
+  LOCK_CHOICE,
+  LOCK_CUSTOMER,
+  LOCK_MIGRATE,
+  putSetting,
+  types,
+} from './sql.ts';
 
 const MIGRATIONS = readMigrations(new URL('./migrations/', import.meta.url));
 
@@ -85,30 +91,6 @@ const TABLES = [
   'outbound',
   'trigger_jobs',
 ];
-
-/** Advisory lock keys (two 32-bit halves: this application's, then the purpose). */
-const LOCK_APP = 0x6e6278; // "nbx"
-const LOCK_MIGRATE = 1;
-const LOCK_FOLD = 2;
-const LOCK_CATALOG = 3;
-const LOCK_FEATURES = 4;
-const LOCK_CUSTOMER = 11;
-const LOCK_CHOICE = 12;
-const LOCK_BUDGET = 13;
-
-/** Counts one choice of an action on a day (a reservation appends its condition). */
-const COUNT_CHOICE = `INSERT INTO budget_usage (action_id, day, count) VALUES ($1, $2, 1)
-  ON CONFLICT (action_id, day) DO UPDATE SET count = budget_usage.count + 1`;
-
-/** BIGINT and NUMERIC (counts, sums) as numbers: epoch milliseconds and counts fit a double exactly. */
-const types = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === 20 || oid === 1700) return (v: string) => Number(v);
-    return pg.types.getTypeParser(oid, format);
-  },
-} as pg.CustomTypesConfig;
-
-type Client = pg.PoolClient;
 
 /** Errors worth running the transaction again for: serialization failures and deadlocks. */
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -141,12 +123,12 @@ export class PostgresStore implements Store {
     this.pool.on('error', (error) => console.error('postgres connection error:', error.message));
   }
 
-  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+  async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
     return (await this.pool.query<R>(text, values)).rows;
   }
 
   /** Runs `fn` in one transaction; serialization failures and deadlocks run it again (a few times). */
-  private async tx<T>(
+  async tx<T>(
     fn: (c: Client) => Promise<T>,
     isolation: 'READ COMMITTED' | 'REPEATABLE READ' = 'READ COMMITTED',
   ): Promise<T> {
@@ -278,163 +260,13 @@ export class PostgresStore implements Store {
     apply: (state: CustomerFeatureState, event: CustomerEvent) => readonly TriggerJobInput[] | undefined,
     setting?: { key: string; value: string },
   ): Promise<{ seqs: number[]; jobs: TriggerJob[] }> {
-    return this.tx(async (c) => {
-      // A rebuild of every state takes this lock exclusively; appends share it.
-      await c.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [LOCK_APP, LOCK_FEATURES]);
-      if (setting) await putSetting(c, setting.key, setting.value);
-      if (events.length === 0) return { seqs: [], jobs: [] };
-      // Sequence numbers drawn in order first, so each event's number is known without relying on the order
-      // RETURNING gives rows in.
-      const seqs = (
-        await c.query<{ seq: number }>(
-          "SELECT nextval('events_seq_seq') AS seq FROM generate_series(1, $1)",
-          [events.length],
-        )
-      ).rows.map((r) => r.seq);
-      await c.query(
-        `INSERT INTO events (seq, customer_id, type, at, channel, payload, received_at)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::bigint[])`,
-        [
-          seqs,
-          events.map((e) => e.customerId),
-          events.map((e) => e.type),
-          events.map((e) => e.at),
-          events.map((e) => e.channel ?? null),
-          events.map((e) => JSON.stringify(e.payload)),
-          events.map(() => receivedAt),
-        ],
-      );
-      // Each customer's state row is locked (created first when missing, in a fixed order against deadlocks),
-      // so concurrent writers apply their events one after the other and never lose an update.
-      const ids = [...new Set(events.map((e) => e.customerId))].sort();
-      await c.query(
-        "INSERT INTO customer_features (customer_id, state) SELECT unnest($1::text[]), '{}' ON CONFLICT DO NOTHING",
-        [ids],
-      );
-      const states = new Map<string, CustomerFeatureState>();
-      for (const r of (
-        await c.query<{ customer_id: string; state: string }>(
-          'SELECT customer_id, state FROM customer_features WHERE customer_id = ANY($1) ORDER BY customer_id FOR UPDATE',
-          [ids],
-        )
-      ).rows)
-        states.set(r.customer_id, JSON.parse(r.state) as CustomerFeatureState);
-      const fired: Array<{ eventSeq: number; e: CustomerEvent; job: TriggerJobInput }> = [];
-      events.forEach((e, i) => {
-        let state = states.get(e.customerId);
-        if (!state) {
-          state = {};
-          states.set(e.customerId, state);
-        }
-        for (const job of apply(state, e) ?? []) fired.push({ eventSeq: seqs[i]!, e, job });
-      });
-      const jobs: TriggerJob[] = [];
-      if (fired.length > 0) {
-        const eventOf = (e: CustomerEvent) => ({
-          type: e.type,
-          at: e.at,
-          ...(e.channel ? { channel: e.channel } : {}),
-          payload: e.payload,
-        });
-        const ids = (
-          await c.query<{ id: number }>(
-            `INSERT INTO trigger_jobs (event_seq, trigger_id, customer_id, event, features, created_at)
-             SELECT a, b, c, d, e, f
-             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-               WITH ORDINALITY AS t(a, b, c, d, e, f, n) ORDER BY n
-             RETURNING id`,
-            [
-              fired.map((f) => f.eventSeq),
-              fired.map((f) => f.job.trigger),
-              fired.map((f) => f.e.customerId),
-              fired.map((f) => JSON.stringify(eventOf(f.e))),
-              fired.map((f) => JSON.stringify(f.job.features)),
-              fired.map(() => receivedAt),
-            ],
-          )
-        ).rows
-          .map((r) => r.id)
-          // Identity values follow the insertion order; sorting keeps them paired with `fired` either way.
-          .sort((a, b) => a - b);
-        fired.forEach((f, k) => {
-          jobs.push({
-            id: ids[k]!,
-            eventSeq: f.eventSeq,
-            trigger: f.job.trigger,
-            customerId: f.e.customerId,
-            event: eventOf(f.e),
-            features: f.job.features,
-            createdAt: receivedAt,
-          });
-        });
-      }
-      await c.query(
-        `UPDATE customer_features f SET state = s.state
-         FROM unnest($1::text[], $2::text[]) AS s(customer_id, state) WHERE f.customer_id = s.customer_id`,
-        [[...states.keys()], [...states.values()].map((s) => JSON.stringify(s))],
-      );
-      return { seqs, jobs };
-    });
+    return eventWrites.appendEvents(this, events, receivedAt, apply, setting);
   }
 
   async rebuildFeatureStates(
     apply: (state: CustomerFeatureState, event: CustomerEvent) => void,
   ): Promise<number> {
-    return this.tx(async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_APP, LOCK_FEATURES]);
-      await c.query('DELETE FROM customer_features');
-      let n = 0;
-      let after: [string, number, number] = ['', Number.MIN_SAFE_INTEGER, 0];
-      let current: string | undefined;
-      let state: CustomerFeatureState = {};
-      const done: Array<[string, string]> = [];
-      const flush = async (force: boolean) => {
-        if (done.length === 0 || (!force && done.length < 1000)) return;
-        await c.query(
-          'INSERT INTO customer_features (customer_id, state) SELECT * FROM unnest($1::text[], $2::text[])',
-          [done.map((d) => d[0]), done.map((d) => d[1])],
-        );
-        done.length = 0;
-      };
-      for (;;) {
-        const rows = (
-          await c.query<{
-            seq: number;
-            customer_id: string;
-            type: string;
-            at: number;
-            channel: string | null;
-            payload: string;
-          }>(
-            `SELECT seq, customer_id, type, at, channel, payload FROM events
-             WHERE (customer_id, at, seq) > ($1, $2, $3) ORDER BY customer_id, at, seq LIMIT 5000`,
-            after,
-          )
-        ).rows;
-        if (rows.length === 0) break;
-        for (const row of rows) {
-          if (row.customer_id !== current) {
-            if (current !== undefined) done.push([current, JSON.stringify(state)]);
-            current = row.customer_id;
-            state = {};
-          }
-          apply(state, {
-            customerId: row.customer_id,
-            type: row.type,
-            at: row.at,
-            channel: row.channel ?? undefined,
-            payload: JSON.parse(row.payload) as Attributes,
-          });
-          n++;
-        }
-        await flush(false);
-        const last = rows[rows.length - 1]!;
-        after = [last.customer_id, last.at, last.seq];
-      }
-      if (current !== undefined) done.push([current, JSON.stringify(state)]);
-      await flush(true);
-      return n;
-    });
+    return eventWrites.rebuildFeatureStates(this, apply);
   }
 
   async featureState(customerId: string): Promise<CustomerFeatureState> {
@@ -650,40 +482,15 @@ export class PostgresStore implements Store {
   async recentDecisions(
     limit: number,
   ): Promise<Array<Extract<TimelineEntry, { kind: 'decision' }> & { customerId: string | null }>> {
-    const rows = await this.query<TimelineRow & { customer_id: string | null }>(
-      `SELECT 'decision' AS kind, at, id AS k, id AS decision_id, NULL AS action_id, NULL AS type, channel, payload,
-              NULL AS outcome, NULL::float8 AS value, arm, customer_id
-       FROM decisions ORDER BY at DESC, id DESC LIMIT $1`,
-      [limit],
-    );
-    return rows.map((r) => ({
-      ...(toTimelineEntry(r) as Extract<TimelineEntry, { kind: 'decision' }>),
-      customerId: r.customer_id,
-    }));
+    return reports.recentDecisions(this, limit);
   }
 
   async decisionCount(from: number, to: number): Promise<number> {
-    const [row] = await this.query<{ n: number }>(
-      'SELECT count(*) AS n FROM decisions WHERE at >= $1 AND at < $2',
-      [from, to],
-    );
-    return row!.n;
+    return reports.decisionCount(this, from, to);
   }
 
   async decisionLog(query: DecisionLogQuery): Promise<LoggedDecision[]> {
-    const after = query.after ?? { at: query.from - 1, id: '' };
-    const rows = await this.query<DecisionRow>(
-      'SELECT * FROM decisions WHERE at >= $1 AND at < $2 AND (at, id) > ($3, $4) ORDER BY at, id LIMIT $5',
-      [query.from, query.to, after.at, after.id, query.limit],
-    );
-    if (rows.length === 0) return [];
-    const answers = await this.query<{ decisionId: string; actionId: string } & Record<ChoiceFlag, number>>(
-      `SELECT decision_id AS "decisionId", action_id AS "actionId", ${CHOICE_FLAGS.join(', ')}
-       FROM choices WHERE decision_id = ANY($1)`,
-      [rows.map((r) => r.id)],
-    );
-    const byDecision = answersByDecision(answers);
-    return rows.map((r) => ({ ...toDecision(r), answers: byDecision.get(r.id) ?? {} }));
+    return reports.decisionLog(this, query);
   }
 
   // ---- outbound -------------------------------------------------------------------------------------------
@@ -774,71 +581,18 @@ export class PostgresStore implements Store {
   // ---- timeline and journeys ------------------------------------------------------------------------------
 
   async timeline(query: TimelineQuery): Promise<{ entries: TimelineEntry[]; next?: TimelineCursor }> {
-    const kinds = query.kinds ?? (['event', 'decision', 'outcome'] as const);
-    const parts: string[] = [];
-    const columns = (c: string[]) =>
-      ['kind', 'at', 'k', 'decision_id', 'action_id', 'type', 'channel', 'payload', 'outcome', 'value', 'arm']
-        .map((name, i) => `${c[i]} AS ${name}`)
-        .join(', ');
-    if (kinds.includes('event'))
-      parts.push(
-        `SELECT ${columns(["'event'", 'at', "lpad(seq::text, 20, '0')", 'NULL', 'NULL', 'type', 'channel', 'payload', 'NULL', 'NULL::float8', 'NULL'])}
-         FROM events WHERE customer_id = $1`,
-      );
-    if (kinds.includes('decision'))
-      parts.push(
-        `SELECT ${columns(["'decision'", 'at', 'id', 'id', 'NULL', 'NULL', 'channel', 'payload', 'NULL', 'NULL::float8', 'arm'])}
-         FROM decisions WHERE customer_id = $1`,
-      );
-    if (kinds.includes('outcome'))
-      parts.push(
-        `SELECT ${columns(["'outcome'", 'o.at', "lpad(o.seq::text, 20, '0')", 'o.decision_id', 'o.action_id', 'NULL', 'd.channel', 'NULL', 'o.outcome', 'o.value', 'NULL'])}
-         FROM outcomes o LEFT JOIN decisions d ON d.id = o.decision_id WHERE o.customer_id = $1`,
-      );
-    if (parts.length === 0) return { entries: [] };
-    const before = query.before;
-    const values: unknown[] = [
-      query.customerId,
-      query.from ?? Number.MIN_SAFE_INTEGER,
-      query.to ?? Number.MAX_SAFE_INTEGER,
-      query.limit + 1,
-    ];
-    if (before) values.push(before.at, before.kind, before.key);
-    const rows = await this.query<TimelineRow>(
-      `SELECT * FROM (${parts.join(' UNION ALL ')}) t
-       WHERE at >= $2 AND at < $3 ${before ? 'AND (at, kind, k) < ($5, $6, $7)' : ''}
-       ORDER BY at DESC, kind DESC, k DESC LIMIT $4`,
-      values,
-    );
-    const page = rows.slice(0, query.limit);
-    const entries = page.map(toTimelineEntry);
-    const last = page[page.length - 1];
-    return rows.length > query.limit && last
-      ? { entries, next: { at: last.at, kind: last.kind, key: last.k } }
-      : { entries };
+    return reports.timeline(this, query);
   }
 
   async contactCounts(
     from: number,
     to: number,
   ): Promise<Array<{ channel: string; customerId: string; contacts: number }>> {
-    return this.query(
-      `SELECT channel, customer_id AS "customerId", count(*) AS contacts FROM choices
-       WHERE at >= $1 AND at < $2 AND customer_id IS NOT NULL GROUP BY channel, customer_id`,
-      [from, to],
-    );
+    return reports.contactCounts(this, from, to);
   }
 
   async triggerJourneys(from: number, to: number): Promise<OutboundJourney[]> {
-    const rows = await this.query<Omit<OutboundJourney, 'firstAt'> & Record<ChoiceFlag, number | null>>(
-      `SELECT ob.trigger_id AS trigger, ob.channel, ob.status, ob.event_at AS "eventAt", ob.created_at AS "createdAt",
-         ${CHOICE_FLAGS.map((f) => `min(o.at) FILTER (WHERE o.outcome = '${f}') AS ${f}`).join(', ')}
-       FROM outbound ob LEFT JOIN outcomes o ON o.decision_id = ob.decision_id
-       WHERE ob.created_at >= $1 AND ob.created_at < $2
-       GROUP BY ob.id ORDER BY ob.created_at, ob.id`,
-      [from, to],
-    );
-    return rows.map(toJourney);
+    return reports.triggerJourneys(this, from, to);
   }
 
   async eventsWithLastAction(
@@ -847,19 +601,7 @@ export class PostgresStore implements Store {
     to: number,
     attributionMs: number,
   ): Promise<Array<{ at: number; channel: string | null; payload: Attributes; actionId: string | null }>> {
-    const rows = await this.query<{
-      at: number;
-      channel: string | null;
-      payload: string;
-      actionId: string | null;
-    }>(
-      `SELECT e.at, e.channel, e.payload,
-         (SELECT c.action_id FROM choices c WHERE c.customer_id = e.customer_id AND c.at <= e.at AND c.at >= e.at - $1
-          ORDER BY c.at DESC, c.rank ASC LIMIT 1) AS "actionId"
-       FROM events e WHERE e.type = $2 AND e.at >= $3 AND e.at < $4 ORDER BY e.at, e.seq`,
-      [attributionMs, type, from, to],
-    );
-    return rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as Attributes }));
+    return reports.eventsWithLastAction(this, type, from, to, attributionMs);
   }
 
   // ---- outcomes -------------------------------------------------------------------------------------------
@@ -956,85 +698,11 @@ export class PostgresStore implements Store {
   // ---- models ---------------------------------------------------------------------------------------------
 
   async loadModels(): Promise<{ models: StoredModel[]; generation: number; maxSeq: number }> {
-    const rows = await this.query<{ key: string; state: string }>('SELECT key, state FROM models');
-    return {
-      models: rows.map((r) => ({ key: r.key, state: JSON.parse(r.state) })),
-      generation: await generation(this.pool),
-      maxSeq: await foldedSeq(this.pool),
-    };
+    return modelStates.loadModels(this);
   }
 
   async foldModels(fold: ModelFold): Promise<FoldResult> {
-    // Folds run one at a time across processes (a session lock, taken before the transaction so that its
-    // snapshot, REPEATABLE READ, already sees the previous fold's commit); every read below sees one snapshot.
-    const lock = await this.pool.connect();
-    try {
-      await lock.query('SELECT pg_advisory_lock($1, $2)', [LOCK_APP, LOCK_FOLD]);
-      try {
-        return await this.tx(async (c) => {
-          const current = await generation(c);
-          const changed = (
-            await c.query<{ key: string; state: string }>(
-              'SELECT key, state FROM models WHERE version > $1',
-              [fold.since],
-            )
-          ).rows.map((r) => ({ key: r.key, state: JSON.parse(r.state) as StoredModel['state'] }));
-          const unfolded = (
-            await c.query<{ seq: number }>(
-              'SELECT seq FROM outcomes WHERE learned = 1 AND folded = 0 ORDER BY seq',
-            )
-          ).rows.map((r) => r.seq);
-          let states = fold.quick({ changed, unfolded });
-          if (!states) {
-            const rows = (
-              await c.query<OutcomeRow & { payload: string; folded: number; corrects_folded: number }>(
-                `SELECT o.*, d.payload AS payload, coalesce(x.folded, 0) AS corrects_folded
-                 FROM outcomes o JOIN decisions d ON d.id = o.decision_id
-                   LEFT JOIN outcomes x ON x.seq = o.corrects AND o.corrects > 0
-                 WHERE o.learned = 1 ${fold.replayAll ? '' : 'AND o.folded = 0'} ORDER BY o.seq`,
-              )
-            ).rows;
-            const outcomes = rows.map(toFoldOutcome);
-            states = fold.replay({ changed, outcomes });
-          }
-          const pending = async () =>
-            fold.pending.length === 0
-              ? []
-              : (
-                  await c.query<{ seq: number }>(
-                    'SELECT seq FROM outcomes WHERE seq = ANY($1) AND learned = 1 AND folded = 0 ORDER BY seq',
-                    [fold.pending],
-                  )
-                ).rows.map((r) => r.seq);
-          if (states.length === 0 && unfolded.length === 0)
-            return {
-              generation: current,
-              folded: [],
-              maxSeq: await foldedSeq(c),
-              unsettled: await pending(),
-            };
-          const next = current + 1;
-          const now = Date.now();
-          await c.query(
-            `INSERT INTO models (key, state, updated_at, version) SELECT k, s, $3, $4 FROM unnest($1::text[], $2::text[]) AS t(k, s)
-             ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, version = excluded.version`,
-            [states.map((m) => m.key), states.map((m) => JSON.stringify(m.state)), now, next],
-          );
-          await c.query('UPDATE outcomes SET folded = 1 WHERE seq = ANY($1)', [unfolded]);
-          await putSetting(c, 'models.generation', String(next));
-          return {
-            generation: next,
-            folded: unfolded,
-            maxSeq: await foldedSeq(c),
-            unsettled: await pending(),
-          };
-        }, 'REPEATABLE READ');
-      } finally {
-        await lock.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_APP, LOCK_FOLD]);
-      }
-    } finally {
-      lock.release();
-    }
+    return modelStates.foldModels(this, fold);
   }
 
   // ---- reporting ------------------------------------------------------------------------------------------
@@ -1045,15 +713,7 @@ export class PostgresStore implements Store {
     by: readonly KpiDimension[],
     bucketMs?: number,
   ): Promise<ChoiceTally[]> {
-    const { dims, select, names } = tallyColumns(from, by, bucketMs);
-    const group = [...names, ...CHOICE_FLAGS, 'valued'];
-    const rows = await this.query<Record<string, number | string | boolean>>(
-      `SELECT ${[...select, ''].join(', ')} ${CHOICE_FLAGS.join(', ')}, outcome_value <> 0 AS valued,
-         count(*) AS offers, sum(value) AS value, sum(outcome_value) AS outcome_value
-       FROM choices WHERE at >= $1 AND at < $2 GROUP BY ${group.join(', ')} ORDER BY ${group.join(', ')}`,
-      [from, to],
-    );
-    return rows.map((r) => toTally(r, dims));
+    return reports.choiceTallies(this, from, to, by, bucketMs);
   }
 
   async decisionTallies(
@@ -1062,27 +722,11 @@ export class PostgresStore implements Store {
     by: readonly KpiDimension[],
     bucketMs?: number,
   ): Promise<Array<{ key: TallyKey; decisions: number }>> {
-    const { dims, select, names } = tallyColumns(from, by, bucketMs);
-    const rows = await this.query<Record<string, number | string>>(
-      `SELECT ${[...select, ''].join(', ')} count(DISTINCT decision_id) AS decisions
-       FROM choices WHERE at >= $1 AND at < $2 ${names.length > 0 ? `GROUP BY ${names.join(', ')}` : ''}`,
-      [from, to],
-    );
-    return rows.map((r) => ({ key: tallyKey(r, dims), decisions: Number(r.decisions) }));
+    return reports.decisionTallies(this, from, to, by, bucketMs);
   }
 
   async choiceLog(query: ChoiceLogQuery): Promise<ChoiceLogRow[]> {
-    const after = query.after ?? { at: query.from - 1, decisionId: '', actionId: '' };
-    const rows = await this.query<Omit<ChoiceLogRow, 'flags'> & Record<ChoiceFlag, number>>(
-      `SELECT decision_id AS "decisionId", action_id AS "actionId", arm, channel, at, probability, propensity, value,
-              ${CHOICE_FLAGS.join(', ')}
-       FROM choices
-       WHERE at >= $1 AND at < $2 AND ($3::text IS NULL OR action_id = $3)
-         AND (at, decision_id, action_id) > ($4, $5, $6)
-       ORDER BY at, decision_id, action_id LIMIT $7`,
-      [query.from, query.to, query.actionId ?? null, after.at, after.decisionId, after.actionId, query.limit],
-    );
-    return rows.map(toChoiceLogRow);
+    return reports.choiceLog(this, query);
   }
 
   // ---- settings -------------------------------------------------------------------------------------------
@@ -1105,58 +749,4 @@ export class PostgresStore implements Store {
   async setSetting(key: string, value: string): Promise<void> {
     await putSetting(this.pool, key, value);
   }
-}
-
-type Queryable = Pick<pg.Pool | Client, 'query'>;
-
-async function putSetting(c: Queryable, key: string, value: string): Promise<void> {
-  await c.query(
-    'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-    [key, value],
-  );
-}
-
-async function generation(c: Queryable): Promise<number> {
-  const { rows } = await c.query<{ value: string }>(
-    "SELECT value FROM settings WHERE key = 'models.generation'",
-  );
-  return Number(rows[0]?.value ?? 0);
-}
-
-async function foldedSeq(c: Queryable): Promise<number> {
-  const { rows } = await c.query<{ n: number }>(
-    'SELECT coalesce(max(seq), 0) AS n FROM outcomes WHERE folded = 1',
-  );
-  return rows[0]!.n;
-}
-
-async function history(
-  c: Queryable,
-  customerId: string,
-  since: number,
-  acceptsForever: boolean,
-): Promise<InteractionRecord[]> {
-  const { rows } = await c.query<InteractionRow>(
-    acceptsForever
-      ? "SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = $1 AND (at >= $2 OR kind IN ('accept', 'convert')) ORDER BY at, id"
-      : 'SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = $1 AND at >= $2 ORDER BY at, id',
-    [customerId, since],
-  );
-  return rows.map(toInteraction);
-}
-
-async function insertOutbound(c: Client, outbound: OutboundMessage): Promise<void> {
-  await c.query(
-    `INSERT INTO outbound (decision_id, customer_id, channel, trigger_id, event_at, created_at, status, available_at, message)
-     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $6, $7)`,
-    [
-      outbound.decisionId,
-      outbound.customerId,
-      outbound.channel,
-      outbound.trigger.id,
-      outbound.trigger.eventAt,
-      outbound.createdAt,
-      JSON.stringify(outbound),
-    ],
-  );
 }
