@@ -1,4 +1,4 @@
-// PostgreSQL: // Events with the features they update and the trigger jobs they fire, and rebuilding every feature state.
+// PostgreSQL: events with the features they update and the trigger jobs they fire, and rebuilding every feature state.
 import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
 import type { Attributes } from '../../core/types.ts';
 import type { TriggerJob, TriggerJobInput } from '../store.ts';
