@@ -1,5 +1,6 @@
 // Row shapes shared by the SQL dialects (same table and column names) and their mapping to records.
 import type { Arm } from '../core/arms.ts';
+import type { CustomerEvent, CustomerFeatureState } from '../core/events.ts';
 import type { Attributes, InteractionRecord, RecordedOutcome } from '../core/types.ts';
 import {
   CHOICE_FLAGS,
@@ -282,4 +283,62 @@ export function toFoldOutcome(
     folded: Number(r.folded ?? 0) === 1,
     correctsFolded: Number(r.corrects_folded ?? 0) === 1,
   };
+}
+
+/** An events row as the store reads it to rebuild feature states. */
+export interface EventRow {
+  seq: number;
+  customer_id: string;
+  type: string;
+  at: number;
+  channel: string | null;
+  payload: string;
+}
+
+/** Where the next page of events (ordered by customer, time, seq) starts. */
+export type EventCursor = [customerId: string, at: number, seq: number];
+
+export const FIRST_EVENT: EventCursor = ['', Number.MIN_SAFE_INTEGER, 0];
+
+/**
+ * Replays events, ordered by customer, time and seq and read page by page, into each customer's feature state;
+ * `done` receives each customer's state (JSON) once their events are all applied.
+ */
+export class FeatureReplay {
+  private current: string | undefined;
+  private state: CustomerFeatureState = {};
+  /** Events replayed so far. */
+  count = 0;
+
+  constructor(
+    private readonly apply: (state: CustomerFeatureState, event: CustomerEvent) => void,
+    private readonly done: (customerId: string, state: string) => void,
+  ) {}
+
+  /** Applies a page; returns the cursor after it, or undefined when the page was empty (the end). */
+  page(rows: readonly EventRow[]): EventCursor | undefined {
+    for (const row of rows) {
+      if (row.customer_id !== this.current) {
+        this.finish();
+        this.current = row.customer_id;
+      }
+      this.apply(this.state, {
+        customerId: row.customer_id,
+        type: row.type,
+        at: row.at,
+        channel: row.channel ?? undefined,
+        payload: JSON.parse(row.payload) as Attributes,
+      });
+      this.count++;
+    }
+    const last = rows[rows.length - 1];
+    return last && [last.customer_id, last.at, last.seq];
+  }
+
+  /** Hands over the last customer's state. */
+  finish(): void {
+    if (this.current !== undefined) this.done(this.current, JSON.stringify(this.state));
+    this.current = undefined;
+    this.state = {};
+  }
 }

@@ -1,6 +1,7 @@
 // PostgreSQL: events with the features they update and the trigger jobs they fire, and rebuilding every feature state.
+
 import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
-import type { Attributes } from '../../core/types.ts';
+import { type EventCursor, type EventRow, FeatureReplay, FIRST_EVENT } from '../rows.ts';
 import type { TriggerJob, TriggerJobInput } from '../store.ts';
 import { LOCK_APP, LOCK_FEATURES, putSetting } from './sql.ts';
 import type { PostgresStore } from './store.ts';
@@ -119,11 +120,8 @@ export async function rebuildFeatureStates(
   return s.tx(async (c) => {
     await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_APP, LOCK_FEATURES]);
     await c.query('DELETE FROM customer_features');
-    let n = 0;
-    let after: [string, number, number] = ['', Number.MIN_SAFE_INTEGER, 0];
-    let current: string | undefined;
-    let state: CustomerFeatureState = {};
     const done: Array<[string, string]> = [];
+    const replay = new FeatureReplay(apply, (id, state) => done.push([id, state]));
     const flush = async (force: boolean) => {
       if (done.length === 0 || (!force && done.length < 1000)) return;
       await c.query(
@@ -132,43 +130,17 @@ export async function rebuildFeatureStates(
       );
       done.length = 0;
     };
-    for (;;) {
-      const rows = (
-        await c.query<{
-          seq: number;
-          customer_id: string;
-          type: string;
-          at: number;
-          channel: string | null;
-          payload: string;
-        }>(
-          `SELECT seq, customer_id, type, at, channel, payload FROM events
-           WHERE (customer_id, at, seq) > ($1, $2, $3) ORDER BY customer_id, at, seq LIMIT 5000`,
-          after,
-        )
-      ).rows;
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        if (row.customer_id !== current) {
-          if (current !== undefined) done.push([current, JSON.stringify(state)]);
-          current = row.customer_id;
-          state = {};
-        }
-        apply(state, {
-          customerId: row.customer_id,
-          type: row.type,
-          at: row.at,
-          channel: row.channel ?? undefined,
-          payload: JSON.parse(row.payload) as Attributes,
-        });
-        n++;
-      }
+    for (let after: EventCursor | undefined = FIRST_EVENT; after; ) {
+      const { rows } = await c.query<EventRow>(
+        `SELECT seq, customer_id, type, at, channel, payload FROM events
+         WHERE (customer_id, at, seq) > ($1, $2, $3) ORDER BY customer_id, at, seq LIMIT 5000`,
+        after,
+      );
+      after = replay.page(rows);
       await flush(false);
-      const last = rows[rows.length - 1]!;
-      after = [last.customer_id, last.at, last.seq];
     }
-    if (current !== undefined) done.push([current, JSON.stringify(state)]);
+    replay.finish();
     await flush(true);
-    return n;
+    return replay.count;
   });
 }

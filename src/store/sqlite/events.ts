@@ -1,6 +1,7 @@
 // Events with the features they update and the trigger jobs they fire, and rebuilding every feature state.
+
 import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
-import type { Attributes } from '../../core/types.ts';
+import { type EventCursor, type EventRow, FeatureReplay, FIRST_EVENT } from '../rows.ts';
 import type { TriggerJob, TriggerJobInput } from '../store.ts';
 import type { SqliteStore } from './store.ts';
 
@@ -84,44 +85,15 @@ export async function rebuildFeatureStates(
   return s.write(() => {
     s.sql('DELETE FROM customer_features').run();
     const save = s.sql('INSERT INTO customer_features (customer_id, state) VALUES (?, ?)');
-    let current: string | undefined;
-    let state: CustomerFeatureState = {};
-    let n = 0;
+    const replay = new FeatureReplay(apply, (id, state) => save.run(id, state));
     // Keyset pages: better-sqlite3 cannot write while a statement iterates on the same connection.
     const page = s.sql(
       `SELECT seq, customer_id, type, at, channel, payload FROM events
        WHERE (customer_id, at, seq) > (?, ?, ?) ORDER BY customer_id, at, seq LIMIT 5000`,
     );
-    let after: [string, number, number] = ['', Number.MIN_SAFE_INTEGER, 0];
-    for (;;) {
-      const rows = page.all(...after) as Array<{
-        seq: number;
-        customer_id: string;
-        type: string;
-        at: number;
-        channel: string | null;
-        payload: string;
-      }>;
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        if (row.customer_id !== current) {
-          if (current !== undefined) save.run(current, JSON.stringify(state));
-          current = row.customer_id;
-          state = {};
-        }
-        apply(state, {
-          customerId: row.customer_id,
-          type: row.type,
-          at: row.at,
-          channel: row.channel ?? undefined,
-          payload: JSON.parse(row.payload) as Attributes,
-        });
-        n++;
-      }
-      const last = rows[rows.length - 1]!;
-      after = [last.customer_id, last.at, last.seq];
-    }
-    if (current !== undefined) save.run(current, JSON.stringify(state));
-    return n;
+    for (let after: EventCursor | undefined = FIRST_EVENT; after; )
+      after = replay.page(page.all(...after) as EventRow[]);
+    replay.finish();
+    return replay.count;
   });
 }
