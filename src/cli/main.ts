@@ -15,9 +15,9 @@ import { formatKpiReport, kpiRange, kpiReport, parseKpiDimensions } from '../mea
 import { buildServer } from '../server/app.ts';
 import { digest, generateKey } from '../server/auth.ts';
 import { resolveKeys } from '../server/keys.ts';
-import { databaseUrl, openStore, parseStoreUrl, resetDatabase } from '../store/open.ts';
-import type { Store } from '../store/store.ts';
+import { databaseUrl, resetDatabase } from '../store/open.ts';
 import { KPI_DIMENSIONS, type KpiDimension } from '../store/store.ts';
+import { open, openExisting } from './db.ts';
 import { formatOf, type ImportFormat, importEvents } from './importEvents.ts';
 import { BUNDLED_CATALOG, WEB_ROOT } from './paths.ts';
 import { progress } from './progress.ts';
@@ -278,28 +278,6 @@ function dimensions(value: string): KpiDimension[] {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
-}
-
-/** Opens a store, or ends the command with the reason (a bad URL, an unreachable server). */
-async function open(url: string, option = '--db'): Promise<Store> {
-  try {
-    return await openStore(url);
-  } catch (error) {
-    return fail(`${option}: ${(error as Error).message}`);
-  }
-}
-
-/** Opens an existing database (a SQLite file is never created by accident). */
-async function openExisting(url: string, option = '--db'): Promise<Store> {
-  let parsed: ReturnType<typeof parseStoreUrl>;
-  try {
-    parsed = parseStoreUrl(url);
-  } catch (error) {
-    return fail(`${option}: ${(error as Error).message}`);
-  }
-  if (parsed.dialect === 'sqlite' && parsed.target !== ':memory:' && !existsSync(parsed.target))
-    fail(`${option}: no database at ${parsed.target}`);
-  return open(url, option);
 }
 
 program
