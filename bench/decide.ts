@@ -17,6 +17,7 @@ import { Engine } from '../src/engine/engine.ts';
 import { EpsilonGreedy } from '../src/learn/explore/epsilonGreedy.ts';
 import { openStore } from '../src/store/open.ts';
 import { latencySummary, progress, writeResult } from './lib/results.ts';
+import { benchCatalog, benchCustomer, waitForUrl } from './lib/serving.ts';
 
 const opts = new Command()
   .option('--decisions <n>', 'in-process decisions to time', (v) => Number(v), 5000)
@@ -44,73 +45,6 @@ const opts = new Command()
 const log = (...args: unknown[]) => {
   if (!opts.json) console.log(...args);
 };
-
-/** 100 actions in 25 groups, every one eligible for the bench customers, with rules, policies and weights. */
-function benchCatalog() {
-  const actions = Array.from({ length: 100 }, (_, i) => ({
-    id: `Action${String(i).padStart(3, '0')}`,
-    name: `Action ${i}`,
-    issue: ['Sales', 'Service', 'Retention', 'Information'][i % 4],
-    group: `Group${Math.floor(i / 4)}`,
-    value: i % 3 === 0 ? `customer.balance * 0.01 + ${i}.0` : 10 + i,
-    lever: 1 + (i % 5) / 10,
-    eligibility: 'customer.age >= 18 && has(customer.segment)',
-    suitability: i % 2 === 0 ? 'customer.balance > 10.0' : '"mobile" in customer.products',
-    treatments: { web: { title: `Offer ${i}`, text: 'Something good', link: `/offer/${i}` } },
-    ...(opts.budgets && i % 4 === 0 ? { budget: { maxPerDay: 1_000_000_000 } } : {}),
-  }));
-  return {
-    name: 'bench-100',
-    channels: [{ id: 'web' }],
-    schema: {
-      customer: { age: 'number', segment: 'string', balance: 'number', products: 'list<string>' },
-      context: { intent: 'string' },
-    },
-    actions,
-    arbitration: { onePerGroup: true, defaultLimit: 3, maxLimit: 10 },
-    contactPolicies: [
-      { id: 'cap', type: 'maxContacts', scope: 'action', count: 1000, days: 30 },
-      { id: 'pause', type: 'pauseAfterReject', scope: 'action', days: 14 },
-      { id: 'customer-cap', type: 'maxContacts', scope: 'customer', count: 100000, days: 7 },
-    ],
-    contextWeights: [
-      {
-        when: 'has(context.intent) && context.intent == "cancel"',
-        appliesTo: { issue: 'Retention' },
-        weight: 3,
-      },
-    ],
-    learning: { exploration: 0.05 },
-  };
-}
-
-function customer(i: number) {
-  const rnd = mulberry32(i);
-  return {
-    age: 18 + Math.floor(rnd() * 60),
-    segment: rnd() < 0.3 ? 'gold' : 'basic',
-    balance: Math.round(20 + rnd() * 5000),
-    products: rnd() < 0.7 ? ['mobile', 'fibre'] : ['mobile'],
-  };
-}
-
-function waitForUrl(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no start:\n${out}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`exited ${code}:\n${out}`)));
-  });
-}
 
 async function load(url: string, connections: number, body: () => string, headers: Record<string, string>) {
   const result = await autocannon({
@@ -146,11 +80,11 @@ try {
     ? `${opts.db}${opts.db.includes('?') ? '&' : '?'}schema=${schema}`
     : join(dir, 'bench.db');
   const catalogPath = join(dir, 'catalog.json');
-  const catalogDoc = benchCatalog();
+  const catalogDoc = benchCatalog(100, { budgets: opts.budgets === true });
   writeFileSync(catalogPath, JSON.stringify(catalogDoc));
   const store = await openStore(dbPath);
   const engine = await Engine.open(store, JSON.stringify(catalogDoc), { seed: 1, checkpointMs: 0 });
-  for (let i = 0; i < opts.customers; i++) await engine.putCustomer(`B${i}`, customer(i));
+  for (let i = 0; i < opts.customers; i++) await engine.putCustomer(`B${i}`, benchCustomer(i));
   const rnd = mulberry32(99);
   const pickCustomer = () => `B${Math.floor(rnd() * opts.customers)}`;
 
@@ -188,11 +122,11 @@ try {
   const catalog = compileCatalog(catalogDoc);
   const explorer = new EpsilonGreedy(0.05);
   const coreRng = mulberry32(5);
-  const profiles = Array.from({ length: 100 }, (_, i) => customer(i));
+  const profiles = Array.from({ length: 100 }, (_, i) => benchCustomer(i));
   const now = Date.now();
   const history = Array.from({ length: 20 }, (_, i) => ({
     kind: i % 5 === 4 ? ('reject' as const) : ('contact' as const),
-    actionId: `Action${String((i * 7) % 100).padStart(3, '0')}`,
+    actionId: `Action${String((i * 7) % 100).padStart(4, '0')}`,
     issue: 'Sales',
     group: 'Group1',
     channel: 'web',
@@ -231,7 +165,7 @@ try {
   };
   const server = spawn(
     process.execPath,
-    ['bin/nextbest.mjs', 'serve', '--db', dbPath, '--port', '0', '--no-demo-data'],
+    ['bin/nextbest.mjs', 'serve', '--db', dbPath, '--port', '0', '--no-demo-data', '--workers', '1'],
     {
       env,
       stdio: 'pipe',

@@ -5,9 +5,7 @@ import { CatalogError, compileCatalog, parseCatalogSource } from '../core/catalo
 import { type PolicySpec, policySpecSchema } from '../core/policy.ts';
 import { BEHAVIOUR } from '../demo/assumptions.ts';
 import { DemoSimulator } from '../demo/simulator.ts';
-import { telcoCustomers } from '../demo/telcoCustomers.ts';
 import { Engine } from '../engine/engine.ts';
-import type { WebhookOptions } from '../engine/webhook.ts';
 import { decisionLog, evaluatePolicy, formatEvaluation } from '../measure/evaluate.ts';
 import { feedbackReport, formatFeedbackReport } from '../measure/feedback.ts';
 import { formatJourneyReport, journeyReport } from '../measure/journey.ts';
@@ -17,134 +15,17 @@ import { digest, generateKey } from '../server/auth.ts';
 import { resolveKeys } from '../server/keys.ts';
 import { databaseUrl, resetDatabase } from '../store/open.ts';
 import { KPI_DIMENSIONS, type KpiDimension } from '../store/store.ts';
+import { fail, onShutdown, port, positiveInt } from './args.ts';
 import { open, openExisting } from './db.ts';
 import { formatOf, type ImportFormat, importEvents } from './importEvents.ts';
 import { BUNDLED_CATALOG, WEB_ROOT } from './paths.ts';
 import { progress } from './progress.ts';
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new InvalidArgumentError('must be a port number (0-65535)');
-  return n;
-}
+import { serveCommand } from './serve.ts';
 
 const program = new Command();
 program.name('nextbest').description('Real-time next-best-action engine').showHelpAfterError();
 
-program
-  .command('serve')
-  .description('Start the HTTP API (and docs at /docs) on an embedded SQLite database')
-  .option(
-    '--db <url>',
-    'database: a SQLite file (or sqlite:<file>) or postgres://… (default: NEXTBEST_DB, else nextbest.db)',
-  )
-  .option(
-    '--catalog <file>',
-    'catalog (YAML or JSON) to activate; default: the active one, or the bundled telco example',
-  )
-  .option('--port <n>', 'port to listen on', port, 8080)
-  .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .option('--config <file>', 'JSON file with {"apiKey", "adminKey"}', 'nextbest.config.json')
-  .option('--no-demo-data', 'do not load the example customers into an empty database')
-  .option(
-    '--webhook-url <url>',
-    'push triggered outbound messages to this URL (signed with NEXTBEST_WEBHOOK_SECRET) instead of the pull queue',
-    process.env.NEXTBEST_WEBHOOK_URL,
-  )
-  .option(
-    '--webhook-channels <list>',
-    'comma-separated outbound channels the webhook delivers (default: all)',
-  )
-  .option('--log', 'log every request')
-  .action(
-    async (opts: {
-      db: string;
-      catalog?: string;
-      port: number;
-      host: string;
-      config: string;
-      demoData: boolean;
-      webhookUrl?: string;
-      webhookChannels?: string;
-      log?: boolean;
-    }) => {
-      let webhook: WebhookOptions | undefined;
-      if (opts.webhookUrl) {
-        if (!URL.canParse(opts.webhookUrl)) fail(`--webhook-url: not a URL: ${opts.webhookUrl}`);
-        const secret = process.env.NEXTBEST_WEBHOOK_SECRET ?? '';
-        if (secret.length < 16) fail('NEXTBEST_WEBHOOK_SECRET: set it to a secret of at least 16 characters');
-        webhook = {
-          url: opts.webhookUrl,
-          secret,
-          ...(opts.webhookChannels ? { channels: opts.webhookChannels.split(',').map((c) => c.trim()) } : {}),
-        };
-      }
-      const store = await open(databaseUrl(opts.db, process.env, 'nextbest.db'));
-      const bundled = readFileSync(BUNDLED_CATALOG, 'utf8');
-      const engine = await Engine.open(
-        store,
-        opts.catalog ? readFileSync(opts.catalog, 'utf8') : bundled,
-        webhook ? { webhook } : {},
-      ).catch((error: unknown) =>
-        fail(error instanceof Error ? error.message.replace(/^webhook\./, '--webhook-') : String(error)),
-      );
-      if (opts.catalog) {
-        const { stored, created } = await engine.putCatalog(readFileSync(opts.catalog, 'utf8'));
-        if (created) console.log(`catalog ${opts.catalog} activated as version ${stored.version}`);
-      }
-      if (
-        opts.demoData &&
-        (await store.countCustomers()) === 0 &&
-        engine.activeCatalog.stored.source === bundled
-      ) {
-        const customers = telcoCustomers(1000);
-        for (const c of customers) await engine.putCustomer(c.id, c.attributes);
-        console.log(`loaded ${customers.length} example customers (C00001 … C01000)`);
-      }
-      const keys = await resolveKeys(store, process.env, opts.config);
-      if (keys.generated) {
-        console.log('Generated API keys (shown once; stored as digests in the database):');
-        console.log(`  NEXTBEST_API_KEY=${keys.generated.apiKey}`);
-        console.log(`  NEXTBEST_ADMIN_KEY=${keys.generated.adminKey}`);
-      } else {
-        console.log(`API keys from the ${keys.source}`);
-      }
-      const app = await buildServer(engine, {
-        keys: keys.ring,
-        logger: opts.log ?? false,
-        webRoot: WEB_ROOT,
-      });
-      const address = await app.listen({ port: opts.port, host: opts.host });
-      const { stored, catalog } = engine.activeCatalog;
-      console.log(
-        `catalog version ${stored.version}: ${catalog.actions.length} actions, ${catalog.channels.size} channels`,
-      );
-      if (webhook)
-        console.log(
-          `outbound messages of ${webhook.channels?.join(', ') ?? 'every outbound channel'} go to ${webhook.url}`,
-        );
-      console.log(`nextbest listening on ${address} (dashboard: ${address}/, API docs: ${address}/docs)`);
-      onShutdown(async () => {
-        await app.close();
-        await engine.close();
-        await store.close();
-      });
-    },
-  );
-
-/** Runs `close` once on SIGINT or SIGTERM, then exits. */
-function onShutdown(close: () => Promise<void>) {
-  let closing = false;
-  const shutdown = async () => {
-    if (closing) return;
-    closing = true;
-    await close();
-    process.exit(0);
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
-}
+serveCommand(program);
 
 program
   .command('demo')
@@ -469,16 +350,5 @@ importCommand
       );
     },
   );
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number');
-  return n;
-}
-
-function fail(message: string): never {
-  console.error(message);
-  process.exit(1);
-}
 
 await program.parseAsync(process.argv);

@@ -81,7 +81,7 @@ function inScope(policy: ContactPolicyDefinition, action: PendingContact, other:
 
 function checkPolicy(
   policy: ContactPolicyDefinition,
-  action: CompiledAction,
+  action: PendingContact,
   index: HistoryIndex,
   channel: string,
   now: number,
@@ -186,28 +186,49 @@ export function hasDecisionCap(catalog: Catalog, action: CompiledAction, channel
 }
 
 /**
- * The chosen actions (in rank order) that the caps on decisions no longer allow, given the history as it is
- * when the decision commits and the slots before each one: what a commit must refuse.
+ * What a decision's commit re-checks against the customer's history as committed: the chosen actions (in rank
+ * order) with the caps on decisions that apply to them on this channel. Plain data, so that a store can run the
+ * check wherever its transaction runs (another thread, another process).
  */
-export function capViolations(
+export interface CapCheck {
+  channel: string;
+  now: number;
+  chosen: Array<PendingContact & { caps: ContactPolicyDefinition[] }>;
+}
+
+/** The cap check of a decision's chosen actions. */
+export function capCheckOf(
   catalog: Catalog,
   chosen: readonly string[],
-  history: readonly InteractionRecord[],
   channel: string,
   now: number,
-): string[] {
+): CapCheck {
+  return {
+    channel,
+    now,
+    chosen: chosen.flatMap((id) => {
+      const action = catalog.actionsById.get(id);
+      return action
+        ? [{ id, issue: action.issue, group: action.group, caps: decisionCaps(catalog, action, channel) }]
+        : [];
+    }),
+  };
+}
+
+/**
+ * The chosen actions that the caps on decisions no longer allow, given the history as it is when the decision
+ * commits and the slots before each one: what a commit must refuse.
+ */
+export function capViolations(check: CapCheck, history: readonly InteractionRecord[]): string[] {
+  const { channel, now } = check;
   // A decision committed meanwhile may carry a slightly later clock (another request, another node): at commit
   // time it has happened, so it counts as of now.
   const index = indexHistory(history.map((r) => (r.at > now ? { ...r, at: now } : r)));
   const pending: PendingContact[] = [];
   const blocked: string[] = [];
-  for (const id of chosen) {
-    const action = catalog.actionsById.get(id);
-    if (!action) continue;
-    if (
-      decisionCaps(catalog, action, channel).some((p) => checkPolicy(p, action, index, channel, now, pending))
-    )
-      blocked.push(id);
+  for (const action of check.chosen) {
+    if (action.caps.some((p) => checkPolicy(p, action, index, channel, now, pending)))
+      blocked.push(action.id);
     pending.push(action);
   }
   return blocked;

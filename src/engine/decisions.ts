@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { assignArm } from '../core/arms.ts';
 import type { CompiledTrigger } from '../core/catalog.ts';
-import { capViolations, DAY_MS, hasDecisionCap } from '../core/contactPolicy.ts';
+import { capCheckOf, DAY_MS, hasDecisionCap } from '../core/contactPolicy.ts';
 import { decide } from '../core/decide.ts';
 import { featureValues } from '../core/events.ts';
 import { explainDecision } from '../core/explain.ts';
@@ -204,7 +204,7 @@ export class Decisions {
                       caps: {
                         since,
                         acceptsForever: need.acceptsForever,
-                        violations: (h) => capViolations(catalog, chosenIds, h, request.channel, now),
+                        check: capCheckOf(catalog, chosenIds, request.channel, now),
                       },
                     }
                   : {}),

@@ -1,6 +1,7 @@
 // The records the store keeps and returns: what every dialect reads and writes (the contract is store.ts).
 
 import type { Arm } from '../core/arms.ts';
+import type { CapCheck } from '../core/contactPolicy.ts';
 import type { CustomerEvent } from '../core/events.ts';
 import type {
   Attributes,
@@ -74,7 +75,7 @@ export interface Reservation {
   caps?: {
     since: number;
     acceptsForever: boolean;
-    violations: (history: readonly InteractionRecord[]) => string[];
+    check: CapCheck;
   };
 }
 

@@ -1,7 +1,9 @@
 // Row shapes shared by the SQL dialects (same table and column names) and their mapping to records.
+
 import type { Arm } from '../core/arms.ts';
 import type { CustomerEvent, CustomerFeatureState } from '../core/events.ts';
 import type { Attributes, InteractionRecord, RecordedOutcome } from '../core/types.ts';
+import { decodePayload } from './decisionPayload.ts';
 import {
   CHOICE_FLAGS,
   type ChoiceFlag,
@@ -132,10 +134,7 @@ export interface DecisionRow {
 }
 
 export function toDecision(row: DecisionRow): DecisionRecord {
-  const rest = JSON.parse(row.payload) as Omit<
-    DecisionRecord,
-    'id' | 'customerId' | 'channel' | 'at' | 'catalogVersion' | 'modelVersion' | 'arm'
-  >;
+  const rest = decodePayload(row.payload);
   return {
     id: row.id,
     customerId: row.customer_id,

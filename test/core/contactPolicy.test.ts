@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Catalog } from '../../src/core/catalog.ts';
 import {
+  capCheckOf,
   capViolations,
   checkContactPolicies,
   DAY_MS,
@@ -152,11 +153,13 @@ describe('contact policies', () => {
     const catalog = smallCatalog({
       contactPolicies: [{ id: 'week', type: 'maxContacts', scope: 'customer', count: 2, days: 7 }],
     });
-    expect(capViolations(catalog, ['A1', 'B1'], [], 'web', NOW)).toEqual([]);
-    expect(capViolations(catalog, ['A1', 'B1', 'R1'], [], 'web', NOW)).toEqual(['R1']);
+    expect(capViolations(capCheckOf(catalog, ['A1', 'B1'], 'web', NOW), [])).toEqual([]);
+    expect(capViolations(capCheckOf(catalog, ['A1', 'B1', 'R1'], 'web', NOW), [])).toEqual(['R1']);
     // A contact another node logged a moment "later" than this decision's clock still counts.
     const meanwhile = [rec('contact', 'R1', NOW + 5)];
-    expect(capViolations(catalog, ['A1', 'B1'], meanwhile, 'web', NOW)).toEqual(['B1']);
-    expect(capViolations(catalog, ['A1'], [rec('contact', 'R1', daysAgo(8))], 'web', NOW)).toEqual([]);
+    expect(capViolations(capCheckOf(catalog, ['A1', 'B1'], 'web', NOW), meanwhile)).toEqual(['B1']);
+    expect(
+      capViolations(capCheckOf(catalog, ['A1'], 'web', NOW), [rec('contact', 'R1', daysAgo(8))]),
+    ).toEqual([]);
   });
 });

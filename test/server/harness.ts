@@ -88,10 +88,14 @@ export function spawnServer(
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['bin/nextbest.mjs', 'serve', '--port', '0', ...args], {
-    env: { ...process.env, ...PROCESS_ENV, ...env },
-    stdio: 'pipe',
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/nextbest.mjs', 'serve', '--port', '0', '--workers', '1', ...args],
+    {
+      env: { ...process.env, ...PROCESS_ENV, ...env },
+      stdio: 'pipe',
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     let out = '';

@@ -5,8 +5,10 @@
 
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { capViolations } from '../../core/contactPolicy.ts';
 import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
 import type { Attributes, BudgetUsage, Customer, InteractionRecord } from '../../core/types.ts';
+import { encodePayload } from '../decisionPayload.ts';
 import { readMigrations } from '../migrations.ts';
 import {
   type CatalogRow,
@@ -377,7 +379,8 @@ export class PostgresStore implements Store {
           let caps: string[] = [];
           if (reserve.caps && customerId !== null) {
             await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CUSTOMER, customerId]);
-            caps = reserve.caps.violations(
+            caps = capViolations(
+              reserve.caps.check,
               await history(c, customerId, reserve.caps.since, reserve.caps.acceptsForever),
             );
           }
@@ -414,7 +417,7 @@ export class PostgresStore implements Store {
         }
         await c.query(
           'INSERT INTO decisions (id, customer_id, channel, at, catalog_version, model_version, arm, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-          [id, customerId, channel, at, catalogVersion, modelVersion, arm, JSON.stringify(rest)],
+          [id, customerId, channel, at, catalogVersion, modelVersion, arm, encodePayload(rest)],
         );
         const chosen = decision.chosen;
         if (chosen.length > 0) {

@@ -3,8 +3,10 @@
 
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { capViolations } from '../../core/contactPolicy.ts';
 import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
 import type { Attributes, BudgetUsage, Customer, InteractionRecord } from '../../core/types.ts';
+import { encodePayload } from '../decisionPayload.ts';
 import { readMigrations } from '../migrations.ts';
 import {
   type CatalogRow,
@@ -309,7 +311,7 @@ export class SqliteStore implements Store {
   async commitDecision(commit: DecisionCommit): Promise<CommitResult> {
     const { decision, contacts, outbound, settlesJob, reserve } = commit;
     const { id, customerId, channel, at, catalogVersion, modelVersion, arm, ...rest } = decision;
-    const payload = JSON.stringify(rest);
+    const payload = encodePayload(rest);
     const day = Math.floor(at / 86_400_000);
     return this.write((): CommitResult => {
       // The limits are checked inside the write transaction: SQLite runs one writer at a time across
@@ -331,7 +333,8 @@ export class SqliteStore implements Store {
         }
         const caps =
           reserve.caps && customerId !== null
-            ? reserve.caps.violations(
+            ? capViolations(
+                reserve.caps.check,
                 this.history(customerId, reserve.caps.since, reserve.caps.acceptsForever),
               )
             : [];

@@ -101,8 +101,27 @@ export function limitsAndQueueSuite(get: () => Store, record: Make) {
           caps: {
             since: T0 - 7 * DAY,
             acceptsForever: false,
-            violations: (history) =>
-              history.filter((h) => h.channel === 'email').length >= cap ? ['A1'] : [],
+            check: {
+              channel: 'email',
+              now: T0,
+              chosen: [
+                {
+                  id: 'A1',
+                  issue: 'Sales',
+                  group: 'G',
+                  caps: [
+                    {
+                      id: 'email-cap',
+                      type: 'maxContacts',
+                      scope: 'customer',
+                      count: cap,
+                      days: 7,
+                      countOn: 'decision',
+                    },
+                  ],
+                },
+              ],
+            },
           },
         },
       });
