@@ -45,11 +45,14 @@ export interface ProfileSummary {
   functions: Array<{ fn: string; percent: number }>;
 }
 
-/** Where the busy time of every .cpuprofile in `dir` went. */
+/**
+ * Where the busy time of the event-loop threads went: every main-thread .cpuprofile in `dir` (node names them
+ * CPU.<date>.<time>.<pid>.<thread>.<n>; thread 0 is the main thread, others are workers and loaders).
+ */
 export function summariseProfiles(dir: string, top = 15): ProfileSummary {
   const ms = new Map<string, number>();
   const fns = new Map<string, number>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+  for (const file of readdirSync(dir).filter((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f))) {
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));
     const parent = new Map<number, number>();

@@ -1,7 +1,7 @@
 // How CLI commands open their database: a bad URL, an unreachable server or a missing SQLite file ends the
 // command with the option at fault and the reason.
 import { existsSync } from 'node:fs';
-import { openStore, parseStoreUrl } from '../store/open.ts';
+import { type OpenOptions, openStore, parseStoreUrl } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 
 function fail(message: string): never {
@@ -10,9 +10,9 @@ function fail(message: string): never {
 }
 
 /** Opens a store, or ends the command with the reason (a bad URL, an unreachable server). */
-export async function open(url: string, option = '--db'): Promise<Store> {
+export async function open(url: string, option = '--db', options: OpenOptions = {}): Promise<Store> {
   try {
-    return await openStore(url);
+    return await openStore(url, options);
   } catch (error) {
     return fail(`${option}: ${(error as Error).message}`);
   }

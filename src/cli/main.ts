@@ -63,7 +63,7 @@ program
       } else {
         const db = databaseUrl(opts.db, process.env, 'nextbest-demo.db');
         if (opts.fresh) await resetDatabase(db);
-        const store = await open(db);
+        const store = await open(db, '--db', { writerThread: true });
         const engine = await Engine.open(store, readFileSync(BUNDLED_CATALOG, 'utf8'));
         // With both keys in the environment they rule; otherwise the stored (or newly generated) ones do, and the
         // demo and the printed dashboard link use an admin key of this run (stored keys are digests only).

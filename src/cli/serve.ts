@@ -11,7 +11,7 @@ import { Engine } from '../engine/engine.ts';
 import type { WebhookOptions } from '../engine/webhook.ts';
 import { buildServer } from '../server/app.ts';
 import { resolveKeys } from '../server/keys.ts';
-import { databaseUrl } from '../store/open.ts';
+import { databaseUrl, parseStoreUrl } from '../store/open.ts';
 import { fail, onShutdown, port, positiveInt } from './args.ts';
 import { open } from './db.ts';
 import { BUNDLED_CATALOG, WEB_ROOT } from './paths.ts';
@@ -51,7 +51,7 @@ export function serveCommand(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option(
       '--workers <n>',
-      'server processes sharing the port and learning together (default: NEXTBEST_WORKERS, else one per core)',
+      'server processes sharing the port and learning together (default: NEXTBEST_WORKERS, else one per core on PostgreSQL and one on SQLite)',
       positiveInt,
     )
     .option('--config <file>', 'JSON file with {"apiKey", "adminKey"}', 'nextbest.config.json')
@@ -68,10 +68,25 @@ export function serveCommand(program: Command): void {
     .option('--log', 'log every request')
     .action(async (opts: ServeOptions) => {
       if (cluster.isWorker) return serveWorker(opts);
-      const workers = opts.workers ?? workersFromEnv() ?? availableParallelism();
+      const workers = opts.workers ?? workersFromEnv() ?? defaultWorkers(opts);
       if (workers === 1) return serveAlone(opts);
       return servePrimary(opts, workers);
     });
+}
+
+/**
+ * One per core on PostgreSQL. On SQLite one: the database has a single writer, which the process's writer
+ * thread keeps busy on a second core already; more processes only contend for its lock (measured slower on two
+ * cores, see docs/SCALING.md). `--workers` overrides either.
+ */
+function defaultWorkers(opts: ServeOptions): number {
+  let dialect = 'sqlite';
+  try {
+    dialect = parseStoreUrl(databaseUrl(opts.db, process.env, 'nextbest.db')).dialect;
+  } catch {
+    // a bad URL is reported when the store is opened
+  }
+  return dialect === 'postgres' ? availableParallelism() : 1;
 }
 
 function workersFromEnv(): number | undefined {
@@ -100,7 +115,7 @@ function webhookOf(opts: ServeOptions): WebhookOptions | undefined {
  */
 async function startEngine(opts: ServeOptions, say: (line: string) => void) {
   const webhook = webhookOf(opts);
-  const store = await open(databaseUrl(opts.db, process.env, 'nextbest.db'));
+  const store = await open(databaseUrl(opts.db, process.env, 'nextbest.db'), '--db', { writerThread: true });
   const bundled = readFileSync(BUNDLED_CATALOG, 'utf8');
   const engine = await Engine.open(
     store,

@@ -7,7 +7,7 @@ import { arbitrate, priorityOf } from './arbitration.ts';
 import type { Arm } from './arms.ts';
 import type { Catalog, CompiledAction } from './catalog.ts';
 import { checkContactPolicies, indexHistory } from './contactPolicy.ts';
-import { type RuleScope, ruleErrorMessage } from './rules.ts';
+import { type CompiledRule, type RuleScope, ruleErrorMessage } from './rules.ts';
 import type {
   Attributes,
   BudgetUsage,
@@ -113,10 +113,27 @@ export function decide(input: DecideInput): DecideResult {
   const treatments = new Map<string, ChosenAction['treatment']>();
   /** Per action under caps on decisions: how many more contacts its tightest cap allows. */
   const headroom = new Map<string, number>();
+  // A rule's result depends only on the decision's scope, and catalogs repeat rules across actions (the same
+  // eligibility for a whole issue, the same consent check): each distinct rule text is evaluated once here.
+  const results = new Map<string, { ok: true; value: unknown } | { ok: false; error: unknown }>();
+  const evaluate = <T>(rule: CompiledRule<T>): T => {
+    let r = results.get(rule.source);
+    if (!r) {
+      try {
+        r = { ok: true, value: rule.evaluate(scope) };
+      } catch (error) {
+        r = { ok: false, error };
+      }
+      results.set(rule.source, r);
+    }
+    if (!r.ok) throw r.error;
+    return r.value as T;
+  };
+  let action: CompiledAction;
+  const drop = (stage: DroppedCandidate['stage'], reason: string) =>
+    dropped.push({ actionId: action.id, stage, reason });
 
-  for (const action of catalog.actions) {
-    const drop = (stage: DroppedCandidate['stage'], reason: string) =>
-      dropped.push({ actionId: action.id, stage, reason });
+  for (action of catalog.actions) {
     const excluded = input.excluded?.get(action.id);
     if (excluded) {
       drop(excluded.stage, excluded.reason);
@@ -144,7 +161,7 @@ export function decide(input: DecideInput): DecideResult {
       const rule = action[stage];
       if (!rule) continue;
       try {
-        if (!rule.evaluate(scope)) {
+        if (!evaluate(rule)) {
           drop(stage, `rule is false: ${rule.source}`);
           failed = true;
         }
@@ -176,7 +193,7 @@ export function decide(input: DecideInput): DecideResult {
     }
     let value: number;
     try {
-      value = typeof action.value === 'number' ? action.value : action.value.evaluate(scope);
+      value = typeof action.value === 'number' ? action.value : evaluate(action.value);
     } catch (error) {
       drop('value', `value could not be evaluated (${ruleErrorMessage(error)})`);
       continue;
@@ -186,7 +203,7 @@ export function decide(input: DecideInput): DecideResult {
       if (w.channels && !w.channels.has(channel)) continue;
       if (w.when) {
         try {
-          if (!w.when.evaluate(scope)) continue;
+          if (!evaluate(w.when)) continue;
         } catch {
           continue;
         }

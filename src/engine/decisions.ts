@@ -25,6 +25,7 @@ import type {
   TriggerRef,
 } from '../store/store.ts';
 import type { DecideRequest, DecisionExplanation, DecisionResponse } from './api.ts';
+import { BudgetCounters } from './budgetCounters.ts';
 import { type EngineContext, modelVersion } from './context.ts';
 import { EngineError } from './errors.ts';
 import { SHADOW } from './models.ts';
@@ -33,7 +34,11 @@ import { SHADOW } from './models.ts';
 const MAX_COMMIT_ATTEMPTS = 4;
 
 export class Decisions {
-  constructor(private readonly c: EngineContext) {}
+  private readonly budgets: BudgetCounters;
+
+  constructor(private readonly c: EngineContext) {
+    this.budgets = new BudgetCounters((ids, day) => c.store.budgetUsage(ids, day));
+  }
 
   async decide(request: DecideRequest): Promise<DecisionResponse> {
     return this.decideWith(request);
@@ -53,30 +58,36 @@ export class Decisions {
     const maxLimit = catalog.definition.arbitration.maxLimit;
     if (limit > maxLimit) throw new EngineError('invalid', 'body.limit', `at most ${maxLimit}`);
     const now = this.c.clock();
-    let customer: Attributes = {};
     const customerId = request.customerId ?? null;
-    if (customerId !== null) {
-      const found = await this.c.store.getCustomer(customerId);
-      if (!found) throw new EngineError('not_found', 'body.customerId', `unknown customer '${customerId}'`);
-      customer = found.attributes;
-    }
     const events = catalog.definition.events;
-    const features =
-      customerId !== null && Object.keys(events.features).length > 0
-        ? featureValues(events, await this.c.store.featureState(customerId), now)
-        : {};
     const arm = assignArm(catalog.arms, customerId, request.channel, now, this.c.rng);
     const since = now - need.days * DAY_MS;
     const day = Math.floor(now / DAY_MS);
+    const historyOf = () =>
+      customerId === null
+        ? Promise.resolve([])
+        : this.c.store.loadHistory(customerId, since, need.acceptsForever);
+    // What the decision reads, read at once (a networked store answers them in parallel).
+    const [found, state, firstHistory, firstUsage] = await Promise.all([
+      customerId === null ? undefined : this.c.store.getCustomer(customerId),
+      customerId !== null && Object.keys(events.features).length > 0
+        ? this.c.store.featureState(customerId)
+        : undefined,
+      historyOf(),
+      this.budgets.usage(budgeted, day),
+    ]);
+    if (customerId !== null && !found)
+      throw new EngineError('not_found', 'body.customerId', `unknown customer '${customerId}'`);
+    const customer: Attributes = found?.attributes ?? {};
+    const features = state ? featureValues(events, state, now) : {};
     // Budgets and caps are read here and reserved when the decision commits. A commit that finds a limit
     // taken meanwhile (a decision made at the same time) is refused; the decision is then made again from
     // fresh counts without the refused actions, so what is answered and logged never exceeds a limit and the
     // logged probabilities are those of the arbitration that was committed.
     const excluded = new Map<string, Pick<DroppedCandidate, 'stage' | 'reason'>>();
     for (let attempt = 1; ; attempt++) {
-      const history =
-        customerId === null ? [] : await this.c.store.loadHistory(customerId, since, need.acceptsForever);
-      const budgetUsage = await this.c.store.budgetUsage(budgeted, day);
+      const history = attempt === 1 ? firstHistory : await historyOf();
+      const budgetUsage = attempt === 1 ? firstUsage : await this.budgets.usage(budgeted, day, true);
       // The last attempt leaves out every action under a budget or a cap on decisions, so it commits.
       const last = attempt === MAX_COMMIT_ATTEMPTS;
       if (last) {
@@ -212,6 +223,7 @@ export class Decisions {
             : undefined,
       });
       if (!committed.committed) {
+        this.budgets.invalidate();
         for (const a of committed.budgets)
           excluded.set(a, { stage: 'budget', reason: 'budget taken by decisions made at the same time' });
         for (const a of committed.caps)
@@ -221,6 +233,10 @@ export class Decisions {
           });
         continue;
       }
+      this.budgets.add(
+        budgets.map((b) => b.actionId),
+        day,
+      );
       return this.decisionResponse(record, result.chosen, request.explain === true);
     }
   }

@@ -6,6 +6,7 @@ import { randomInt } from 'node:crypto';
 import { type Catalog, CatalogError } from '../core/catalog.ts';
 import { mulberry32 } from '../core/random.ts';
 import type { Attributes } from '../core/types.ts';
+import type { Features } from '../learn/learner.ts';
 import { decisionLog, type ShadowReport, shadowReport } from '../measure/evaluate.ts';
 import { type FeedbackReport, feedbackReport } from '../measure/feedback.ts';
 import { type JourneyReport, journeyReport } from '../measure/journey.ts';
@@ -148,6 +149,12 @@ export class Engine {
   }
 
   /** Per action: the learner's report and its maturity (cold < 50 responses ≤ learning < 1,000 ≤ mature). */
+  /** What the live model of an action predicts for a learner row (a logged decision's `features`). */
+  predict(actionId: string, x: Features): number {
+    const live = this.registry.live;
+    return live.model(live.keyOf(actionId)).predict(live.modelInput(actionId, x));
+  }
+
   modelReports() {
     return this.reports.modelReports();
   }

@@ -25,10 +25,18 @@ export function parseStoreUrl(url: string): { dialect: StoreDialect; target: str
   return { dialect: 'sqlite', target: text };
 }
 
+export interface OpenOptions {
+  /** SQLite: run the hot writes in a thread of their own (what a server wants; see sqlite/writer.ts). */
+  writerThread?: boolean;
+}
+
 /** A store for the URL, migrated and ready. */
-export async function openStore(url: string): Promise<Store> {
+export async function openStore(url: string, options: OpenOptions = {}): Promise<Store> {
   const { dialect, target } = parseStoreUrl(url);
-  const store = dialect === 'postgres' ? new PostgresStore(target) : new SqliteStore(target);
+  const store =
+    dialect === 'postgres'
+      ? new PostgresStore(target)
+      : new SqliteStore(target, { writerThread: options.writerThread ?? false });
   try {
     await store.init();
   } catch (error) {

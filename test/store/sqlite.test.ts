@@ -13,7 +13,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('SqliteStore', () => {
   storeSuite(async () => new SqliteStore(join(dir, `s${++n}.db`)));
+});
 
+describe('SqliteStore with its hot writes in a writer thread', () => {
+  storeSuite(async () => new SqliteStore(join(dir, `t${++n}.db`), { writerThread: true }));
+});
+
+describe('SqliteStore pragmas', () => {
   it('uses WAL with full sync, and migrating twice is harmless', async () => {
     const path = join(dir, 'wal.db');
     const a = new SqliteStore(path);

@@ -82,3 +82,38 @@ export async function insertOutbound(c: Client, outbound: OutboundMessage): Prom
     ],
   );
 }
+
+/**
+ * A decision's commit in one statement (one round trip, atomic by itself), for decisions whose limits are all
+ * daily budgets: the decision, its choices and contacts, and one counter increment per chosen action (a daily
+ * budget's only while under its limit). When a limit is reached the statement divides by zero, which undoes
+ * all of it; the commit then runs as a transaction that names the actions refused.
+ * $1–$8 decision, $9–$15 choices, $16–$21 contacts, $22 day, $23 chosen ids (sorted), $24 their daily limits.
+ */
+export const COMMIT_DECISION_STATEMENT = `
+WITH d AS (
+  INSERT INTO decisions (id, customer_id, channel, at, catalog_version, model_version, arm, payload)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+), c AS (
+  INSERT INTO choices (decision_id, action_id, customer_id, channel, arm, issue, grp, at, rank, probability,
+                       propensity, value)
+  SELECT $1, a, $2, $3, $7, i, g, $4, r, p, q, v
+  FROM unnest($9::text[], $10::text[], $11::text[], $12::int[], $13::float8[], $14::float8[], $15::float8[])
+    AS t(a, i, g, r, p, q, v)
+), i AS (
+  INSERT INTO interactions (customer_id, kind, action_id, issue, grp, channel, at)
+  SELECT $2, k, a, i, g, ch, t
+  FROM unnest($16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::bigint[]) AS x(k, a, i, g, ch, t)
+  WHERE $2::text IS NOT NULL
+), b AS (
+  INSERT INTO budget_usage AS u (action_id, day, count)
+  SELECT a, $22, 1 FROM unnest($23::text[]) AS a
+  ON CONFLICT (action_id, day) DO UPDATE SET count = u.count + 1
+  WHERE NOT EXISTS (
+    SELECT 1 FROM unnest($23::text[], $24::bigint[]) AS l(a, m)
+    WHERE l.a = u.action_id AND l.m IS NOT NULL AND u.count >= l.m
+  )
+  RETURNING 1
+)
+SELECT CASE WHEN (SELECT count(*) FROM b) = cardinality($23::text[]) THEN 1
+            ELSE (SELECT count(*) FROM b)::int / 0 END AS ok`;

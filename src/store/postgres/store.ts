@@ -62,6 +62,7 @@ import * as modelStates from './models.ts';
 import * as reports from './reporting.ts';
 import {
   type Client,
+  COMMIT_DECISION_STATEMENT,
   COUNT_CHOICE,
   history,
   insertOutbound,
@@ -366,6 +367,84 @@ export class PostgresStore implements Store {
   }
 
   async commitDecision(commit: DecisionCommit): Promise<CommitResult> {
+    return (await this.commitInOneStatement(commit)) ?? this.commitInTransaction(commit);
+  }
+
+  /**
+   * The common commit (daily budgets at most, no outbound message) as one statement: on its own, or after the
+   * cap check under the customer's lock. Undefined when it does not apply or a daily budget was reached
+   * (nothing written): the full transaction then decides and names the refused actions.
+   */
+  private async commitInOneStatement(commit: DecisionCommit): Promise<CommitResult | undefined> {
+    const { decision, contacts, outbound, settlesJob, reserve } = commit;
+    if (outbound || settlesJob !== undefined) return undefined;
+    const daily = new Map<string, number>();
+    for (const b of reserve?.budgets ?? []) {
+      if (b.total !== undefined || b.maxPerDay === undefined || b.maxPerDay <= 0) return undefined;
+      daily.set(b.actionId, b.maxPerDay);
+    }
+    const { id, customerId, channel, at, catalogVersion, modelVersion, arm, ...rest } = decision;
+    const chosen = decision.chosen;
+    // Sorted, so that concurrent commits lock the counters in the same order.
+    const ids = [...new Set(chosen.map((k) => k.actionId))].sort();
+    const values = [
+      id,
+      customerId,
+      channel,
+      at,
+      catalogVersion,
+      modelVersion,
+      arm,
+      encodePayload(rest),
+      chosen.map((k) => k.actionId),
+      chosen.map((k) => k.issue),
+      chosen.map((k) => k.group),
+      chosen.map((k) => k.rank),
+      chosen.map((k) => k.probability),
+      chosen.map((k) => k.propensity),
+      chosen.map((k) => decision.candidates.find((x) => x.actionId === k.actionId)?.value ?? 0),
+      contacts.map((k) => k.kind),
+      contacts.map((k) => k.actionId),
+      contacts.map((k) => k.issue),
+      contacts.map((k) => k.group),
+      contacts.map((k) => k.channel),
+      contacts.map((k) => k.at),
+      Math.floor(at / DAY),
+      ids,
+      ids.map((a) => daily.get(a) ?? null),
+    ];
+    const caps = reserve?.caps;
+    const budgetUsedUp = (error: unknown) => (error as { code?: string }).code === '22012';
+    if (caps && customerId !== null) {
+      // Caps: one decision per customer at a time checks and writes the history (the lock ends with the
+      // transaction, after this decision's contacts are committed).
+      return this.tx(async (c): Promise<CommitResult> => {
+        await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CUSTOMER, customerId]);
+        const blocked = capViolations(
+          caps.check,
+          await history(c, customerId, caps.since, caps.acceptsForever),
+        );
+        if (blocked.length > 0) return { committed: false, budgets: [], caps: blocked };
+        await c.query(COMMIT_DECISION_STATEMENT, values);
+        return { committed: true };
+      }).catch((error: unknown) => {
+        if (budgetUsedUp(error)) return undefined;
+        throw error;
+      });
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.pool.query(COMMIT_DECISION_STATEMENT, values);
+        return { committed: true };
+      } catch (error) {
+        if (budgetUsedUp(error)) return undefined;
+        if (attempt < 5 && RETRYABLE.has((error as { code?: string }).code ?? '')) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async commitInTransaction(commit: DecisionCommit): Promise<CommitResult> {
     const { decision, contacts, outbound, settlesJob, reserve } = commit;
     const { id, customerId, channel, at, catalogVersion, modelVersion, arm, ...rest } = decision;
     const day = Math.floor(at / DAY);

@@ -58,6 +58,17 @@ import type {
 import * as eventWrites from './events.ts';
 import * as modelStates from './models.ts';
 import * as reports from './reporting.ts';
+import { WriterThread } from './writerClient.ts';
+
+/** A decision commit as the transaction needs it: the payload encoded, the chosen actions with their value. */
+export interface EncodedCommit extends Omit<DecisionCommit, 'decision'> {
+  head: Pick<
+    DecisionRecord,
+    'id' | 'customerId' | 'channel' | 'at' | 'catalogVersion' | 'modelVersion' | 'arm'
+  >;
+  payload: string;
+  chosen: Array<DecisionRecord['chosen'][number] & { value: number }>;
+}
 
 /** Schema changes, applied in order (migrations/*.sql); `PRAGMA user_version` records how many have run. */
 const MIGRATIONS = readMigrations(new URL('./migrations/', import.meta.url));
@@ -65,8 +76,17 @@ const MIGRATIONS = readMigrations(new URL('./migrations/', import.meta.url));
 export class SqliteStore implements Store {
   readonly db: Database.Database;
 
-  /** `path` is a file, or ':memory:' for tests. */
-  constructor(path: string) {
+  /** The thread that runs the hot writes (decisions, outcomes, profiles), when asked for. */
+  private writer: WriterThread | undefined;
+
+  /**
+   * `path` is a file, or ':memory:' for tests. `writerThread`: run the hot writes on a connection of their own in
+   * a worker thread (writer.ts), so that their transactions do not hold the event loop (a file only).
+   */
+  constructor(
+    private readonly path: string,
+    private readonly options: { writerThread?: boolean } = {},
+  ) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -154,9 +174,12 @@ export class SqliteStore implements Store {
         this.db.pragma(`user_version = ${v + 1}`);
       })();
     }
+    if (this.options.writerThread && this.path !== ':memory:') this.writer = new WriterThread(this.path);
   }
 
   async close(): Promise<void> {
+    await this.writer?.close();
+    this.writer = undefined;
     this.flush();
     if (this.db.open) this.db.close();
   }
@@ -174,7 +197,12 @@ export class SqliteStore implements Store {
     };
   }
 
-  async putCustomer(id: string, attributes: Attributes, now: number) {
+  async putCustomer(
+    id: string,
+    attributes: Attributes,
+    now: number,
+  ): Promise<{ customer: Customer; created: boolean }> {
+    if (this.writer) return this.writer.call('putCustomer', [id, attributes, now]);
     const json = JSON.stringify(attributes);
     const result = await this.write(() => {
       const existing = this.sql('SELECT created_at FROM customers WHERE id = ?').get(id) as
@@ -309,9 +337,26 @@ export class SqliteStore implements Store {
   }
 
   async commitDecision(commit: DecisionCommit): Promise<CommitResult> {
-    const { decision, contacts, outbound, settlesJob, reserve } = commit;
-    const { id, customerId, channel, at, catalogVersion, modelVersion, arm, ...rest } = decision;
-    const payload = encodePayload(rest);
+    // Encoded here: a string and a few rows cross to the writer thread far cheaper than the record's objects.
+    const { decision, ...rest } = commit;
+    const { id, customerId, channel, at, catalogVersion, modelVersion, arm, ...kept } = decision;
+    const encoded: EncodedCommit = {
+      ...rest,
+      head: { id, customerId, channel, at, catalogVersion, modelVersion, arm },
+      payload: encodePayload(kept),
+      chosen: decision.chosen.map((c) => ({
+        ...c,
+        value: decision.candidates.find((k) => k.actionId === c.actionId)?.value ?? 0,
+      })),
+    };
+    if (this.writer) return this.writer.call('commitEncoded', [encoded]);
+    return this.commitEncoded(encoded);
+  }
+
+  /** The transaction of `commitDecision` (run by the writer thread when there is one). */
+  async commitEncoded(commit: EncodedCommit): Promise<CommitResult> {
+    const { head, payload, chosen, contacts, outbound, settlesJob, reserve } = commit;
+    const { id, customerId, channel, at, catalogVersion, modelVersion, arm } = head;
     const day = Math.floor(at / 86_400_000);
     return this.write((): CommitResult => {
       // The limits are checked inside the write transaction: SQLite runs one writer at a time across
@@ -347,8 +392,7 @@ export class SqliteStore implements Store {
         `INSERT INTO choices (decision_id, action_id, customer_id, channel, arm, issue, grp, at, rank, probability,
                               propensity, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
-      for (const c of decision.chosen) {
-        const value = decision.candidates.find((k) => k.actionId === c.actionId)?.value ?? 0;
+      for (const c of chosen) {
         choice.run(
           id,
           c.actionId,
@@ -361,7 +405,7 @@ export class SqliteStore implements Store {
           c.rank,
           c.probability,
           c.propensity,
-          value,
+          c.value,
         );
       }
       if (customerId !== null) {
@@ -374,7 +418,7 @@ export class SqliteStore implements Store {
       const count = this.sql(
         'INSERT INTO budget_usage (action_id, day, count) VALUES (?, ?, 1) ON CONFLICT (action_id, day) DO UPDATE SET count = count + 1',
       );
-      for (const c of decision.chosen) count.run(c.actionId, day);
+      for (const c of chosen) count.run(c.actionId, day);
       if (outbound)
         this.sql(
           `INSERT INTO outbound (decision_id, customer_id, channel, trigger_id, event_at, created_at, status,
@@ -550,6 +594,7 @@ export class SqliteStore implements Store {
   }
 
   async recordOutcome(o: NewOutcome): Promise<{ record: OutcomeRecord; duplicate: boolean }> {
+    if (this.writer) return this.writer.call('recordOutcome', [o]);
     return this.write(() => {
       const existing = this.sql(
         'SELECT * FROM outcomes WHERE decision_id = ? AND action_id = ? AND outcome = ?',
