@@ -152,7 +152,14 @@ async function startEngine(opts: ServeOptions, say: (line: string) => void) {
 async function listen(opts: ServeOptions, started: Awaited<ReturnType<typeof startEngine>>) {
   const { store, engine, keys } = started;
   const app = await buildServer(engine, { keys: keys.ring, logger: opts.log ?? false, webRoot: WEB_ROOT });
-  const address = await app.listen({ port: opts.port, host: opts.host });
+  const address = await app.listen({ port: opts.port, host: opts.host }).catch((error: unknown) => {
+    const code = (error as { code?: string }).code;
+    return fail(
+      code === 'EADDRINUSE'
+        ? `--port: ${opts.host}:${opts.port} is in use`
+        : `--host/--port: cannot listen on ${opts.host}:${opts.port} (${(error as Error).message})`,
+    );
+  });
   const close = async () => {
     await app.close();
     await engine.close();
