@@ -149,3 +149,19 @@ export async function callUrl(
     return { status: res.status, body: text };
   }
 }
+
+/** Total responses over a server's models (GET /v1/models). */
+export async function modelResponses(url: string): Promise<number> {
+  const r = await callUrl(url, 'GET', '/v1/models', undefined, ADMIN_KEY);
+  if (r.status !== 200) throw new Error(`GET /v1/models: ${r.status}`);
+  return (r.body.models as Array<{ responses: number }>).reduce((n, m) => n + m.responses, 0);
+}
+
+/** Polls `check` every 100 ms until it holds, or fails after `ms`. */
+export async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

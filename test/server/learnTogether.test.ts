@@ -10,25 +10,10 @@ import { learnerFromJSON } from '../../src/learn/registry.ts';
 import { openStore } from '../../src/store/open.ts';
 import { smallCatalogDoc } from '../helpers.ts';
 import { DIALECTS, execSql } from '../store/dialects.ts';
-import { ADMIN_KEY, callUrl, type ServerProcess, spawnServer } from './harness.ts';
+import { ADMIN_KEY, callUrl, modelResponses, type ServerProcess, spawnServer, until } from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nextbest-together-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Total responses over the models (each action has its own model in this catalog). */
-async function responses(url: string): Promise<number> {
-  const r = await callUrl(url, 'GET', '/v1/models', undefined, ADMIN_KEY);
-  expect(r.status).toBe(200);
-  return (r.body.models as Array<{ responses: number }>).reduce((n, m) => n + m.responses, 0);
-}
-
-async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Decides for ten customers on one process and reports an outcome for each (accept every third). */
 async function learnTen(p: ServerProcess, offset: number) {
@@ -68,14 +53,17 @@ describe.each(DIALECTS)('two processes on one database ($name)', (dialect) => {
       }
       await Promise.all([learnTen(a, 0), learnTen(b, 10)]);
       // Each process learned its own ten at once, and takes in the other's at its next checkpoint (2 s).
-      await until(async () => (await responses(a.url)) === 20 && (await responses(b.url)) === 20, 15_000);
+      await until(
+        async () => (await modelResponses(a.url)) === 20 && (await modelResponses(b.url)) === 20,
+        15_000,
+      );
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }
 
     const c = await spawnServer(args);
     try {
-      expect(await responses(c.url)).toBe(20);
+      expect(await modelResponses(c.url)).toBe(20);
     } finally {
       await c.stop();
     }

@@ -396,19 +396,8 @@ export class PostgresStore implements Store {
       modelVersion,
       arm,
       encodePayload(rest),
-      chosen.map((k) => k.actionId),
-      chosen.map((k) => k.issue),
-      chosen.map((k) => k.group),
-      chosen.map((k) => k.rank),
-      chosen.map((k) => k.probability),
-      chosen.map((k) => k.propensity),
-      chosen.map((k) => decision.candidates.find((x) => x.actionId === k.actionId)?.value ?? 0),
-      contacts.map((k) => k.kind),
-      contacts.map((k) => k.actionId),
-      contacts.map((k) => k.issue),
-      contacts.map((k) => k.group),
-      contacts.map((k) => k.channel),
-      contacts.map((k) => k.at),
+      ...choiceColumns(decision),
+      ...contactColumns(contacts),
       Math.floor(at / DAY),
       ids,
       ids.map((a) => daily.get(a) ?? null),
@@ -506,20 +495,7 @@ export class PostgresStore implements Store {
              SELECT $1, a, $2, $3, $4, i, g, $5, r, p, q, v
              FROM unnest($6::text[], $7::text[], $8::text[], $9::int[], $10::float8[], $11::float8[], $12::float8[])
                AS t(a, i, g, r, p, q, v)`,
-            [
-              id,
-              customerId,
-              channel,
-              arm,
-              at,
-              chosen.map((k) => k.actionId),
-              chosen.map((k) => k.issue),
-              chosen.map((k) => k.group),
-              chosen.map((k) => k.rank),
-              chosen.map((k) => k.probability),
-              chosen.map((k) => k.propensity),
-              chosen.map((k) => decision.candidates.find((x) => x.actionId === k.actionId)?.value ?? 0),
-            ],
+            [id, customerId, channel, arm, at, ...choiceColumns(decision)],
           );
           // Budgets reserved above are counted already; the others are counted here.
           const counted = new Set(reserve?.budgets.map((b) => b.actionId) ?? []);
@@ -536,15 +512,7 @@ export class PostgresStore implements Store {
           await c.query(
             `INSERT INTO interactions (customer_id, kind, action_id, issue, grp, channel, at)
              SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])`,
-            [
-              customerId,
-              contacts.map((k) => k.kind),
-              contacts.map((k) => k.actionId),
-              contacts.map((k) => k.issue),
-              contacts.map((k) => k.group),
-              contacts.map((k) => k.channel),
-              contacts.map((k) => k.at),
-            ],
+            [customerId, ...contactColumns(contacts)],
           );
         }
         if (outbound) await insertOutbound(c, outbound);
@@ -831,4 +799,30 @@ export class PostgresStore implements Store {
   async setSetting(key: string, value: string): Promise<void> {
     await putSetting(this.pool, key, value);
   }
+}
+
+/** The columns of a decision's choices, as arrays for unnest (action, issue, group, rank, probability, propensity, value). */
+function choiceColumns(decision: DecisionRecord): unknown[] {
+  const chosen = decision.chosen;
+  return [
+    chosen.map((k) => k.actionId),
+    chosen.map((k) => k.issue),
+    chosen.map((k) => k.group),
+    chosen.map((k) => k.rank),
+    chosen.map((k) => k.probability),
+    chosen.map((k) => k.propensity),
+    chosen.map((k) => decision.candidates.find((x) => x.actionId === k.actionId)?.value ?? 0),
+  ];
+}
+
+/** The columns of contacts, as arrays for unnest (kind, action, issue, group, channel, at). */
+function contactColumns(contacts: readonly InteractionRecord[]): unknown[] {
+  return [
+    contacts.map((k) => k.kind),
+    contacts.map((k) => k.actionId),
+    contacts.map((k) => k.issue),
+    contacts.map((k) => k.group),
+    contacts.map((k) => k.channel),
+    contacts.map((k) => k.at),
+  ];
 }
