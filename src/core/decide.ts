@@ -7,6 +7,8 @@ import { arbitrate, priorityOf } from './arbitration.ts';
 import type { Arm } from './arms.ts';
 import type { Catalog, CompiledAction } from './catalog.ts';
 import { checkContactPolicies, indexHistory } from './contactPolicy.ts';
+import { RULE_LIMITS } from './limits.ts';
+import { RuleCostError } from './ruleCost.ts';
 import { type CompiledRule, type RuleScope, ruleErrorMessage } from './rules.ts';
 import type {
   Attributes,
@@ -51,6 +53,11 @@ export interface DecideInput {
    * cap taken by a decision made at the same time).
    */
   excluded?: ReadonlyMap<string, Pick<DroppedCandidate, 'stage' | 'reason'>>;
+  /**
+   * The decision's time budget: asked before each candidate; once it says true, the candidates left are dropped
+   * (stage `limit`). The caller owns the clock, so the core stays pure.
+   */
+  overBudget?: () => boolean;
 }
 
 export interface DecideResult {
@@ -133,7 +140,13 @@ export function decide(input: DecideInput): DecideResult {
   const drop = (stage: DroppedCandidate['stage'], reason: string) =>
     dropped.push({ actionId: action.id, stage, reason });
 
+  let outOfTime = false;
   for (action of catalog.actions) {
+    if (outOfTime || input.overBudget?.()) {
+      outOfTime = true;
+      drop('limit', `decide time limit of ${RULE_LIMITS.decideMs} ms reached`);
+      continue;
+    }
     const excluded = input.excluded?.get(action.id);
     if (excluded) {
       drop(excluded.stage, excluded.reason);
@@ -166,8 +179,13 @@ export function decide(input: DecideInput): DecideResult {
           failed = true;
         }
       } catch (error) {
-        // Missing or mistyped data never makes an action eligible by accident.
-        drop(stage, `rule could not be evaluated (${ruleErrorMessage(error)}): ${rule.source}`);
+        // Missing or mistyped data, or a rule over its cost budget, never makes an action eligible by accident.
+        drop(
+          stage,
+          error instanceof RuleCostError
+            ? `rule cost limit (${error.limit} units): ${rule.source}`
+            : `rule could not be evaluated (${ruleErrorMessage(error)}): ${rule.source}`,
+        );
         failed = true;
       }
       if (failed) break;
@@ -195,7 +213,12 @@ export function decide(input: DecideInput): DecideResult {
     try {
       value = typeof action.value === 'number' ? action.value : evaluate(action.value);
     } catch (error) {
-      drop('value', `value could not be evaluated (${ruleErrorMessage(error)})`);
+      drop(
+        'value',
+        error instanceof RuleCostError
+          ? `rule cost limit (${error.limit} units): value`
+          : `value could not be evaluated (${ruleErrorMessage(error)})`,
+      );
       continue;
     }
     let contextWeight = 1;

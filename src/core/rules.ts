@@ -2,6 +2,8 @@
 // CEL is non-Turing-complete, side-effect free and type-checked against declared variables, so a rule
 // can neither loop forever nor reach globals; the library interprets an AST and never calls eval.
 import { Environment } from '@marcbachmann/cel-js';
+import { DATA_LIMITS, RULE_LIMITS } from './limits.ts';
+import { estimateCost, instrument, type Meter, STATIC_COST_LIMIT } from './ruleCost.ts';
 import type { Attributes } from './types.ts';
 
 /** Attribute types a catalog may declare for customer, context and feature fields. */
@@ -162,19 +164,33 @@ export class RuleEnvironment {
     const checked = parsed.check() as { valid: boolean; type?: string; error?: unknown };
     if (!checked.valid) throw describeCelError(checked.error, source);
     const type = checked.type ?? 'dyn';
+    // Estimated with every input at its limit; the meter below stops what slips through at run time.
+    const { cost } = estimateCost(parsed.ast as never);
+    if (cost > STATIC_COST_LIMIT) {
+      throw new RuleCompileError(
+        `rule could cost about ${formatCost(cost)} units with inputs at their limits (lists of ${RULE_INPUT_NOTE}), ` +
+          `more than ${RULE_LIMITS.staticFactor} times the budget of ${formatCost(RULE_LIMITS.costPerEvaluation)} per evaluation; ` +
+          'avoid nesting loops over lists or growing lists with cel.bind',
+        1,
+      );
+    }
+    const meter: Meter = { spent: 0, limit: RULE_LIMITS.costPerEvaluation };
+    const patternIssue = instrument(parsed.ast as never, meter);
+    if (patternIssue) throw new RuleCompileError(patternIssue, source.indexOf('matches') + 1 || undefined);
     const ok =
       expected === 'bool' ? ['bool', 'dyn'].includes(type) : ['int', 'double', 'uint', 'dyn'].includes(type);
     if (!ok) {
       throw new RuleCompileError(`expected a ${expected === 'bool' ? 'boolean' : 'number'}, got ${type}`, 1);
     }
-    return parsed;
+    return { parsed, meter };
   }
 
   compileCondition(source: string): CompiledRule<boolean> {
-    const parsed = this.parse(source, 'bool');
+    const { parsed, meter } = this.parse(source, 'bool');
     return {
       source,
       evaluate(scope) {
+        meter.spent = 0;
         const result = parsed(scope as unknown as Record<string, unknown>);
         if (typeof result !== 'boolean') throw new Error(`rule returned ${typeof result}, not a boolean`);
         return result;
@@ -183,10 +199,11 @@ export class RuleEnvironment {
   }
 
   compileNumber(source: string): CompiledRule<number> {
-    const parsed = this.parse(source, 'number');
+    const { parsed, meter } = this.parse(source, 'number');
     return {
       source,
       evaluate(scope) {
+        meter.spent = 0;
         const result = parsed(scope as unknown as Record<string, unknown>);
         const n = typeof result === 'bigint' ? Number(result) : result;
         if (typeof n !== 'number' || !Number.isFinite(n))
@@ -195,6 +212,14 @@ export class RuleEnvironment {
       },
     };
   }
+}
+
+const RULE_INPUT_NOTE = `${DATA_LIMITS.listItems.toLocaleString('en')} items, strings of ${DATA_LIMITS.stringLength.toLocaleString('en')} characters`;
+
+function formatCost(cost: number): string {
+  if (cost < 1e6) return Math.round(cost).toLocaleString('en');
+  if (cost < 1e12) return `${(cost / 1e6).toPrecision(3)} million`;
+  return `10^${Math.floor(Math.log10(cost))}`;
 }
 
 /** The message of a rule evaluation error, first line only (cel-js adds a caret drawing). */

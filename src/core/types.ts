@@ -44,19 +44,24 @@ export interface Treatment {
   [extra: string]: unknown;
 }
 
+/** The stages at which a candidate can be dropped, in the order a decision runs them. */
+export const DROP_STAGES = [
+  'limit',
+  'trigger',
+  'channel',
+  'validity',
+  'eligibility',
+  'applicability',
+  'suitability',
+  'contactPolicy',
+  'budget',
+  'value',
+] as const;
+
 /** Why a candidate did not make it into the ranking. */
 export interface DroppedCandidate {
   actionId: string;
-  stage:
-    | 'trigger'
-    | 'channel'
-    | 'validity'
-    | 'eligibility'
-    | 'applicability'
-    | 'suitability'
-    | 'contactPolicy'
-    | 'budget'
-    | 'value';
+  stage: (typeof DROP_STAGES)[number];
   reason: string;
 }
 

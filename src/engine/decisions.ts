@@ -8,6 +8,7 @@ import { capCheckOf, DAY_MS, hasDecisionCap } from '../core/contactPolicy.ts';
 import { decide } from '../core/decide.ts';
 import { featureValues } from '../core/events.ts';
 import { explainDecision } from '../core/explain.ts';
+import { RULE_LIMITS } from '../core/limits.ts';
 import { policyDistribution } from '../core/policy.ts';
 import type {
   Attributes,
@@ -98,7 +99,10 @@ export class Decisions {
           }
         }
       }
+      // The time budget counts rules and scoring only: a slow store read must not empty the answer.
+      const started = performance.now();
       const result = decide({
+        overBudget: () => performance.now() - started > RULE_LIMITS.decideMs,
         arm,
         catalog,
         channel: request.channel,

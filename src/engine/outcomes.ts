@@ -1,6 +1,7 @@
 // Outcomes: stored idempotently, taught to the models when they are the ones that should, and the response
 // windows that turn silence into a negative.
 
+import { DATA_LIMITS } from '../core/limits.ts';
 import type { RecordedOutcome } from '../core/types.ts';
 import type { DecisionRecord, OutcomeRecord } from '../store/store.ts';
 import type { OutcomeRequest } from './api.ts';
@@ -12,6 +13,12 @@ export class Outcomes {
   constructor(private readonly c: EngineContext) {}
 
   async recordOutcome(request: OutcomeRequest): Promise<{ outcome: OutcomeRecord; duplicate: boolean }> {
+    if (request.value !== undefined && !(Math.abs(request.value) <= DATA_LIMITS.maxNumber))
+      throw new EngineError(
+        'invalid',
+        'body.value',
+        `numbers must be finite and at most ${DATA_LIMITS.maxNumber} in magnitude`,
+      );
     const decision = await this.c.store.getDecision(request.decisionId);
     if (!decision)
       throw new EngineError('not_found', 'body.decisionId', `unknown decision '${request.decisionId}'`);

@@ -97,8 +97,17 @@ function addTally(g: KpiCounts, t: ChoiceTally): void {
   if (f.convert) g.conversions += t.offers;
   if (f.reject) g.rejects += t.offers;
   if (f.expired && !(isAccepted(f) || f.click || f.reject)) g.expired += t.offers;
-  if (t.valued) g.value += t.outcomeValue;
-  else if (isAccepted(f)) g.value += t.value;
+  if (t.valued) g.value = finite(g.value + t.outcomeValue);
+  else if (isAccepted(f)) g.value = finite(g.value + t.value);
+}
+
+/**
+ * Sums stay finite: values are bounded on the way in, but a log written before the bound (or by another tool)
+ * may hold values whose sum overflows, and one such row must not make every KPI answer fail.
+ */
+function finite(x: number): number {
+  if (Number.isFinite(x)) return x;
+  return Number.isNaN(x) ? 0 : x > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
 }
 
 /** Outcome types that answer a message (an impression or an expiry does not). */

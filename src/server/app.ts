@@ -5,28 +5,24 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, {
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
-  hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
+  jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { CatalogError } from '../core/catalog.ts';
-import { type Engine, EngineError } from '../engine/engine.ts';
+import type { Engine } from '../engine/engine.ts';
 import { type KeyRing, type Role, roleOf } from './auth.ts';
+import { declareErrors, errorHandler, sendError } from './errors.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { decisionRoutes } from './routes/decisions.ts';
 import { eventRoutes } from './routes/events.ts';
 import { measureRoutes } from './routes/measure.ts';
 import { outboundRoutes } from './routes/outbound.ts';
+import { healthResponse } from './schemas.ts';
 
 export interface ServerOptions {
   keys: KeyRing;
@@ -44,53 +40,6 @@ declare module 'fastify' {
   }
 }
 
-function errorBody(statusCode: number, message: string, extra: Record<string, unknown> = {}) {
-  const names: Record<number, string> = {
-    400: 'Bad Request',
-    401: 'Unauthorized',
-    403: 'Forbidden',
-    404: 'Not Found',
-    409: 'Conflict',
-    413: 'Payload Too Large',
-    415: 'Unsupported Media Type',
-    503: 'Service Unavailable',
-  };
-  return { statusCode, error: names[statusCode] ?? 'Error', message, ...extra };
-}
-
-function sendError(
-  reply: FastifyReply,
-  statusCode: number,
-  message: string,
-  extra: Record<string, unknown> = {},
-) {
-  return reply.code(statusCode).send(errorBody(statusCode, message, extra));
-}
-
-interface ZodIssueLike {
-  code: string;
-  path: PropertyKey[];
-  message: string;
-  keys?: string[];
-}
-
-/** Of a union's branches, the first issue of the branch whose issue lies deepest in the input. */
-function deepestIssue(branches: ZodIssueLike[][]): ZodIssueLike | undefined {
-  let best: ZodIssueLike | undefined;
-  for (const issues of branches) {
-    const first = issues[0];
-    if (first && (!best || first.path.length > best.path.length)) best = first;
-  }
-  return best;
-}
-
-function jsonPointerToPath(context: string, pointer: string): string {
-  const parts = pointer.split('/').filter((p) => p !== '');
-  let out = context;
-  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : `.${p}`;
-  return out;
-}
-
 export async function buildServer(engine: Engine, options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
@@ -98,9 +47,14 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
     // Clients may pass JSON with a BOM or prototype keys; reject prototype poisoning outright.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Ids are limited by the schemas (ID_MAX_LENGTH, with a 400 naming the field); the router must not cut
+    // them first with a 414 or 404 (percent-encoding makes a 200-character id up to 2,400 characters long).
+    routerOptions: { maxParamLength: 16 * 1024 },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // Before swagger's own onRoute hook, so the document sees every status a route can answer.
+  app.addHook('onRoute', declareErrors);
 
   await app.register(swagger, {
     openapi: {
@@ -115,6 +69,8 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    // Fills components.schemas with every schema that has a meta id, so the document's $refs resolve.
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
@@ -147,82 +103,16 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
     sendError(reply, 404, `no route ${request.method} ${request.url.split('?')[0]}`),
   );
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      const context = (error as FastifyError & { validationContext?: string }).validationContext ?? 'body';
-      const issues = error.validation.map((v) => {
-        const params = v.params as { keys?: string[]; errors?: ZodIssueLike[][] };
-        // A union (one event or an array of them): report the branch that got furthest into the input.
-        if (v.keyword === 'invalid_union' && params.errors && params.errors.length > 0) {
-          const best = deepestIssue(params.errors);
-          if (best) {
-            const base = v.instancePath === '/' ? [] : v.instancePath.split('/').filter((p) => p !== '');
-            const path = [...base, ...best.path.map(String)];
-            const field = jsonPointerToPath(context, `/${path.join('/')}`);
-            if (best.code === 'unrecognized_keys' && best.keys?.[0])
-              return {
-                field: `${field}.${best.keys[0]}`,
-                message: `unknown field '${best.keys.join("', '")}'`,
-              };
-            return { field, message: best.message };
-          }
-        }
-        const field = jsonPointerToPath(context, v.instancePath);
-        if (v.keyword === 'unrecognized_keys' && params.keys?.[0]) {
-          return {
-            field: `${field}.${params.keys[0]}`,
-            message: `unknown field '${params.keys.join("', '")}'`,
-          };
-        }
-        return { field, message: v.message };
-      });
-      const first = issues[0]!;
-      return sendError(reply, 400, `${first.field}: ${first.message}`, { field: first.field, issues });
-    }
-    if (error instanceof EngineError) {
-      const status = { invalid: 400, not_found: 404, conflict: 409, unavailable: 503 }[error.code];
-      return sendError(reply, status, error.message, error.field ? { field: error.field } : {});
-    }
-    if (error instanceof CatalogError) {
-      const issues = error.issues.map((i) => ({
-        field: i.path ? `catalog.${i.path}` : 'catalog',
-        message: i.message,
-      }));
-      return sendError(reply, 400, `invalid catalog: ${error.message.split('\n')[0]}`, {
-        field: issues[0]?.field,
-        issues,
-      });
-    }
-    switch (error.code) {
-      case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return sendError(reply, 400, `body: malformed JSON (${error.message})`, { field: 'body' });
-      case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return sendError(
-          reply,
-          413,
-          `body: larger than the limit of ${request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit} bytes`,
-          {
-            field: 'body',
-          },
-        );
-      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return sendError(reply, 415, `headers.content-type: ${error.message}`, {
-          field: 'headers.content-type',
-        });
-    }
-    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return sendError(reply, error.statusCode, error.message);
-    }
-    request.log.error(error);
-    return reply
-      .code(500)
-      .send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
-  });
+  app.setErrorHandler(errorHandler(app));
 
   const started = Date.now();
   const health = {
-    schema: { tags: ['system'], summary: 'Liveness and versions (no key needed)', security: [] },
+    schema: {
+      tags: ['system'],
+      summary: 'Liveness and versions (no key needed)',
+      security: [],
+      response: { 200: healthResponse },
+    },
   };
   const healthHandler = async () => ({
     status: 'ok' as const,

@@ -1,17 +1,35 @@
 // Wire schemas of the HTTP API (zod). They validate requests and feed the OpenAPI document.
 import { z } from 'zod';
 import { ARMS } from '../core/arms.ts';
-import { OUTCOME_TYPES, RECORDED_OUTCOMES } from '../core/types.ts';
+import { DATA_LIMITS, dataLimitIssue, ID_MAX_LENGTH } from '../core/limits.ts';
+import { type Attributes, DROP_STAGES, OUTCOME_TYPES, RECORDED_OUTCOMES } from '../core/types.ts';
 import { parseKpiDimensions } from '../measure/kpis.ts';
 import { KPI_DIMENSIONS } from '../store/store.ts';
 
-const id = z.string().min(1).max(200);
+const id = z.string().min(1).max(ID_MAX_LENGTH);
 
 const isoTime = z
   .string()
   .refine((v) => !Number.isNaN(Date.parse(v)), 'expected an ISO 8601 date or date-time')
   .transform((v) => Date.parse(v));
-const attributes = z.record(z.string(), z.json());
+/**
+ * Free-form data from clients (contexts, profile attributes, event payloads), within DATA_LIMITS. Checked
+ * iteratively: a recursive JSON schema would overflow the stack on hostile nesting before it could say why.
+ */
+const attributes = z
+  .record(z.string(), z.unknown())
+  .superRefine((value, ctx) => {
+    const issue = dataLimitIssue(value);
+    if (issue) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  })
+  .describe(
+    `JSON object; at most ${DATA_LIMITS.depth} levels deep, ${DATA_LIMITS.listItems} items per list, ` +
+      `${DATA_LIMITS.objectKeys} keys per object, ${DATA_LIMITS.stringLength} characters per string, numbers finite and at most ${DATA_LIMITS.maxNumber} in magnitude.`,
+  ) as unknown as z.ZodType<Attributes>;
+/** Stored free-form data in answers. */
+const storedAttributes = z.record(z.string(), z.unknown());
+/** Amounts clients send (values of outcomes): finite and bounded, so that sums of many stay finite. */
+const amount = z.number().min(-DATA_LIMITS.maxNumber).max(DATA_LIMITS.maxNumber);
 
 export const errorSchema = z
   .object({
@@ -23,10 +41,20 @@ export const errorSchema = z
   })
   .meta({ id: 'Error' });
 
+export const healthResponse = z
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    reason: z.string().optional().describe('Why the server is degraded.'),
+    catalogVersion: z.number().int(),
+    modelVersion: z.string(),
+    uptimeSeconds: z.number().int(),
+  })
+  .meta({ id: 'Health' });
+
 export const decideBody = z
   .strictObject({
     customerId: id.optional().describe('Known customer; omit for an anonymous visitor.'),
-    channel: z.string().min(1).describe('One of the catalog channels, e.g. web, app, call-centre.'),
+    channel: z.string().min(1).max(100).describe('One of the catalog channels, e.g. web, app, call-centre.'),
     context: attributes.optional().describe('Placement and intent, visible to rules as context.*'),
     limit: z
       .number()
@@ -63,18 +91,6 @@ export const chosenAction = z.object({
   priority: z.number().describe('propensity × value × contextWeight × lever'),
   probability: z.number().describe('Probability with which this action was chosen for this slot.'),
 });
-
-const DROP_STAGES = [
-  'trigger',
-  'channel',
-  'validity',
-  'eligibility',
-  'applicability',
-  'suitability',
-  'contactPolicy',
-  'budget',
-  'value',
-] as const;
 
 export const decisionExplanation = z
   .object({
@@ -144,7 +160,7 @@ export const outcomeBody = z
     decisionId: id,
     actionId: id,
     outcome: z.enum(OUTCOME_TYPES),
-    value: z.number().finite().optional().describe('Monetary value, e.g. of a conversion.'),
+    value: amount.optional().describe('Monetary value, e.g. of a conversion.'),
   })
   .meta({ id: 'OutcomeRequest' });
 
@@ -173,7 +189,7 @@ export const decisionRecordResponse = z
     decisionId: z.string(),
     customerId: z.string().nullable(),
     channel: z.string(),
-    context: attributes,
+    context: storedAttributes,
     at: z.string(),
     catalogVersion: z.number().int(),
     modelVersion: z.string(),
@@ -222,7 +238,7 @@ export const customerBody = z
 export const customerResponse = z
   .object({
     id: z.string(),
-    attributes,
+    attributes: storedAttributes,
     features: z
       .record(z.string(), z.unknown())
       .optional()
@@ -259,7 +275,13 @@ export const eventSchema = z
 /** The largest batch one request may carry. */
 export const MAX_EVENT_BATCH = 10_000;
 
-export const eventsBody = z.union([eventSchema, z.array(eventSchema).min(1).max(MAX_EVENT_BATCH)]);
+export const eventsBody = z.union([
+  eventSchema,
+  z
+    .array(eventSchema)
+    .min(1, 'at least one event')
+    .max(MAX_EVENT_BATCH, `at most ${MAX_EVENT_BATCH.toLocaleString('en')} events in one request`),
+]);
 
 export const eventsResponse = z
   .object({
@@ -346,7 +368,7 @@ export const timelineResponse = z
   .meta({ id: 'Timeline' });
 
 export const outboundQuery = z.strictObject({
-  channel: z.string().min(1).describe('The outbound channel to claim messages of.'),
+  channel: z.string().min(1).max(100).describe('The outbound channel to claim messages of.'),
   limit: z.coerce.number().int().min(1).max(500).default(10),
   leaseSeconds: z.coerce
     .number()
@@ -428,13 +450,6 @@ export const catalogResponse = catalogVersionInfo
 export const catalogPutResponse = catalogVersionInfo.extend({
   created: z.boolean().describe('False when the content equals the active version.'),
   actions: z.number().int(),
-});
-
-export const healthResponse = z.object({
-  status: z.literal('ok'),
-  catalogVersion: z.number().int(),
-  modelVersion: z.string(),
-  uptimeSeconds: z.number(),
 });
 
 export const kpiQuery = z.strictObject({

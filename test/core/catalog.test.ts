@@ -121,4 +121,20 @@ describe('shared models', () => {
     expect(models.B1).toEqual({ key: 'B1', shared: false });
     expect(models.R1).toEqual({ key: 'R1', shared: false });
   });
+
+  it('refuses sources nested deep enough to exhaust the YAML parser, again and again, with a clear message', () => {
+    // A parser stack overflow, even caught, could abort the process on the next parse: the nesting is
+    // refused before parsing, so any number of such uploads in a row is answered.
+    const sources = [
+      '['.repeat(5000),
+      `${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`,
+      `${'- '.repeat(3000)}1`,
+      Array.from({ length: 300 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n'),
+    ];
+    for (let round = 0; round < 3; round++)
+      for (const source of sources) expect(() => parseCatalogSource(source)).toThrow(/nested too deeply/);
+    // Real catalogs nest a few levels.
+    expect(() => parseCatalogSource(readFileSync('examples/telco/catalog.yaml', 'utf8'))).not.toThrow();
+    expect(() => parseCatalogSource('a: *nothing')).toThrow(CatalogError);
+  });
 });

@@ -1,0 +1,77 @@
+// The documented limits on what a request may carry and on what a rule may cost. One place, so that the
+// request schemas, the rule cost estimate and the docs all use the same figures.
+
+/** Shape limits for free-form data: request contexts, profile attributes, event payloads. */
+export const DATA_LIMITS = {
+  /** Levels of objects and lists inside one attribute (`{"a": {"b": [1]}}` is depth 3). */
+  depth: 16,
+  /** Members of one list. */
+  listItems: 1_000,
+  /** Keys of one object. */
+  objectKeys: 1_000,
+  /** Characters of one string. */
+  stringLength: 10_000,
+  /** Largest magnitude of a number (values, amounts): sums of many stay finite. */
+  maxNumber: 1e15,
+} as const;
+
+/** Identifiers everywhere (customers, actions, decisions, keys): the same limit in schemas and the router. */
+export const ID_MAX_LENGTH = 200;
+
+/** What one rule evaluation and one decision may cost. */
+export const RULE_LIMITS = {
+  /**
+   * Cost units one rule evaluation may spend: one per expression node evaluated, plus the length of every
+   * list or string a node builds or scans. About 10 ms of CPU here; a rule over it is stopped.
+   */
+  costPerEvaluation: 100_000,
+  /**
+   * A rule whose estimated cost with every input at its limit exceeds this many times the budget above is
+   * refused at catalog load: it could not finish on inputs well within the limits.
+   */
+  staticFactor: 100,
+  /** Milliseconds a decision may spend on rules and scoring; candidates left then are dropped. */
+  decideMs: 50,
+} as const;
+
+type Path = Array<string | number>;
+
+/** Why a value breaks the data limits, with the path at fault (`['a', 'b', 3]`), or undefined when it is fine. */
+export function dataLimitIssue(value: unknown): { path: Path; message: string } | undefined {
+  // Iterative, so that hostile nesting cannot overflow the stack before the depth limit is seen.
+  const stack: Array<{ v: unknown; path: Path; depth: number }> = [{ v: value, path: [], depth: 0 }];
+  while (stack.length > 0) {
+    const { v, path, depth } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.length > DATA_LIMITS.stringLength)
+        return { path, message: `at most ${DATA_LIMITS.stringLength.toLocaleString('en')} characters` };
+    } else if (typeof v === 'number') {
+      if (!Number.isFinite(v) || Math.abs(v) > DATA_LIMITS.maxNumber)
+        return { path, message: `numbers must be finite and at most ${DATA_LIMITS.maxNumber} in magnitude` };
+    } else if (v !== null && typeof v === 'object') {
+      if (depth >= DATA_LIMITS.depth)
+        return { path, message: `nested deeper than ${DATA_LIMITS.depth} levels` };
+      if (Array.isArray(v)) {
+        if (v.length > DATA_LIMITS.listItems)
+          return { path, message: `at most ${DATA_LIMITS.listItems.toLocaleString('en')} items in a list` };
+        for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: [...path, i], depth: depth + 1 });
+      } else {
+        const keys = Object.keys(v);
+        if (keys.length > DATA_LIMITS.objectKeys)
+          return {
+            path,
+            message: `at most ${DATA_LIMITS.objectKeys.toLocaleString('en')} keys in an object`,
+          };
+        for (let i = keys.length - 1; i >= 0; i--) {
+          const k = keys[i]!;
+          stack.push({
+            v: (v as Record<string, unknown>)[k],
+            path: [...path, k],
+            depth: depth + 1,
+          });
+        }
+      }
+    }
+  }
+  return undefined;
+}
