@@ -188,7 +188,12 @@ async function cliScenario(dir: string, events: BenchEvent[]): Promise<Figures &
 
 async function startServe(db: string, apiKey: string): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--db', db, '--port', '0', '--no-demo-data'], {
-    env: { ...process.env, NEXTBEST_API_KEY: apiKey, NEXTBEST_ADMIN_KEY: `${apiKey}-admin` },
+    env: {
+      ...process.env,
+      NEXTBEST_API_KEY: apiKey,
+      NEXTBEST_ADMIN_KEY: `${apiKey}-admin`,
+      NEXTBEST_RATE_LIMITS: 'off',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {

@@ -70,6 +70,8 @@ const ENV = {
   ...process.env,
   NEXTBEST_API_KEY: 'bench-api-key-0123456789',
   NEXTBEST_ADMIN_KEY: 'bench-admin-key-0123456789',
+  // A benchmark measures the engine, not the rate limits that would stop it.
+  NEXTBEST_RATE_LIMITS: 'off',
 };
 const AUTH = { authorization: `Bearer ${ENV.NEXTBEST_API_KEY}` };
 

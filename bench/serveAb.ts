@@ -50,7 +50,8 @@ const catalog = {
 };
 
 const keys = { NEXTBEST_API_KEY: 'ab-api-key-0123456789', NEXTBEST_ADMIN_KEY: 'ab-admin-key-0123456789' };
-const env = { ...process.env, ...keys };
+// The older checkout ignores NEXTBEST_RATE_LIMITS; both are measured without limits.
+const env = { ...process.env, ...keys, NEXTBEST_RATE_LIMITS: 'off' };
 const dir = mkdtempSync(join(tmpdir(), 'nextbest-ab-'));
 const children: ChildProcess[] = [];
 

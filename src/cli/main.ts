@@ -67,7 +67,7 @@ program
         const engine = await Engine.open(store, readFileSync(BUNDLED_CATALOG, 'utf8'));
         // With both keys in the environment they rule; otherwise the stored (or newly generated) ones do, and the
         // demo and the printed dashboard link use an admin key of this run (stored keys are digests only).
-        const keys = await resolveKeys(store, process.env.NEXTBEST_API_KEY ? process.env : {}, undefined);
+        const keys = await resolveKeys(store, process.env.NEXTBEST_API_KEY ? process.env : {});
         adminKey ||= keys.generated?.adminKey ?? generateKey('nba');
         keys.ring.admin.push(digest(adminKey));
         const app = await buildServer(engine, { keys: keys.ring, webRoot: WEB_ROOT });

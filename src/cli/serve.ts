@@ -10,6 +10,7 @@ import { telcoCustomers } from '../demo/telcoCustomers.ts';
 import { Engine } from '../engine/engine.ts';
 import type { WebhookOptions } from '../engine/webhook.ts';
 import { buildServer } from '../server/app.ts';
+import { rateLimitsOf, readServerConfig, type ServerConfig } from '../server/config.ts';
 import { resolveKeys } from '../server/keys.ts';
 import { databaseUrl, parseStoreUrl } from '../store/open.ts';
 import { fail, onShutdown, port, positiveInt } from './args.ts';
@@ -54,7 +55,11 @@ export function serveCommand(program: Command): void {
       'server processes sharing the port and learning together (default: NEXTBEST_WORKERS, else one per core on PostgreSQL and one on SQLite)',
       positiveInt,
     )
-    .option('--config <file>', 'JSON file with {"apiKey", "adminKey"}', 'nextbest.config.json')
+    .option(
+      '--config <file>',
+      'JSON file with {"apiKey", "adminKey", "rateLimits", "cors"} (see README: configuration)',
+      'nextbest.config.json',
+    )
     .option('--no-demo-data', 'do not load the example customers into an empty database')
     .option(
       '--webhook-url <url>',
@@ -67,6 +72,8 @@ export function serveCommand(program: Command): void {
     )
     .option('--log', 'log every request')
     .action(async (opts: ServeOptions) => {
+      // A bad config file is one line, before the database or the catalog is touched.
+      configOf(opts);
       if (cluster.isWorker) return serveWorker(opts);
       const workers = opts.workers ?? workersFromEnv() ?? defaultWorkers(opts);
       if (workers === 1) return serveAlone(opts);
@@ -87,6 +94,14 @@ function defaultWorkers(opts: ServeOptions): number {
     // a bad URL is reported when the store is opened
   }
   return dialect === 'postgres' ? availableParallelism() : 1;
+}
+
+function configOf(opts: ServeOptions): ServerConfig {
+  try {
+    return readServerConfig(opts.config);
+  } catch (error) {
+    return fail(`--config: ${(error as Error).message}`);
+  }
 }
 
 function workersFromEnv(): number | undefined {
@@ -137,7 +152,9 @@ async function startEngine(opts: ServeOptions, say: (line: string) => void) {
     for (const c of customers) await engine.putCustomer(c.id, c.attributes);
     say(`loaded ${customers.length} example customers (C00001 … C01000)`);
   }
-  const keys = await resolveKeys(store, process.env, opts.config);
+  const keys = await resolveKeys(store, process.env, configOf(opts)).catch((error: unknown) =>
+    fail((error as Error).message),
+  );
   if (keys.generated) {
     say('Generated API keys (shown once; stored as digests in the database):');
     say(`  NEXTBEST_API_KEY=${keys.generated.apiKey}`);
@@ -151,7 +168,14 @@ async function startEngine(opts: ServeOptions, say: (line: string) => void) {
 /** Starts the HTTP server on an engine; answers the address and a function that closes everything. */
 async function listen(opts: ServeOptions, started: Awaited<ReturnType<typeof startEngine>>) {
   const { store, engine, keys } = started;
-  const app = await buildServer(engine, { keys: keys.ring, logger: opts.log ?? false, webRoot: WEB_ROOT });
+  const config = configOf(opts);
+  const app = await buildServer(engine, {
+    keys: keys.ring,
+    logger: opts.log ?? false,
+    webRoot: WEB_ROOT,
+    rateLimits: rateLimitsOf(config),
+    ...(config.cors ? { corsOrigins: config.cors.origins } : {}),
+  });
   const address = await app.listen({ port: opts.port, host: opts.host }).catch((error: unknown) => {
     const code = (error as { code?: string }).code;
     return fail(

@@ -15,7 +15,9 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Engine } from '../engine/engine.ts';
 import { type KeyRing, type Role, roleOf } from './auth.ts';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './config.ts';
 import { declareErrors, errorHandler, sendError } from './errors.ts';
+import { registerProtection } from './protection.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { decisionRoutes } from './routes/decisions.ts';
@@ -26,6 +28,10 @@ import { healthResponse } from './schemas.ts';
 
 export interface ServerOptions {
   keys: KeyRing;
+  /** Rate limits (default DEFAULT_RATE_LIMITS); false switches them off. */
+  rateLimits?: RateLimits | false;
+  /** Origins allowed to call the API from a browser (CORS); none by default. */
+  corsOrigins?: readonly string[];
   /** Largest accepted request body in bytes (catalog uploads get 16 times this). */
   bodyLimit?: number;
   logger?: boolean;
@@ -56,6 +62,37 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
   // Before swagger's own onRoute hook, so the document sees every status a route can answer.
   app.addHook('onRoute', declareErrors);
 
+  await registerProtection(app, {
+    keys: options.keys,
+    rateLimits: options.rateLimits ?? DEFAULT_RATE_LIMITS,
+    corsOrigins: options.corsOrigins,
+  });
+
+  // The key check is a route hook placed after the rate limit's own (the plugin adds its check per route),
+  // so that requests with a wrong key are counted and limited too.
+  const checkKey = async (request: FastifyRequest, reply: FastifyReply) => {
+    const needed = request.routeOptions.config?.role;
+    if (!needed) return;
+    const role = roleOf(options.keys, request.headers.authorization);
+    if (!role) {
+      return sendError(
+        reply,
+        401,
+        request.headers.authorization
+          ? 'headers.authorization: wrong API key'
+          : 'headers.authorization: missing (send Bearer <key>)',
+        { field: 'headers.authorization' },
+      );
+    }
+    if (needed === 'admin' && role !== 'admin') {
+      return sendError(reply, 403, 'this route needs the admin key', { field: 'headers.authorization' });
+    }
+  };
+  app.addHook('onRoute', (route) => {
+    const existing = route.onRequest;
+    route.onRequest = [...(existing ? (Array.isArray(existing) ? existing : [existing]) : []), checkKey];
+  });
+
   await app.register(swagger, {
     openapi: {
       info: {
@@ -79,25 +116,6 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
     { parseAs: 'string', bodyLimit: (options.bodyLimit ?? 256 * 1024) * 16 },
     (_req, body, done) => done(null, body),
   );
-
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const needed = request.routeOptions.config?.role;
-    if (!needed) return;
-    const role = roleOf(options.keys, request.headers.authorization);
-    if (!role) {
-      return sendError(
-        reply,
-        401,
-        request.headers.authorization
-          ? 'headers.authorization: wrong API key'
-          : 'headers.authorization: missing (send Bearer <key>)',
-        { field: 'headers.authorization' },
-      );
-    }
-    if (needed === 'admin' && role !== 'admin') {
-      return sendError(reply, 403, 'this route needs the admin key', { field: 'headers.authorization' });
-    }
-  });
 
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, 404, `no route ${request.method} ${request.url.split('?')[0]}`),

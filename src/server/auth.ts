@@ -34,3 +34,12 @@ export function roleOf(ring: KeyRing, authorization: string | undefined): Role |
   if (contains(ring.api, d)) return 'api';
   return undefined;
 }
+
+/** A short, stable id of a valid key (its digest's first 8 bytes in hex), for rate limits and logs. */
+export function keyIdOf(ring: KeyRing, authorization: string | undefined): string | undefined {
+  if (!authorization) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  if (!match) return undefined;
+  const d = digest(match[1]!);
+  return contains(ring.admin, d) || contains(ring.api, d) ? d.subarray(0, 8).toString('hex') : undefined;
+}

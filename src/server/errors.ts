@@ -15,6 +15,7 @@ export function errorBody(statusCode: number, message: string, extra: Record<str
     409: 'Conflict',
     413: 'Payload Too Large',
     415: 'Unsupported Media Type',
+    429: 'Too Many Requests',
     503: 'Service Unavailable',
   };
   return { statusCode, error: names[statusCode] ?? 'Error', message, ...extra };
@@ -128,6 +129,10 @@ export function errorHandler(app: FastifyInstance) {
         return sendError(reply, 415, `headers.content-type: ${error.message}`, {
           field: 'headers.content-type',
         });
+    }
+    if (error.statusCode === 429) {
+      const field = (error as { field?: string }).field;
+      return sendError(reply, 429, error.message, field ? { field } : {});
     }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return sendError(reply, error.statusCode, error.message);

@@ -1,7 +1,7 @@
 // Where API keys come from: the environment, a config file, or (first start) generated and stored as digests.
-import { existsSync, readFileSync } from 'node:fs';
 import type { SettingsRepository } from '../store/store.ts';
 import { digest, generateKey, type KeyRing } from './auth.ts';
+import { keyString } from './config.ts';
 
 export interface ResolvedKeys {
   ring: KeyRing;
@@ -11,33 +11,27 @@ export interface ResolvedKeys {
 }
 
 interface KeyConfig {
-  apiKey?: string;
-  adminKey?: string;
+  apiKey?: string | undefined;
+  adminKey?: string | undefined;
 }
 
-function readConfig(path: string): KeyConfig {
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-  if (!parsed || typeof parsed !== 'object') throw new Error(`${path}: expected a JSON object`);
-  const { apiKey, adminKey } = parsed as Record<string, unknown>;
-  for (const [name, v] of [
-    ['apiKey', apiKey],
-    ['adminKey', adminKey],
-  ] as const) {
-    if (v !== undefined && (typeof v !== 'string' || v.length < 16)) {
-      throw new Error(`${path}: ${name} must be a string of at least 16 characters`);
-    }
-  }
-  return { apiKey: apiKey as string | undefined, adminKey: adminKey as string | undefined };
+/** A key from the environment meets the same minimum as every other source. */
+function envKey(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  if (!value) return undefined;
+  const checked = keyString.safeParse(value);
+  if (!checked.success) throw new Error(`${name}: ${checked.error.issues[0]?.message}`);
+  return value;
 }
 
 export async function resolveKeys(
   store: SettingsRepository,
   env: NodeJS.ProcessEnv,
-  configPath: string | undefined,
+  config: KeyConfig = {},
 ): Promise<ResolvedKeys> {
   const fromEnv: KeyConfig = {
-    apiKey: env.NEXTBEST_API_KEY || undefined,
-    adminKey: env.NEXTBEST_ADMIN_KEY || undefined,
+    apiKey: envKey(env, 'NEXTBEST_API_KEY'),
+    adminKey: envKey(env, 'NEXTBEST_ADMIN_KEY'),
   };
   if (fromEnv.apiKey || fromEnv.adminKey) {
     if (!fromEnv.apiKey || !fromEnv.adminKey)
@@ -47,14 +41,13 @@ export async function resolveKeys(
       source: 'environment',
     };
   }
-  if (configPath && existsSync(configPath)) {
-    const config = readConfig(configPath);
-    if (config.apiKey && config.adminKey) {
-      return {
-        ring: { api: [digest(config.apiKey)], admin: [digest(config.adminKey)] },
-        source: 'config file',
-      };
-    }
+  if (config.apiKey || config.adminKey) {
+    if (!config.apiKey || !config.adminKey)
+      throw new Error('the config file sets one of apiKey and adminKey: set both, or neither');
+    return {
+      ring: { api: [digest(config.apiKey)], admin: [digest(config.adminKey)] },
+      source: 'config file',
+    };
   }
   // Stored before this release as two settings.
   const storedApi = await store.getSetting('keys.api.sha256');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Engine, type EngineOptions } from '../../src/engine/engine.ts';
-import { buildServer } from '../../src/server/app.ts';
+import { buildServer, type ServerOptions } from '../../src/server/app.ts';
 import { digest } from '../../src/server/auth.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -32,11 +32,17 @@ export async function startServer(
   catalogSource: string,
   options: EngineOptions = {},
   dbUrl?: string,
+  server: Partial<ServerOptions> = {},
 ): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'nextbest-api-'));
   const store = await openStore(dbUrl ?? join(dir, 'test.db'));
   const engine = await Engine.open(store, catalogSource, { seed: 1, checkpointMs: 0, ...options });
-  const app = await buildServer(engine, { keys: { api: [digest(API_KEY)], admin: [digest(ADMIN_KEY)] } });
+  // Rate limits off unless a test asks for them (test/server/protection.test.ts does).
+  const app = await buildServer(engine, {
+    keys: { api: [digest(API_KEY)], admin: [digest(ADMIN_KEY)] },
+    rateLimits: false,
+    ...server,
+  });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     url,
@@ -82,6 +88,8 @@ export interface ServerProcess {
 export const PROCESS_ENV = {
   NEXTBEST_API_KEY: API_KEY,
   NEXTBEST_ADMIN_KEY: ADMIN_KEY,
+  // Load tests send faster than the default limits allow; protection.test.ts switches them on.
+  NEXTBEST_RATE_LIMITS: 'off',
 };
 
 export function spawnServer(

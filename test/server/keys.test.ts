@@ -9,7 +9,7 @@ describe.each(DIALECTS)('generated API keys ($name)', (dialect) => {
   it('one process generates and prints the pair, the others starting at once use it, a restart keeps it', async () => {
     const url = dialect.freshUrl();
     const stores = await Promise.all([openStore(url), openStore(url), openStore(url)]);
-    const resolved = await Promise.all(stores.map((s) => resolveKeys(s, {}, undefined)));
+    const resolved = await Promise.all(stores.map((s) => resolveKeys(s, {})));
     const generated = resolved.filter((r) => r.generated);
     expect(generated).toHaveLength(1);
     const { apiKey, adminKey } = generated[0]!.generated!;
@@ -17,7 +17,7 @@ describe.each(DIALECTS)('generated API keys ($name)', (dialect) => {
       expect(r.ring.api).toEqual([digest(apiKey)]);
       expect(r.ring.admin).toEqual([digest(adminKey)]);
     }
-    const again = await resolveKeys(stores[0]!, {}, undefined);
+    const again = await resolveKeys(stores[0]!, {});
     expect(again).toMatchObject({ source: 'store' });
     expect(again.ring.admin).toEqual([digest(adminKey)]);
     for (const s of stores) await s.close();

@@ -68,9 +68,16 @@ describe.skipIf(!haveChromium).each(DIALECTS)('dashboard and agent page in Chrom
     await store?.close();
   });
 
+  /** Console messages of any page about the Content-Security-Policy (a blocked script, style or request). */
+  const cspViolations: string[] = [];
+
   async function page(path: string, key: string | null = ADMIN): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const p = await context.newPage();
+    p.on('console', (m) => {
+      if (/Content Security Policy|Content-Security-Policy/i.test(m.text()))
+        cspViolations.push(`${path}: ${m.text()}`);
+    });
     await p.goto(`${url}${path}${key ? `#key=${key}` : ''}`);
     return p;
   }
@@ -158,5 +165,12 @@ describe.skipIf(!haveChromium).each(DIALECTS)('dashboard and agent page in Chrom
     expect(await first.locator('.ok').textContent()).toBe('Recorded');
     expect(await accepts()).toBe(before + 1);
     await p.context().close();
+  });
+
+  it('no page ran into the Content-Security-Policy (the dashboard, the agent page, the docs)', async () => {
+    const docs = await page('/docs/', null);
+    await docs.locator('.opblock').first().waitFor({ timeout: 15_000 });
+    await docs.context().close();
+    expect(cspViolations).toEqual([]);
   });
 });
