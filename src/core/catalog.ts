@@ -80,6 +80,11 @@ const actionSchema = z.strictObject({
   suitability: z.string().optional(),
   /** Overrides learning.responseWindowHours for this action. */
   responseWindowHours: z.number().positive().optional(),
+  /**
+   * May be offered while the store is unavailable (degraded mode), when nothing can be logged and no contact
+   * history, budget or cap can be checked: service actions, not offers with limits.
+   */
+  safeWhenDegraded: z.boolean().default(false),
 });
 
 const policyBase = {
@@ -294,6 +299,8 @@ export interface CompiledAction {
   model: { key: string; shared: boolean };
   /** Response window in ms, or undefined when silence never counts as a negative. */
   responseWindowMs: number | undefined;
+  /** May be offered in degraded mode (inbound channels only, never with a budget or a cap). */
+  safeWhenDegraded: boolean;
 }
 
 export interface CompiledContextWeight {
@@ -540,6 +547,7 @@ export function compileCatalog(input: unknown): Catalog {
         def.learning.overrides.find((o) => o.learner !== undefined && selectorMatches(o.appliesTo, a))
           ?.learner ?? def.learning.learner,
       model: modelOf(def, a),
+      safeWhenDegraded: a.safeWhenDegraded,
       responseWindowMs: (() => {
         const hours = a.responseWindowHours ?? def.learning.responseWindowHours;
         return hours === undefined ? undefined : hours * 3_600_000;

@@ -37,6 +37,10 @@ export interface EngineOptions {
    */
   triggerRecoveryMs?: number;
   triggerRecoveryAgeMs?: number;
+  /** Store probe interval while healthy (ms, default 5000; 0: no periodic probe), see storeHealth.ts. */
+  healthProbeMs?: number;
+  /** Store probe interval while degraded (ms, default 1000). */
+  degradedProbeMs?: number;
 }
 
 export interface DecideRequest {
@@ -71,6 +75,11 @@ export interface DecisionResponse {
   arm: Arm;
   actions: Array<ChosenAction & { name: string; description: string }>;
   explanation?: DecisionExplanation;
+  /**
+   * True when the store was unavailable: the answer comes from what the process has cached, only actions safe
+   * for degraded mode, and it is not logged (outcomes for it are unknown).
+   */
+  degraded?: boolean;
 }
 
 /** One customer event as callers send it (`timestamp` already parsed to epoch ms). */

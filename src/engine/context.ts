@@ -3,6 +3,7 @@
 import type { Store } from '../store/store.ts';
 import type { Catalogs } from './catalogs.ts';
 import type { ModelRegistry } from './models.ts';
+import type { ProfileCache } from './profileCache.ts';
 import type { WebhookDispatcher } from './webhook.ts';
 
 export interface EngineContext {
@@ -11,6 +12,8 @@ export interface EngineContext {
   readonly rng: () => number;
   readonly catalogs: Catalogs;
   readonly registry: ModelRegistry;
+  /** Recently used profiles, for decisions while the store is unavailable. */
+  readonly profiles: ProfileCache;
   /** Pushes outbound messages of its channels (set when the engine is opened with a webhook). */
   webhook: WebhookDispatcher | undefined;
 }

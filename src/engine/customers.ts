@@ -22,7 +22,9 @@ export class Customers {
 
   async putCustomer(id: string, attributes: Attributes) {
     this.validateAttributes(attributes, 'body.attributes');
-    return this.c.store.putCustomer(id, attributes, this.c.clock());
+    const result = await this.c.store.putCustomer(id, attributes, this.c.clock());
+    this.c.profiles.remember(id, attributes);
+    return result;
   }
 
   async getCustomer(id: string): Promise<Customer> {
@@ -32,6 +34,7 @@ export class Customers {
   }
 
   async deleteCustomer(id: string): Promise<ErasureReport> {
+    this.c.profiles.forget(id);
     const report = await this.c.store.deleteCustomer(id);
     if (!report.customer && report.decisions === 0 && report.interactions === 0) {
       throw new EngineError('not_found', 'params.id', `unknown customer '${id}'`);

@@ -25,6 +25,7 @@ import type {
   ShadowRecord,
   TriggerRef,
 } from '../store/store.ts';
+import { StoreUnavailableError } from '../store/unavailable.ts';
 import type { DecideRequest, DecisionExplanation, DecisionResponse } from './api.ts';
 import { BudgetCounters } from './budgetCounters.ts';
 import { type EngineContext, modelVersion } from './context.ts';
@@ -42,12 +43,79 @@ export class Decisions {
   }
 
   async decide(request: DecideRequest): Promise<DecisionResponse> {
-    return this.decideWith(request);
+    try {
+      return await this.decideWith(request);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) return this.decideDegraded(request);
+      throw error;
+    }
   }
 
-  /** A decision; a trigger's decisions also carry the trigger, are restricted to its actions and queue a message. */
-  async decideWith(request: DecideRequest, trigger?: TriggerRef & { only: CompiledTrigger; job?: number }) {
-    const { catalog, stored, explorer, history: need, budgeted } = this.c.catalogs.active;
+  /**
+   * A decision while the store is unavailable: from the catalog, the models and the profile this process saw
+   * last (if any), among the actions marked safe for degraded mode that have no budget, and none on outbound
+   * channels (their contact policies cannot be checked). Nothing is logged.
+   */
+  private decideDegraded(request: DecideRequest): DecisionResponse {
+    const { catalog, stored, explorer } = this.c.catalogs.active;
+    const limit = this.checkRequest(request);
+    const now = this.c.clock();
+    const customerId = request.customerId ?? null;
+    const outbound = catalog.channels.get(request.channel)?.direction === 'outbound';
+    const arm = assignArm(catalog.arms, customerId, request.channel, now, this.c.rng);
+    const result = decide({
+      arm,
+      catalog,
+      channel: request.channel,
+      customer: (customerId === null ? undefined : this.c.profiles.get(customerId)) ?? {},
+      features: {},
+      context: request.context ?? {},
+      history: [],
+      budgetUsage: new Map(),
+      limit,
+      now,
+      rng: this.c.rng,
+      propensity: (action, features) => this.propensity(action.model.key, action.id, features, explorer.kind),
+      round: this.c.registry.learnedSeq,
+      explorer,
+      only: {
+        // Inbound contact policies go unchecked (the customer came to us); a budget could be overspent by an
+        // offer nobody logs, so budgeted actions wait for the store.
+        allows: (a) => !outbound && a.safeWhenDegraded && !a.budget,
+        reason: outbound
+          ? 'store unavailable: contact policies of an outbound channel cannot be checked'
+          : 'store unavailable: not marked safe for degraded mode (or has a budget)',
+      },
+    });
+    const record: DecisionRecord = {
+      id: randomUUID(),
+      customerId,
+      channel: request.channel,
+      context: request.context ?? {},
+      at: now,
+      catalogVersion: stored.version,
+      modelVersion: modelVersion(this.c),
+      arm,
+      features: result.features,
+      candidates: result.candidates,
+      dropped: result.dropped,
+      chosen: result.chosen.map((c) => ({
+        actionId: c.actionId,
+        issue: c.issue,
+        group: c.group,
+        rank: c.rank,
+        probability: c.probability,
+        propensity: c.propensity,
+        priority: c.priority,
+        treatment: c.treatment,
+      })),
+    };
+    return { ...this.decisionResponse(record, result.chosen, request.explain === true), degraded: true };
+  }
+
+  /** The channel and limit of a request, checked; answers the limit. */
+  private checkRequest(request: DecideRequest): number {
+    const catalog = this.c.catalogs.catalog;
     if (!catalog.channels.has(request.channel)) {
       throw new EngineError(
         'invalid',
@@ -58,6 +126,20 @@ export class Decisions {
     const limit = request.limit ?? catalog.definition.arbitration.defaultLimit;
     const maxLimit = catalog.definition.arbitration.maxLimit;
     if (limit > maxLimit) throw new EngineError('invalid', 'body.limit', `at most ${maxLimit}`);
+    return limit;
+  }
+
+  private propensity(modelKey: string, actionId: string, features: Features, explorerKind: string) {
+    const model = this.c.registry.live.model(modelKey);
+    const x = this.c.registry.live.modelInput(actionId, features);
+    const logitSd = explorerKind === 'thompson' ? model.logitSd(x) : 0;
+    return { propensity: model.predict(x), logitSd, evidence: model.responses };
+  }
+
+  /** A decision; a trigger's decisions also carry the trigger, are restricted to its actions and queue a message. */
+  async decideWith(request: DecideRequest, trigger?: TriggerRef & { only: CompiledTrigger; job?: number }) {
+    const { catalog, stored, explorer, history: need, budgeted } = this.c.catalogs.active;
+    const limit = this.checkRequest(request);
     const now = this.c.clock();
     const customerId = request.customerId ?? null;
     const events = catalog.definition.events;
@@ -80,6 +162,7 @@ export class Decisions {
     if (customerId !== null && !found)
       throw new EngineError('not_found', 'body.customerId', `unknown customer '${customerId}'`);
     const customer: Attributes = found?.attributes ?? {};
+    if (customerId !== null && found) this.c.profiles.remember(customerId, found.attributes);
     const features = state ? featureValues(events, state, now) : {};
     // Budgets and caps are read here and reserved when the decision commits. A commit that finds a limit
     // taken meanwhile (a decision made at the same time) is refused; the decision is then made again from
@@ -114,12 +197,8 @@ export class Decisions {
         limit,
         now,
         rng: this.c.rng,
-        propensity: (action, features) => {
-          const model = this.c.registry.live.model(action.model.key);
-          const x = this.c.registry.live.modelInput(action.id, features);
-          const logitSd = explorer.kind === 'thompson' ? model.logitSd(x) : 0;
-          return { propensity: model.predict(x), logitSd, evidence: model.responses };
-        },
+        propensity: (action, features) =>
+          this.propensity(action.model.key, action.id, features, explorer.kind),
         round: this.c.registry.learnedSeq,
         explorer,
         ...(trigger

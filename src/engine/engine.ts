@@ -12,6 +12,7 @@ import { type FeedbackReport, feedbackReport } from '../measure/feedback.ts';
 import { type JourneyReport, journeyReport } from '../measure/journey.ts';
 import { type KpiReport, type KpiSeries, kpiReport, kpiSeries } from '../measure/kpis.ts';
 import type { KpiDimension, Store, StoredCatalog, TimelineKind } from '../store/store.ts';
+import { StoreUnavailableError } from '../store/unavailable.ts';
 import type { DecideRequest, EngineOptions, EventInput, OutcomeRequest } from './api.ts';
 import { Catalogs } from './catalogs.ts';
 import { type EngineContext, modelVersion } from './context.ts';
@@ -23,6 +24,8 @@ import { ModelReports } from './modelReports.ts';
 import { ModelRegistry } from './models.ts';
 import { Outbound } from './outbound.ts';
 import { Outcomes } from './outcomes.ts';
+import { ProfileCache } from './profileCache.ts';
+import { guardStore, StoreHealth } from './storeHealth.ts';
 import { WebhookDispatcher } from './webhook.ts';
 
 export type * from './api.ts';
@@ -41,13 +44,23 @@ export class Engine {
   private readonly reports: ModelReports;
   private readonly timers: NodeJS.Timeout[] = [];
 
-  private constructor(
-    readonly store: Store,
-    options: EngineOptions,
-  ) {
+  /** Whether the store can serve; the engine's store calls fail fast while it cannot. */
+  readonly health: StoreHealth;
+  readonly store: Store;
+
+  private constructor(store: Store, options: EngineOptions) {
+    const clock = options.clock ?? Date.now;
+    this.health = new StoreHealth(store, {
+      clock,
+      ...(options.healthProbeMs === undefined ? {} : { okProbeMs: options.healthProbeMs }),
+      ...(options.degradedProbeMs === undefined ? {} : { degradedProbeMs: options.degradedProbeMs }),
+    });
+    store = guardStore(store, this.health);
+    this.store = store;
     const context = {
       store,
-      clock: options.clock ?? Date.now,
+      profiles: new ProfileCache(clock),
+      clock,
       rng: mulberry32(options.seed ?? randomInt(2 ** 31)),
       webhook: undefined,
     } as { -readonly [K in keyof EngineContext]: EngineContext[K] };
@@ -86,6 +99,7 @@ export class Engine {
     await engine.catalogs.rebuildFeaturesIfChanged();
     await engine.registry.open();
     await engine.schedule(options);
+    engine.health.start();
     return engine;
   }
 
@@ -295,7 +309,11 @@ export class Engine {
 
   async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    this.health.stop();
     await this.c.webhook?.idle();
-    await this.checkpoint();
+    // What was learned but not folded is replayed from the outcome log at the next start.
+    await this.checkpoint().catch((error: unknown) => {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+    });
   }
 }

@@ -117,13 +117,14 @@ export function kpiRange(from: number | undefined, to: number | undefined, now: 
 
 /** KPIs over [from, to) grouped by `by`, and the adaptive arm's lift per group of the other dimensions. */
 export async function kpiReport(
-  store: Pick<Store, 'choiceTallies' | 'decisionTallies'>,
+  store: Pick<Store, 'choiceTallies' | 'decisionTallies' | 'degradedPeriods'>,
   query: { from: number; to: number; by: readonly KpiDimension[] },
 ) {
   const dims = query.by.filter((d) => d !== 'arm');
-  const [rows, perArm] = await Promise.all([
+  const [rows, perArm, degraded] = await Promise.all([
     kpiCounts(store, query.from, query.to, query.by),
     kpiCounts(store, query.from, query.to, [...dims, 'arm']),
+    store.degradedPeriods(query.from, query.to),
   ]);
   return {
     from: query.from,
@@ -132,6 +133,8 @@ export async function kpiReport(
     rows: rows.map(kpiRow),
     lift: lifts(perArm, dims),
     method: LIFT_METHOD,
+    // Decisions made while degraded are not logged: these periods are gaps in the counts above.
+    degradedPeriods: degraded,
   };
 }
 

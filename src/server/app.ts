@@ -127,19 +127,42 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
   const health = {
     schema: {
       tags: ['system'],
-      summary: 'Liveness and versions (no key needed)',
+      summary: 'Liveness, versions and whether the store can serve (no key needed)',
+      description:
+        'Always 200 while the process runs; `status` is `degraded` (with the reason) while the store cannot serve.',
       security: [],
       response: { 200: healthResponse },
     },
   };
-  const healthHandler = async () => ({
-    status: 'ok' as const,
-    catalogVersion: engine.activeCatalog.stored.version,
-    modelVersion: engine.modelVersion,
-    uptimeSeconds: Math.round((Date.now() - started) / 1000),
-  });
-  app.get('/health', health, healthHandler);
-  app.get('/v1/health', health, healthHandler);
+  const healthBody = () => {
+    const state = engine.health.status;
+    return {
+      ...(state.status === 'degraded'
+        ? { status: 'degraded' as const, reason: state.reason, since: new Date(state.since).toISOString() }
+        : { status: 'ok' as const }),
+      catalogVersion: engine.activeCatalog.stored.version,
+      modelVersion: engine.modelVersion,
+      uptimeSeconds: Math.round((Date.now() - started) / 1000),
+    };
+  };
+  app.get('/health', health, async () => healthBody());
+  app.get('/v1/health', health, async () => healthBody());
+  app.get(
+    '/v1/ready',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Readiness: 200 when the store can serve, 503 while degraded (for load balancers)',
+        security: [],
+        response: { 200: healthResponse, 503: healthResponse },
+      },
+    },
+    async (_request, reply) => {
+      const body = healthBody();
+      if (body.status === 'degraded') reply.header('retry-after', '5');
+      return reply.code(body.status === 'ok' ? 200 : 503).send(body);
+    },
+  );
 
   await app.register(
     async (v1) => {

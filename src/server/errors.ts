@@ -4,7 +4,11 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Route
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { CatalogError } from '../core/catalog.ts';
 import { EngineError } from '../engine/engine.ts';
+import { StoreUnavailableError } from '../store/unavailable.ts';
 import { errorSchema } from './schemas.ts';
+
+/** What a 503 asks clients to wait: about the degraded-mode probe interval and then some. */
+const RETRY_AFTER_SECONDS = 5;
 
 export function errorBody(statusCode: number, message: string, extra: Record<string, unknown> = {}) {
   const names: Record<number, string> = {
@@ -98,7 +102,13 @@ export function errorHandler(app: FastifyInstance) {
       const first = issues[0]!;
       return sendError(reply, 400, `${first.field}: ${first.message}`, { field: first.field, issues });
     }
+    if (error instanceof StoreUnavailableError) {
+      // Nothing was acknowledged: the client may send it again once the store is back.
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      return sendError(reply, 503, `${error.message}; nothing was stored, retry later`);
+    }
     if (error instanceof EngineError) {
+      if (error.code === 'unavailable') reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       const status = { invalid: 400, not_found: 404, conflict: 409, unavailable: 503 }[error.code];
       return sendError(reply, status, error.message, error.field ? { field: error.field } : {});
     }

@@ -45,6 +45,7 @@ export const healthResponse = z
   .object({
     status: z.enum(['ok', 'degraded']),
     reason: z.string().optional().describe('Why the server is degraded.'),
+    since: z.string().optional().describe('When degraded mode began, ISO 8601.'),
     catalogVersion: z.number().int(),
     modelVersion: z.string(),
     uptimeSeconds: z.number().int(),
@@ -152,6 +153,12 @@ export const decideResponse = z
       ),
     actions: z.array(chosenAction),
     explanation: decisionExplanation.optional().describe('With explain: true.'),
+    degraded: z
+      .boolean()
+      .optional()
+      .describe(
+        'True while the store is unavailable: answered from cached profiles and models, only actions safe for degraded mode, not logged.',
+      ),
   })
   .meta({ id: 'Decision' });
 
@@ -545,6 +552,11 @@ export const kpiResponse = z
       }),
     ),
     method: z.string(),
+    degradedPeriods: z
+      .array(z.object({ from: z.string(), to: z.string(), reason: z.string() }))
+      .describe(
+        'Periods in the range when a server ran without its store (degraded mode): their decisions are not counted.',
+      ),
   })
   .meta({ id: 'Kpis' });
 

@@ -43,6 +43,19 @@ export interface Lifecycle {
   /** Creates or migrates the schema. */
   init(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Checks that the store can serve: it answers, accepts a small write (a full disk or a read-only file
+   * fails it), and for a file, that it is still the file that was opened (a replaced one is reopened). Throws
+   * StoreUnavailableError (or the driver's error) when it cannot.
+   */
+  probe(): Promise<void>;
+}
+
+/** Periods in which a process ran degraded (its store unavailable), for the KPIs. */
+export interface HealthRepository {
+  recordDegradedPeriod(period: { from: number; to: number; reason: string }): Promise<void>;
+  /** Periods that overlap [from, to), oldest first. */
+  degradedPeriods(from: number, to: number): Promise<Array<{ from: number; to: number; reason: string }>>;
 }
 
 /** Customer profiles (and their erasure). */
@@ -235,4 +248,5 @@ export interface Store
     OutcomeRepository,
     ModelRepository,
     ReportingQueries,
-    SettingsRepository {}
+    SettingsRepository,
+    HealthRepository {}

@@ -55,7 +55,7 @@ describe('SqliteStore upgrades', () => {
     old.close();
     const store = new SqliteStore(path);
     await store.init();
-    expect(store.db.pragma('user_version', { simple: true })).toBe(8);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(9);
     expect((await store.budgetUsage(['A1', 'B1'], 2)).get('A1')).toEqual({ today: 3, total: 5 });
     // The checkpoint covered outcome 1: only outcome 2 is left to fold.
     expect(store.db.prepare('SELECT seq, folded FROM outcomes ORDER BY seq').all()).toEqual([

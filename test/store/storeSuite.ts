@@ -71,6 +71,20 @@ export function storeSuite(make: () => Promise<Store>) {
   });
   limitsAndQueueSuite(() => store, decisionRecord);
 
+  it('answers the health probe and keeps degraded periods for the KPIs', async () => {
+    await store.probe();
+    await store.recordDegradedPeriod({ from: T0, to: T0 + 5000, reason: 'disk full' });
+    await store.recordDegradedPeriod({ from: T0 + 60_000, to: T0 + 61_000, reason: 'database unreachable' });
+    expect(await store.degradedPeriods(T0 + 1000, T0 + 2000)).toEqual([
+      { from: T0, to: T0 + 5000, reason: 'disk full' },
+    ]);
+    expect((await store.degradedPeriods(T0 - 1, T0 + 120_000)).map((p) => p.reason)).toEqual([
+      'disk full',
+      'database unreachable',
+    ]);
+    expect(await store.degradedPeriods(T0 + 5000, T0 + 60_000)).toEqual([]);
+  });
+
   it('creates, replaces and reads customers', async () => {
     const first = await store.putCustomer('c1', { age: 40 }, T0);
     expect(first.created).toBe(true);

@@ -47,7 +47,15 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
       },
     },
     async (request) => {
-      return dated(await engine.kpis({ ...rangeOf(request.query), by: request.query.by }));
+      const report = await engine.kpis({ ...rangeOf(request.query), by: request.query.by });
+      return dated({
+        ...report,
+        degradedPeriods: report.degradedPeriods.map((p) => ({
+          from: iso(p.from),
+          to: iso(p.to),
+          reason: p.reason,
+        })),
+      });
     },
   );
 

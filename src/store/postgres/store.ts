@@ -108,6 +108,7 @@ export interface PostgresOptions {
 export class PostgresStore implements Store {
   readonly pool: pg.Pool;
   readonly schema: string;
+  private readonly connectionString: string;
 
   /** `url`: a postgres:// connection string; `?schema=name` selects a schema of its own. */
   constructor(url: string, options: PostgresOptions = {}) {
@@ -116,9 +117,13 @@ export class PostgresStore implements Store {
     parsed.searchParams.delete('schema');
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`schema '${schema}': use a-z, 0-9 and _`);
     this.schema = schema;
+    this.connectionString = parsed.toString();
     this.pool = new pg.Pool({
-      connectionString: parsed.toString(),
+      connectionString: this.connectionString,
       max: options.poolSize ?? 10,
+      // A request waits at most this long for a connection (queued behind others, or a database that does not
+      // answer), then fails with 503 instead of hanging.
+      connectionTimeoutMillis: 10_000,
       types,
       options: `-c search_path=${schema}`,
     });
@@ -777,6 +782,43 @@ export class PostgresStore implements Store {
 
   async choiceLog(query: ChoiceLogQuery): Promise<ChoiceLogRow[]> {
     return reports.choiceLog(this, query);
+  }
+
+  // ---- health ---------------------------------------------------------------------------------------------
+
+  async probe(): Promise<void> {
+    // A connection of its own, so that a pool busy with requests does not look like a database that is down;
+    // and a write, so that a read-only or full database fails the probe too.
+    const client = new pg.Client({
+      connectionString: this.connectionString,
+      connectionTimeoutMillis: 3000,
+      options: `-c search_path=${this.schema}`,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await putSetting(client, 'health.probe', String(Date.now()));
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  async recordDegradedPeriod(period: { from: number; to: number; reason: string }): Promise<void> {
+    await this.query('INSERT INTO degraded_periods (started_at, ended_at, reason) VALUES ($1, $2, $3)', [
+      period.from,
+      period.to,
+      period.reason,
+    ]);
+  }
+
+  async degradedPeriods(
+    from: number,
+    to: number,
+  ): Promise<Array<{ from: number; to: number; reason: string }>> {
+    return this.query<{ from: number; to: number; reason: string }>(
+      'SELECT started_at AS "from", ended_at AS "to", reason FROM degraded_periods WHERE ended_at > $1 AND started_at < $2 ORDER BY started_at',
+      [from, to],
+    );
   }
 
   // ---- settings -------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // call returns, so an acknowledged outcome survives a crash of the process (and of the machine).
 
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { capViolations } from '../../core/contactPolicy.ts';
 import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
@@ -55,10 +56,17 @@ import type {
   TriggerJob,
   TriggerJobInput,
 } from '../store.ts';
+import { StoreUnavailableError } from '../unavailable.ts';
 import * as eventWrites from './events.ts';
 import * as modelStates from './models.ts';
 import * as reports from './reporting.ts';
 import { WriterThread } from './writerClient.ts';
+
+function fileIdentity(path: string): { dev: number; ino: number } | undefined {
+  if (path === ':memory:' || path === '') return undefined;
+  const stat = statSync(path, { throwIfNoEntry: false });
+  return stat ? { dev: stat.dev, ino: stat.ino } : undefined;
+}
 
 /** A decision commit as the transaction needs it: the payload encoded, the chosen actions with their value. */
 export interface EncodedCommit extends Omit<DecisionCommit, 'decision'> {
@@ -74,7 +82,7 @@ export interface EncodedCommit extends Omit<DecisionCommit, 'decision'> {
 const MIGRATIONS = readMigrations(new URL('./migrations/', import.meta.url));
 
 export class SqliteStore implements Store {
-  readonly db: Database.Database;
+  db: Database.Database;
 
   /** The thread that runs the hot writes (decisions, outcomes, profiles), when asked for. */
   private writer: WriterThread | undefined;
@@ -87,11 +95,30 @@ export class SqliteStore implements Store {
     private readonly path: string,
     private readonly options: { writerThread?: boolean } = {},
   ) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = SqliteStore.connect(path);
+    this.identity = fileIdentity(path);
+  }
+
+  private static connect(path: string): Database.Database {
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    return db;
+  }
+
+  /** The file opened (device and inode), to notice when it is removed or replaced while serving. */
+  private identity: { dev: number; ino: number } | undefined;
+
+  /** Why the file at `path` is no longer the one this store writes to, or undefined. */
+  private fileIssue(): string | undefined {
+    if (!this.identity) return undefined;
+    const now = fileIdentity(this.path);
+    if (!now) return `database file ${this.path} removed`;
+    if (now.dev !== this.identity.dev || now.ino !== this.identity.ino)
+      return `database file ${this.path} replaced`;
+    return undefined;
   }
 
   private readonly statements = new Map<string, Database.Statement>();
@@ -154,6 +181,13 @@ export class SqliteStore implements Store {
       for (const item of batch) item.reject(error);
       return;
     }
+    // A commit into a file that was removed or replaced is gone at the next start: not acknowledged.
+    const gone = this.fileIssue();
+    if (gone) {
+      const error = new StoreUnavailableError(gone);
+      for (const item of batch) item.reject(error);
+      return;
+    }
     batch.forEach((item, i) => {
       const o = outcomes[i]!;
       if (o.ok) item.resolve(o.value);
@@ -175,6 +209,57 @@ export class SqliteStore implements Store {
       })();
     }
     if (this.options.writerThread && this.path !== ':memory:') this.writer = new WriterThread(this.path);
+  }
+
+  async probe(): Promise<void> {
+    const issue = this.fileIssue();
+    if (issue?.endsWith('replaced')) await this.reconnect();
+    else if (issue)
+      throw new StoreUnavailableError(`${issue}: restore it (the server reopens it) or restart`);
+    await this.write(() => this.putSetting('health.probe', String(Date.now())));
+    if (this.writer?.stopped) this.writer = new WriterThread(this.path);
+  }
+
+  /** Opens the file now at `path` (an operator restored or replaced it), if its schema is this release's. */
+  private async reconnect(): Promise<void> {
+    const db = SqliteStore.connect(this.path);
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version !== MIGRATIONS.length) {
+      db.close();
+      throw new StoreUnavailableError(
+        `database file ${this.path} replaced by one with schema version ${version} (expected ${MIGRATIONS.length}): restart to migrate it`,
+      );
+    }
+    const old = this.db;
+    await this.writer?.close().catch(() => undefined);
+    this.statements.clear();
+    this.db = db;
+    this.identity = fileIdentity(this.path);
+    try {
+      old.close();
+    } catch {
+      // the old connection's file is gone; nothing to keep
+    }
+    if (this.options.writerThread) this.writer = new WriterThread(this.path);
+  }
+
+  async recordDegradedPeriod(period: { from: number; to: number; reason: string }): Promise<void> {
+    await this.write(() =>
+      this.sql('INSERT INTO degraded_periods (started_at, ended_at, reason) VALUES (?, ?, ?)').run(
+        period.from,
+        period.to,
+        period.reason,
+      ),
+    );
+  }
+
+  async degradedPeriods(
+    from: number,
+    to: number,
+  ): Promise<Array<{ from: number; to: number; reason: string }>> {
+    return this.sql(
+      'SELECT started_at AS "from", ended_at AS "to", reason FROM degraded_periods WHERE ended_at > ? AND started_at < ? ORDER BY started_at',
+    ).all(from, to) as Array<{ from: number; to: number; reason: string }>;
   }
 
   async close(): Promise<void> {

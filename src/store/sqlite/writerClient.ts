@@ -49,6 +49,11 @@ export class WriterThread {
     this.worker.on('exit', (code) => fail(new Error(`the SQLite writer thread stopped (exit code ${code})`)));
   }
 
+  /** Whether the thread has failed (its writes fail; the store starts another when its probe passes). */
+  get stopped(): boolean {
+    return this.failure !== undefined;
+  }
+
   call<T>(method: WriterMethod, args: unknown[]): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
     const id = ++this.next;
