@@ -52,10 +52,10 @@ async function main() {
   let chosen = 0;
   for (let i = 0; i < opts.decisions; i++) {
     const t = performance.now();
-    const d = await engine.decide({ channel: 'web', context, explain: i === 0 });
+    const d = await engine.decide({ channel: 'web', context, explain: i === opts.decisions - 1 });
     times.push(performance.now() - t);
     chosen += d.actions.length;
-    if (i === 0 && d.explanation) {
+    if (d.explanation) {
       for (const c of d.explanation.candidates) {
         if (/rule cost limit/.test(c.reason ?? '')) costLimited++;
         if (/decide time limit/.test(c.reason ?? '')) timeLimited++;
@@ -65,7 +65,8 @@ async function main() {
   await engine.close();
   await store.close();
   times.sort((a, b) => a - b);
-  const at = (q: number) => Math.round(times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)]! * 10) / 10;
+  const at = (q: number) =>
+    Math.round(times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)]! * 10) / 10;
   const result = {
     decisions: opts.decisions,
     heavyActions: opts.heavy,
@@ -74,14 +75,18 @@ async function main() {
     p50Ms: at(0.5),
     p99Ms: at(0.99),
     maxMs: Math.round(times.at(-1)! * 10) / 10,
-    firstDecision: { costLimited, timeLimited },
+    lastDecision: { costLimited, timeLimited },
     actionsChosenPerDecision: chosen / opts.decisions,
   };
-  const saved = writeResult('rules', result, `npm run bench:rules -- ${process.argv.slice(2).join(' ')}`.trim());
+  const saved = writeResult(
+    'rules',
+    result,
+    `npm run bench:rules -- ${process.argv.slice(2).join(' ')}`.trim(),
+  );
   if (opts.json) console.log(JSON.stringify(result));
   else
     console.error(
-      `${opts.decisions} decisions, ${opts.heavy} actions with pathological rules, inputs at their limits: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, slowest ${result.maxMs} ms (first decision: ${costLimited} actions stopped by the cost limit, ${timeLimited} by the time budget); ${saved}`,
+      `${opts.decisions} decisions, ${opts.heavy} actions with pathological rules, inputs at their limits: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, slowest ${result.maxMs} ms (last decision: ${costLimited} actions stopped by the cost limit, ${timeLimited} by the time budget); ${saved}`,
     );
 }
 

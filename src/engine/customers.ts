@@ -1,9 +1,17 @@
-// Customer profiles, their erasure, timelines and derived features.
+// Customer profiles, their erasure and export, timelines and derived features.
 
 import { featureValues } from '../core/events.ts';
 import { matchesType } from '../core/rules.ts';
-import type { Attributes, Customer } from '../core/types.ts';
-import type { ErasureReport, TimelineCursor, TimelineEntry, TimelineKind } from '../store/store.ts';
+import type { Attributes, Customer, InteractionRecord } from '../core/types.ts';
+import type {
+  CustomerOutbound,
+  DecisionRecord,
+  ErasureReport,
+  OutcomeRecord,
+  TimelineCursor,
+  TimelineEntry,
+  TimelineKind,
+} from '../store/store.ts';
 import type { EngineContext } from './context.ts';
 import { EngineError } from './errors.ts';
 
@@ -88,4 +96,52 @@ export class Customers {
     const config = this.c.catalogs.catalog.definition.events;
     return featureValues(config, await this.c.store.featureState(customerId), this.c.clock());
   }
+
+  /**
+   * Everything held about a customer, as one document (GDPR right of access): the profile, derived features,
+   * events, every decision with its candidates and the reasons actions were dropped, outcomes, the contact
+   * history and outbound messages. An erasure removes all of it; then there is nothing to export (404).
+   */
+  async exportCustomer(customerId: string): Promise<CustomerExport> {
+    const store = this.c.store;
+    const customer = await store.getCustomer(customerId);
+    const entries: TimelineEntry[] = [];
+    let before: TimelineCursor | undefined;
+    do {
+      const page = await store.timeline({ customerId, limit: 500, ...(before ? { before } : {}) });
+      entries.push(...page.entries);
+      before = page.next;
+    } while (before);
+    if (!customer && entries.length === 0)
+      throw new EngineError('not_found', 'params.id', `unknown customer '${customerId}' (nothing is held)`);
+    const decisions: DecisionRecord[] = [];
+    for (const e of entries) {
+      if (e.kind !== 'decision') continue;
+      const d = await store.getDecision(e.decisionId);
+      if (d) decisions.push(d);
+    }
+    decisions.sort((a, b) => a.at - b.at);
+    const outcomes = await Promise.all(decisions.map((d) => store.outcomesForDecision(d.id)));
+    return {
+      customerId,
+      exportedAt: this.c.clock(),
+      profile: customer ?? null,
+      features: await this.customerFeatures(customerId),
+      events: entries.filter((e) => e.kind === 'event').reverse(),
+      decisions: decisions.map((d, i) => ({ ...d, outcomes: outcomes[i] ?? [] })),
+      interactions: await store.loadHistory(customerId, 0, true),
+      outbound: await store.outboundForCustomer(customerId),
+    };
+  }
+}
+
+export interface CustomerExport {
+  customerId: string;
+  exportedAt: number;
+  profile: Customer | null;
+  features: Attributes;
+  events: TimelineEntry[];
+  decisions: Array<DecisionRecord & { outcomes: OutcomeRecord[] }>;
+  interactions: InteractionRecord[];
+  outbound: CustomerOutbound[];
 }

@@ -208,6 +208,11 @@ export class Engine {
     return this.customers.deleteCustomer(id);
   }
 
+  /** Everything held about a customer, as one document (GDPR access); 404 after an erasure. */
+  exportCustomer(id: string) {
+    return this.customers.exportCustomer(id);
+  }
+
   timeline(
     customerId: string,
     query: { limit: number; before?: string | undefined; kinds?: TimelineKind[]; from?: number; to?: number },

@@ -255,6 +255,22 @@ export const customerResponse = z
   })
   .meta({ id: 'Customer' });
 
+const record = z.record(z.string(), z.unknown());
+export const customerExportResponse = z
+  .object({
+    customerId: z.string(),
+    exportedAt: z.string(),
+    profile: record.nullable(),
+    features: record,
+    events: z.array(record),
+    decisions: z
+      .array(record)
+      .describe('Each with its candidates, dropped actions and reasons, and outcomes.'),
+    interactions: z.array(record).describe('The contact history contact policies read.'),
+    outbound: z.array(record),
+  })
+  .meta({ id: 'CustomerExport' });
+
 export const erasureResponse = z.object({
   id: z.string(),
   erased: z.object({

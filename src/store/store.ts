@@ -38,6 +38,17 @@ import type {
 
 export * from './records.ts';
 
+/** One outbound message as a customer's data export shows it. */
+export interface CustomerOutbound {
+  id: number;
+  decisionId: string;
+  channel: string;
+  status: OutboundStatus;
+  createdAt: number;
+  doneAt: number | null;
+  message: unknown;
+}
+
 /** Opening and closing. */
 export interface Lifecycle {
   /** Creates or migrates the schema. */
@@ -148,6 +159,8 @@ export interface OutboundRepository {
   releaseOutbound(id: number, claimToken: string, retryAt: number, error: string): Promise<OutboundSettle>;
   /** Number of outbound messages by channel and status. */
   outboundCounts(): Promise<Array<{ channel: string; status: OutboundStatus; count: number }>>;
+  /** A customer's outbound messages, oldest first (for a data export). */
+  outboundForCustomer(customerId: string): Promise<CustomerOutbound[]>;
 }
 
 /** Outcomes: idempotent, with the rule of which one teaches the model. */

@@ -5,6 +5,7 @@ import type { Engine } from '../../engine/engine.ts';
 import type { TimelineKind } from '../../store/store.ts';
 import {
   customerBody,
+  customerExportResponse,
   customerParams,
   customerResponse,
   erasureResponse,
@@ -101,13 +102,30 @@ export async function customerRoutes(parent: FastifyInstance, engine: Engine) {
     },
   );
 
+  app.get(
+    '/customers/:id/export',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['customers'],
+        summary: 'GDPR access: everything held about a customer, as one JSON document',
+        description:
+          'The profile, derived features, events, decisions with their candidates and the reasons actions were dropped, outcomes, the contact history and outbound messages. Times are ISO 8601. After an erasure nothing is held: 404.',
+        params: customerParams,
+        response: { 200: customerExportResponse, ...errors },
+      },
+    },
+    async (request) => isoTimes(await engine.exportCustomer(request.params.id)) as never,
+  );
+
   app.delete(
     '/customers/:id',
     {
       config: { role: 'admin' },
       schema: {
         tags: ['customers'],
-        summary: 'GDPR erasure: the profile, its decisions, outcomes and interaction history',
+        summary:
+          'GDPR erasure: the profile, events, features, decisions, outcomes, outbound messages and contact history',
         description:
           'Model statistics are aggregates over many customers and hold no personal data; they are kept.',
         params: customerParams,
@@ -116,4 +134,15 @@ export async function customerRoutes(parent: FastifyInstance, engine: Engine) {
     },
     async (request) => ({ id: request.params.id, erased: await engine.deleteCustomer(request.params.id) }),
   );
+}
+
+const TIME_KEYS = new Set(['at', 'createdAt', 'updatedAt', 'exportedAt', 'doneAt', 'eventAt']);
+
+/** The export with its epoch-millisecond times as ISO 8601, at any depth. */
+function isoTimes(value: unknown, key = ''): unknown {
+  if (typeof value === 'number' && TIME_KEYS.has(key)) return new Date(value).toISOString();
+  if (Array.isArray(value)) return value.map((v) => isoTimes(v));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isoTimes(v, k)]));
+  return value;
 }

@@ -30,6 +30,7 @@ import {
   type ChoiceTally,
   type ClaimQuery,
   type CommitResult,
+  type CustomerOutbound,
   type DecisionCommit,
   type DecisionLogQuery,
   type DecisionRecord,
@@ -631,6 +632,31 @@ export class PostgresStore implements Store {
     return this.query(
       'SELECT channel, status, count(*) AS count FROM outbound GROUP BY channel, status ORDER BY channel, status',
     );
+  }
+
+  async outboundForCustomer(customerId: string): Promise<CustomerOutbound[]> {
+    return (
+      await this.query<{
+        id: number;
+        decision_id: string;
+        channel: string;
+        status: string;
+        created_at: number;
+        done_at: number | null;
+        message: string;
+      }>(
+        'SELECT id, decision_id, channel, status, created_at, done_at, message FROM outbound WHERE customer_id = $1 ORDER BY id',
+        [customerId],
+      )
+    ).map((r) => ({
+      id: Number(r.id),
+      decisionId: r.decision_id,
+      channel: r.channel,
+      status: r.status as OutboundStatus,
+      createdAt: Number(r.created_at),
+      doneAt: r.done_at === null ? null : Number(r.done_at),
+      message: JSON.parse(r.message) as unknown,
+    }));
   }
 
   // ---- timeline and journeys ------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import type {
   ChoiceTally,
   ClaimQuery,
   CommitResult,
+  CustomerOutbound,
   DecisionCommit,
   DecisionLogQuery,
   DecisionRecord,
@@ -656,6 +657,30 @@ export class SqliteStore implements Store {
     return this.sql(
       'SELECT channel, status, count(*) AS count FROM outbound GROUP BY channel, status ORDER BY channel, status',
     ).all() as Array<{ channel: string; status: OutboundStatus; count: number }>;
+  }
+
+  async outboundForCustomer(customerId: string): Promise<CustomerOutbound[]> {
+    return (
+      this.sql(
+        'SELECT id, decision_id, channel, status, created_at, done_at, message FROM outbound WHERE customer_id = ? ORDER BY id',
+      ).all(customerId) as Array<{
+        id: number;
+        decision_id: string;
+        channel: string;
+        status: string;
+        created_at: number;
+        done_at: number | null;
+        message: string;
+      }>
+    ).map((r) => ({
+      id: Number(r.id),
+      decisionId: r.decision_id,
+      channel: r.channel,
+      status: r.status as OutboundStatus,
+      createdAt: Number(r.created_at),
+      doneAt: r.done_at === null ? null : Number(r.done_at),
+      message: JSON.parse(r.message) as unknown,
+    }));
   }
 
   async getDecision(id: string): Promise<DecisionRecord | undefined> {
