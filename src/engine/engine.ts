@@ -4,6 +4,7 @@
 
 import { randomInt } from 'node:crypto';
 import { type Catalog, CatalogError } from '../core/catalog.ts';
+import { catalogDiff } from '../core/catalogDiff.ts';
 import { mulberry32 } from '../core/random.ts';
 import type { Attributes } from '../core/types.ts';
 import type { Features } from '../learn/learner.ts';
@@ -31,6 +32,12 @@ import { WebhookDispatcher } from './webhook.ts';
 export type * from './api.ts';
 export { OUTBOUND_MAX_ATTEMPTS } from './outbound.ts';
 export { CatalogError, EngineError };
+
+/** Who asks for an audited change: the key's id and the request's id (both unknown from the CLI). */
+export interface Actor {
+  keyId: string | null;
+  requestId: string | null;
+}
 
 export class Engine {
   private readonly c: EngineContext;
@@ -179,15 +186,51 @@ export class Engine {
 
   // ---- catalog ------------------------------------------------------------------------------------------
 
-  putCatalog(source: string) {
-    return this.catalogs.putCatalog(source);
+  /** Activates a new catalog version; the change and its diff go to the audit trail. */
+  async putCatalog(source: string, actor?: Actor) {
+    const before = this.catalogs.active.catalog.definition;
+    const result = await this.catalogs.putCatalog(source);
+    if (result.created)
+      await this.audit(
+        actor,
+        'catalog.put',
+        `catalog v${result.stored.version}`,
+        catalogDiff(before, this.catalogs.active.catalog.definition),
+      );
+    return result;
   }
 
-  patchAction(
+  async patchAction(
     actionId: string,
     patch: { lever?: number | undefined; budget?: { maxPerDay?: number; total?: number } | null | undefined },
+    actor?: Actor,
   ) {
-    return this.catalogs.patchAction(actionId, patch);
+    const before = this.catalogs.active.catalog.definition;
+    const result = await this.catalogs.patchAction(actionId, patch);
+    if (result.created)
+      await this.audit(
+        actor,
+        'catalog.patch',
+        `catalog v${result.stored.version}`,
+        catalogDiff(before, this.catalogs.active.catalog.definition),
+      );
+    return result;
+  }
+
+  /** Appends to the audit trail (who: the key and request; what: the action, its target and a summary). */
+  async audit(actor: Actor | undefined, action: string, target: string, summary: string): Promise<void> {
+    await this.store.appendAudit({
+      at: this.c.clock(),
+      keyId: actor?.keyId ?? null,
+      requestId: actor?.requestId ?? null,
+      action,
+      target,
+      summary,
+    });
+  }
+
+  auditLog(query: Parameters<Store['auditLog']>[0]) {
+    return this.store.auditLog(query);
   }
 
   // ---- customers ----------------------------------------------------------------------------------------
@@ -204,13 +247,28 @@ export class Engine {
     return this.customers.getCustomer(id);
   }
 
-  deleteCustomer(id: string) {
-    return this.customers.deleteCustomer(id);
+  /** GDPR erasure; recorded in the audit trail with what was removed. */
+  async deleteCustomer(id: string, actor?: Actor) {
+    const report = await this.customers.deleteCustomer(id);
+    await this.audit(
+      actor,
+      'customer.erase',
+      `customer ${id}`,
+      `removed profile ${report.customer ? 'yes' : 'no'}, ${report.decisions} decisions, ${report.outcomes} outcomes, ${report.interactions} interactions, ${report.events} events`,
+    );
+    return report;
   }
 
-  /** Everything held about a customer, as one document (GDPR access); 404 after an erasure. */
-  exportCustomer(id: string) {
-    return this.customers.exportCustomer(id);
+  /** Everything held about a customer, as one document (GDPR access); 404 after an erasure. Audited. */
+  async exportCustomer(id: string, actor?: Actor) {
+    const doc = await this.customers.exportCustomer(id);
+    await this.audit(
+      actor,
+      'customer.export',
+      `customer ${id}`,
+      `${doc.events.length} events, ${doc.decisions.length} decisions, ${doc.outbound.length} outbound messages`,
+    );
+    return doc;
   }
 
   timeline(

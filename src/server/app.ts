@@ -1,5 +1,6 @@
 // The HTTP API (Fastify): versioned routes under /v1, zod request schemas, an OpenAPI document and /docs.
 
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
@@ -14,10 +15,11 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Engine } from '../engine/engine.ts';
-import { type KeyRing, type Role, roleOf } from './auth.ts';
+import { type KeyRing, keyIdOf, type Role, roleOf } from './auth.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './config.ts';
 import { declareErrors, errorHandler, sendError } from './errors.ts';
 import { registerProtection } from './protection.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { decisionRoutes } from './routes/decisions.ts';
@@ -56,7 +58,17 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
     // Ids are limited by the schemas (ID_MAX_LENGTH, with a 400 naming the field); the router must not cut
     // them first with a 414 or 404 (percent-encoding makes a 200-character id up to 2,400 characters long).
     routerOptions: { maxParamLength: 16 * 1024 },
+    // A caller's X-Request-Id (if it is a sane token) is kept, so logs and the audit trail join up across
+    // systems; otherwise every request gets a UUID. Either way it is sent back in X-Request-Id.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
+    },
   }).withTypeProvider<ZodTypeProvider>();
+  app.decorateRequest('keyId', null);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Before swagger's own onRoute hook, so the document sees every status a route can answer.
@@ -87,6 +99,7 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
     if (needed === 'admin' && role !== 'admin') {
       return sendError(reply, 403, 'this route needs the admin key', { field: 'headers.authorization' });
     }
+    request.keyId = keyIdOf(options.keys, request.headers.authorization) ?? null;
   };
   app.addHook('onRoute', (route) => {
     const existing = route.onRequest;
@@ -172,6 +185,7 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
       await outboundRoutes(v1, engine);
       await catalogRoutes(v1, engine, (options.bodyLimit ?? 256 * 1024) * 16);
       await measureRoutes(v1, engine, () => engine.now());
+      await auditRoutes(v1, engine);
     },
     { prefix: '/v1' },
   );

@@ -1,5 +1,6 @@
 // API keys: one role for decisions and outcomes, one for administration (which may also decide).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
 
 export type Role = 'api' | 'admin';
 
@@ -42,4 +43,16 @@ export function keyIdOf(ring: KeyRing, authorization: string | undefined): strin
   if (!match) return undefined;
   const d = digest(match[1]!);
   return contains(ring.admin, d) || contains(ring.api, d) ? d.subarray(0, 8).toString('hex') : undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The id of the key the request was authorised with (set by the key check), for the audit trail. */
+    keyId: string | null;
+  }
+}
+
+/** Who made a request, for the audit trail. */
+export function actorOf(request: FastifyRequest): { keyId: string | null; requestId: string } {
+  return { keyId: request.keyId ?? null, requestId: String(request.id) };
 }

@@ -763,3 +763,32 @@ export const recentDecisionsResponse = z.object({
     }),
   ),
 });
+
+export const auditQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: z.coerce.number().int().positive().optional().describe('The `next` of the previous page.'),
+  action: z
+    .string()
+    .max(100)
+    .optional()
+    .describe('Only this action: catalog.put, catalog.patch, customer.erase, customer.export.'),
+  from: isoTime.optional().describe('Entries from this time (inclusive), ISO 8601.'),
+  to: isoTime.optional().describe('Entries before this time (exclusive), ISO 8601.'),
+});
+
+export const auditResponse = z
+  .object({
+    entries: z.array(
+      z.object({
+        seq: z.number().int(),
+        at: z.string(),
+        keyId: z.string().nullable().describe('Id of the key that made the change (null: the CLI).'),
+        requestId: z.string().nullable(),
+        action: z.string(),
+        target: z.string(),
+        summary: z.string().describe('What changed, e.g. a catalog diff summary.'),
+      }),
+    ),
+    next: z.number().int().nullable().describe('Pass as `before` for older entries; null on the last page.'),
+  })
+  .meta({ id: 'AuditLog' });

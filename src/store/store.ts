@@ -62,6 +62,33 @@ export interface Lifecycle {
   probe(): Promise<void>;
 }
 
+/** One entry of the append-only audit trail. */
+export interface AuditEntry {
+  seq: number;
+  at: number;
+  /** The id of the key that made the change (null: the CLI or a key from before key ids). */
+  keyId: string | null;
+  requestId: string | null;
+  /** What was done, e.g. `catalog.put`, `catalog.patch`, `customer.erase`, `customer.export`. */
+  action: string;
+  /** What it was done to, e.g. `catalog v7`, `customer C00042`. */
+  target: string;
+  summary: string;
+}
+
+/** The audit trail: appended to, never changed (the schema refuses updates and deletes). */
+export interface AuditRepository {
+  appendAudit(entry: Omit<AuditEntry, 'seq'>): Promise<void>;
+  /** Newest first; `before` pages with the last seq seen. */
+  auditLog(query: {
+    limit: number;
+    before?: number | undefined;
+    action?: string | undefined;
+    from?: number | undefined;
+    to?: number | undefined;
+  }): Promise<AuditEntry[]>;
+}
+
 /** Periods in which a process ran degraded (its store unavailable), for the KPIs. */
 export interface HealthRepository {
   recordDegradedPeriod(period: { from: number; to: number; reason: string }): Promise<void>;
@@ -262,4 +289,5 @@ export interface Store
     ModelRepository,
     ReportingQueries,
     SettingsRepository,
-    HealthRepository {}
+    HealthRepository,
+    AuditRepository {}

@@ -86,8 +86,15 @@ describe.each(DIALECTS)('two processes on one database ($name)', (dialect) => {
     expect([...mine.keys()].sort()).toEqual([...theirs.keys()].sort());
     expect(mine.size).toBeGreaterThan(0);
     if (dialect.name === 'sqlite') {
-      // One writer at a time: outcomes are folded in log order, so the models are the same to the last bit.
-      expect(Object.fromEntries(mine)).toEqual(Object.fromEntries(theirs));
+      // One writer at a time: outcomes are folded in log order, so the statistics (bins, counts, cuts) are the
+      // same to the last bit. The predictor weights are Newton steps taken once per fold, and how the 20
+      // outcomes fell into folds depends on timing: they agree closely, not bit for bit (seen: 3e-4 relative).
+      expect(withoutWeights(Object.fromEntries(mine))).toEqual(withoutWeights(Object.fromEntries(theirs)));
+      const wa = weightsOf(Object.fromEntries(mine));
+      const wb = weightsOf(Object.fromEntries(theirs));
+      expect([...wa.keys()]).toEqual([...wb.keys()]);
+      for (const [path, w] of wa)
+        expect(Math.abs(w - wb.get(path)!)).toBeLessThanOrEqual(0.01 * Math.max(1, Math.abs(w)));
     } else {
       // PostgreSQL folds outcomes in commit order, which may differ from their sequence order: the same
       // evidence (counts exact), learned in a different order. With 20 outcomes the order can move a
@@ -102,3 +109,29 @@ describe.each(DIALECTS)('two processes on one database ($name)', (dialect) => {
     }
   });
 });
+
+const WEIGHT_KEYS = new Set(['weight', 'weightH']);
+
+/** The state with the predictor weights left out. */
+function withoutWeights(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutWeights);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => !WEIGHT_KEYS.has(k))
+        .map(([k, v]) => [k, withoutWeights(v)]),
+    );
+  return value;
+}
+
+/** Every predictor weight in the state, by its path. */
+function weightsOf(value: unknown, path = '', out = new Map<string, number>()): Map<string, number> {
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) weightsOf(v, `${path}[${i}]`, out);
+  } else if (value !== null && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) {
+      if (WEIGHT_KEYS.has(k) && typeof v === 'number') out.set(`${path}.${k}`, v);
+      else weightsOf(v, `${path}.${k}`, out);
+    }
+  return out;
+}

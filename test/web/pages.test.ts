@@ -167,6 +167,25 @@ describe.skipIf(!haveChromium).each(DIALECTS)('dashboard and agent page in Chrom
     await p.context().close();
   });
 
+  it('the audit tab lists a catalog change with its diff, in German too', async () => {
+    const patched = await fetch(`${url}/v1/catalog/actions/LoyaltyDiscount`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ lever: 1.7 }),
+    });
+    expect(patched.status).toBeLessThan(300);
+    const p = await page('/');
+    await p.locator('#tabs button[data-tab="audit"]').click();
+    const row = p.locator('#audit-table tbody tr').first();
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.textContent()).toMatch(/catalog\.patch.*changed LoyaltyDiscount \(lever\)/);
+    await p.locator('#lang button', { hasText: 'DE' }).click();
+    await expect
+      .poll(() => p.locator('#tabs button[data-tab="audit"]').textContent())
+      .toBe('Änderungsprotokoll');
+    await p.context().close();
+  });
+
   it('no page ran into the Content-Security-Policy (the dashboard, the agent page, the docs)', async () => {
     const docs = await page('/docs/', null);
     await docs.locator('.opblock').first().waitFor({ timeout: 15_000 });

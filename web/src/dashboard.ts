@@ -1,7 +1,9 @@
 // The dashboard: overview (accept rate per arm over time, lift, value), actions (KPIs per action, levers and
 // budgets), models (AUC, calibration, predictor importance) and the decision explorer. Public API only.
+
 import { Chart, type ChartConfiguration, registerables } from 'chart.js';
 import { ApiError, adminKey, api, esc } from './api.ts';
+import { auditTab } from './auditTab.ts';
 import { languageSwitch, number, percent, t } from './i18n.ts';
 import { keyedPage } from './keyGate.ts';
 
@@ -106,6 +108,10 @@ async function refresh() {
   else if (tab === 'models') await models();
   else if (tab === 'decisions') await recentDecisions();
   else if (tab === 'journeys') await journeys();
+  else if (tab === 'audit')
+    await auditTab($<HTMLTableElement>('#audit-table'), $('#audit-message'), (e) =>
+      handle(e, $('#audit-message')),
+    );
 }
 
 const charts = new Map<string, Chart>();

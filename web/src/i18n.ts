@@ -96,6 +96,12 @@ const EN = {
   keyboardHelp: 'Keys: / search · 1–3 pick an action · A accept · R reject · N not now',
   unknownCustomer: 'No customer with this id.',
   language: 'Language',
+  audit: 'Audit trail',
+  auditEmpty: 'No audited changes yet.',
+  auditAction: 'Change',
+  auditTarget: 'Target',
+  auditKey: 'Key',
+  auditSummary: 'What changed',
 } as const;
 
 export type TextKey = keyof typeof EN;
@@ -199,6 +205,12 @@ const DE: Record<TextKey, string> = {
   keyboardHelp: 'Tasten: / Suche · 1–3 Aktion wählen · A annehmen · R ablehnen · N nicht jetzt',
   unknownCustomer: 'Kein Kunde mit dieser ID.',
   language: 'Sprache',
+  audit: 'Änderungsprotokoll',
+  auditEmpty: 'Noch keine protokollierten Änderungen.',
+  auditAction: 'Änderung',
+  auditTarget: 'Ziel',
+  auditKey: 'Schlüssel',
+  auditSummary: 'Was sich geändert hat',
 };
 
 export type Lang = 'en' | 'de';

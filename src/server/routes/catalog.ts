@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { compileCatalog, parseCatalogSource } from '../../core/catalog.ts';
 import { type Engine, EngineError } from '../../engine/engine.ts';
 import type { StoredCatalog } from '../../store/store.ts';
+import { actorOf } from '../auth.ts';
 import {
   actionPatchBody,
   actionPatchParams,
@@ -65,7 +66,7 @@ export async function catalogRoutes(parent: FastifyInstance, engine: Engine, bod
     async (request, reply) => {
       const body = request.body;
       const source = typeof body === 'string' ? body : JSON.stringify(body, null, 2);
-      const { stored, created } = await engine.putCatalog(source);
+      const { stored, created } = await engine.putCatalog(source, actorOf(request));
       return reply
         .code(created ? 201 : 200)
         .send({ ...info(stored), created, actions: engine.activeCatalog.catalog.actions.length });
@@ -88,10 +89,11 @@ export async function catalogRoutes(parent: FastifyInstance, engine: Engine, bod
     },
     async (request, reply) => {
       const { lever, budget } = request.body;
-      const { stored, created } = await engine.patchAction(request.params.id, {
-        lever,
-        budget: budget === null ? null : budget && { ...budget },
-      });
+      const { stored, created } = await engine.patchAction(
+        request.params.id,
+        { lever, budget: budget === null ? null : budget && { ...budget } },
+        actorOf(request),
+      );
       return reply
         .code(created ? 201 : 200)
         .send({ ...info(stored), created, actions: engine.activeCatalog.catalog.actions.length });

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Customer } from '../../core/types.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { TimelineKind } from '../../store/store.ts';
+import { actorOf } from '../auth.ts';
 import {
   customerBody,
   customerExportResponse,
@@ -115,7 +116,7 @@ export async function customerRoutes(parent: FastifyInstance, engine: Engine) {
         response: { 200: customerExportResponse, ...errors },
       },
     },
-    async (request) => isoTimes(await engine.exportCustomer(request.params.id)) as never,
+    async (request) => isoTimes(await engine.exportCustomer(request.params.id, actorOf(request))) as never,
   );
 
   app.delete(
@@ -132,7 +133,10 @@ export async function customerRoutes(parent: FastifyInstance, engine: Engine) {
         response: { 200: erasureResponse, ...errors },
       },
     },
-    async (request) => ({ id: request.params.id, erased: await engine.deleteCustomer(request.params.id) }),
+    async (request) => ({
+      id: request.params.id,
+      erased: await engine.deleteCustomer(request.params.id, actorOf(request)),
+    }),
   );
 }
 

@@ -1,8 +1,0 @@
--- 9: periods in which a process could not use its store (degraded mode), recorded when it recovers.
-CREATE TABLE degraded_periods (
-  id INTEGER PRIMARY KEY,
-  started_at INTEGER NOT NULL,
-  ended_at INTEGER NOT NULL,
-  reason TEXT NOT NULL
-);
-CREATE INDEX degraded_periods_ended ON degraded_periods (ended_at);
