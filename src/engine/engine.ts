@@ -187,30 +187,31 @@ export class Engine {
   // ---- catalog ------------------------------------------------------------------------------------------
 
   /** Activates a new catalog version; the change and its diff go to the audit trail. */
-  async putCatalog(source: string, actor?: Actor) {
-    const before = this.catalogs.active.catalog.definition;
-    const result = await this.catalogs.putCatalog(source);
-    if (result.created)
-      await this.audit(
-        actor,
-        'catalog.put',
-        `catalog v${result.stored.version}`,
-        catalogDiff(before, this.catalogs.active.catalog.definition),
-      );
-    return result;
+  putCatalog(source: string, actor?: Actor) {
+    return this.auditedCatalogChange(actor, 'catalog.put', () => this.catalogs.putCatalog(source));
   }
 
-  async patchAction(
+  patchAction(
     actionId: string,
     patch: { lever?: number | undefined; budget?: { maxPerDay?: number; total?: number } | null | undefined },
     actor?: Actor,
   ) {
+    return this.auditedCatalogChange(actor, 'catalog.patch', () =>
+      this.catalogs.patchAction(actionId, patch),
+    );
+  }
+
+  private async auditedCatalogChange(
+    actor: Actor | undefined,
+    action: string,
+    change: () => Promise<{ stored: StoredCatalog; created: boolean }>,
+  ) {
     const before = this.catalogs.active.catalog.definition;
-    const result = await this.catalogs.patchAction(actionId, patch);
+    const result = await change();
     if (result.created)
       await this.audit(
         actor,
-        'catalog.patch',
+        action,
         `catalog v${result.stored.version}`,
         catalogDiff(before, this.catalogs.active.catalog.definition),
       );

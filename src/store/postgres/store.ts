@@ -8,6 +8,14 @@ import pg from 'pg';
 import { capViolations } from '../../core/contactPolicy.ts';
 import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
 import type { Attributes, BudgetUsage, Customer, InteractionRecord } from '../../core/types.ts';
+import {
+  AUDIT_INSERT,
+  type AuditQuery,
+  type AuditRow,
+  auditSelect,
+  auditValues,
+  toAuditEntry,
+} from '../auditRows.ts';
 import { encodePayload } from '../decisionPayload.ts';
 import { readMigrations } from '../migrations.ts';
 import {
@@ -832,48 +840,14 @@ export class PostgresStore implements Store {
 
   async appendAudit(entry: Omit<AuditEntry, 'seq'>): Promise<void> {
     await this.query(
-      'INSERT INTO audit_log (at, key_id, request_id, action, target, summary) VALUES ($1, $2, $3, $4, $5, $6)',
-      [entry.at, entry.keyId, entry.requestId, entry.action, entry.target, entry.summary],
+      AUDIT_INSERT((n) => `$${n}`),
+      auditValues(entry),
     );
   }
 
-  async auditLog(query: {
-    limit: number;
-    before?: number | undefined;
-    action?: string | undefined;
-    from?: number | undefined;
-    to?: number | undefined;
-  }): Promise<AuditEntry[]> {
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const add = (clause: string, value: unknown) => {
-      values.push(value);
-      where.push(clause.replace('?', `$${values.length}`));
-    };
-    if (query.before !== undefined) add('seq < ?', query.before);
-    if (query.action !== undefined) add('action = ?', query.action);
-    if (query.from !== undefined) add('at >= ?', query.from);
-    if (query.to !== undefined) add('at < ?', query.to);
-    values.push(query.limit);
-    const text = `SELECT * FROM audit_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${values.length}`;
-    const rows = await this.query<{
-      seq: number;
-      at: number;
-      key_id: string | null;
-      request_id: string | null;
-      action: string;
-      target: string;
-      summary: string;
-    }>(text, values);
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      at: Number(r.at),
-      keyId: r.key_id,
-      requestId: r.request_id,
-      action: r.action,
-      target: r.target,
-      summary: r.summary,
-    }));
+  async auditLog(query: AuditQuery): Promise<AuditEntry[]> {
+    const { text, values } = auditSelect(query, (n) => `$${n}`);
+    return (await this.query<AuditRow & pg.QueryResultRow>(text, values)).map(toAuditEntry);
   }
 
   async recordDegradedPeriod(period: { from: number; to: number; reason: string }): Promise<void> {

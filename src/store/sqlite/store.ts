@@ -7,6 +7,14 @@ import Database from 'better-sqlite3';
 import { capViolations } from '../../core/contactPolicy.ts';
 import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
 import type { Attributes, BudgetUsage, Customer, InteractionRecord } from '../../core/types.ts';
+import {
+  AUDIT_INSERT,
+  type AuditQuery,
+  type AuditRow,
+  auditSelect,
+  auditValues,
+  toAuditEntry,
+} from '../auditRows.ts';
 import { encodePayload } from '../decisionPayload.ts';
 import { readMigrations } from '../migrations.ts';
 import {
@@ -246,50 +254,12 @@ export class SqliteStore implements Store {
   }
 
   async appendAudit(entry: Omit<AuditEntry, 'seq'>): Promise<void> {
-    await this.write(() =>
-      this.sql(
-        'INSERT INTO audit_log (at, key_id, request_id, action, target, summary) VALUES (?, ?, ?, ?, ?, ?)',
-      ).run(entry.at, entry.keyId, entry.requestId, entry.action, entry.target, entry.summary),
-    );
+    await this.write(() => this.sql(AUDIT_INSERT(() => '?')).run(...auditValues(entry)));
   }
 
-  async auditLog(query: {
-    limit: number;
-    before?: number | undefined;
-    action?: string | undefined;
-    from?: number | undefined;
-    to?: number | undefined;
-  }): Promise<AuditEntry[]> {
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const add = (clause: string, value: unknown) => {
-      values.push(value);
-      where.push(clause.replace('?', '?'));
-    };
-    if (query.before !== undefined) add('seq < ?', query.before);
-    if (query.action !== undefined) add('action = ?', query.action);
-    if (query.from !== undefined) add('at >= ?', query.from);
-    if (query.to !== undefined) add('at < ?', query.to);
-    values.push(query.limit);
-    const text = `SELECT * FROM audit_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
-    const rows = this.sql(text).all(...values) as Array<{
-      seq: number;
-      at: number;
-      key_id: string | null;
-      request_id: string | null;
-      action: string;
-      target: string;
-      summary: string;
-    }>;
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      at: Number(r.at),
-      keyId: r.key_id,
-      requestId: r.request_id,
-      action: r.action,
-      target: r.target,
-      summary: r.summary,
-    }));
+  async auditLog(query: AuditQuery): Promise<AuditEntry[]> {
+    const { text, values } = auditSelect(query, () => '?');
+    return (this.sql(text).all(...values) as AuditRow[]).map(toAuditEntry);
   }
 
   async recordDegradedPeriod(period: { from: number; to: number; reason: string }): Promise<void> {
