@@ -87,29 +87,15 @@ export class Decisions {
           : 'store unavailable: not marked safe for degraded mode (or has a budget)',
       },
     });
-    const record: DecisionRecord = {
-      id: randomUUID(),
-      customerId,
-      channel: request.channel,
-      context: request.context ?? {},
-      at: now,
-      catalogVersion: stored.version,
-      modelVersion: modelVersion(this.c),
+    const record = decisionRecord(
+      randomUUID(),
+      request,
+      now,
+      stored.version,
+      modelVersion(this.c),
       arm,
-      features: result.features,
-      candidates: result.candidates,
-      dropped: result.dropped,
-      chosen: result.chosen.map((c) => ({
-        actionId: c.actionId,
-        issue: c.issue,
-        group: c.group,
-        rank: c.rank,
-        probability: c.probability,
-        propensity: c.propensity,
-        priority: c.priority,
-        treatment: c.treatment,
-      })),
-    };
+      result,
+    );
     return { ...this.decisionResponse(record, result.chosen, request.explain === true), degraded: true };
   }
 
@@ -215,27 +201,7 @@ export class Decisions {
       const version = modelVersion(this.c);
       const shadow = this.shadowOf(result.candidates, result.chosen[0]?.actionId, result.features);
       const record: DecisionRecord = {
-        id: decisionId,
-        customerId,
-        channel: request.channel,
-        context: request.context ?? {},
-        at: now,
-        catalogVersion: stored.version,
-        modelVersion: version,
-        arm,
-        features: result.features,
-        candidates: result.candidates,
-        dropped: result.dropped,
-        chosen: result.chosen.map((c) => ({
-          actionId: c.actionId,
-          issue: c.issue,
-          group: c.group,
-          rank: c.rank,
-          probability: c.probability,
-          propensity: c.propensity,
-          priority: c.priority,
-          treatment: c.treatment,
-        })),
+        ...decisionRecord(decisionId, request, now, stored.version, version, arm, result),
         ...(shadow ? { shadow } : {}),
         ...(trigger
           ? {
@@ -421,4 +387,39 @@ export class Decisions {
     const decision = await this.loggedDecision(id);
     return { ...decision, outcomes: await this.c.store.outcomesForDecision(id) };
   }
+}
+
+/** The logged form of a decision (its trigger and shadow scores are added by the caller). */
+function decisionRecord(
+  id: string,
+  request: DecideRequest,
+  at: number,
+  catalogVersion: number,
+  modelVersion: string,
+  arm: DecisionRecord['arm'],
+  result: ReturnType<typeof decide>,
+): DecisionRecord {
+  return {
+    id,
+    customerId: request.customerId ?? null,
+    channel: request.channel,
+    context: request.context ?? {},
+    at,
+    catalogVersion,
+    modelVersion,
+    arm,
+    features: result.features,
+    candidates: result.candidates,
+    dropped: result.dropped,
+    chosen: result.chosen.map((c) => ({
+      actionId: c.actionId,
+      issue: c.issue,
+      group: c.group,
+      rank: c.rank,
+      probability: c.probability,
+      propensity: c.propensity,
+      priority: c.priority,
+      treatment: c.treatment,
+    })),
+  };
 }

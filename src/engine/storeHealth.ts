@@ -5,12 +5,6 @@
 import type { Store } from '../store/store.ts';
 import { isDoubtful, StoreUnavailableError, unavailableReason } from '../store/unavailable.ts';
 
-export interface DegradedPeriod {
-  from: number;
-  to: number;
-  reason: string;
-}
-
 export interface HealthOptions {
   /** Probe interval while healthy (a removed file or a full disk is noticed without traffic). */
   okProbeMs?: number;
@@ -39,6 +33,11 @@ export class StoreHealth {
 
   get degraded(): boolean {
     return this.state.degraded;
+  }
+
+  /** Why the store is unavailable ('' while healthy). */
+  get reason(): string {
+    return this.state.degraded ? this.state.reason : '';
   }
 
   /** What /v1/health reports. */
@@ -121,36 +120,37 @@ const PASS_THROUGH = new Set<PropertyKey>(['probe', 'close', 'init', 'recordDegr
  * process in degraded mode.
  */
 export function guardStore<S extends object>(store: S, health: StoreHealth): S {
-  const wrapped = new Map<PropertyKey, unknown>();
-  return new Proxy(store, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target) as unknown;
-      if (typeof value !== 'function' || PASS_THROUGH.has(prop)) return value;
-      let fn = wrapped.get(prop);
-      if (!fn) {
-        const method = value as (...args: unknown[]) => unknown;
-        fn = (...args: unknown[]) => {
-          if (health.degraded)
-            return Promise.reject(
-              new StoreUnavailableError(
-                health.status.status === 'degraded' ? health.status.reason : 'unavailable',
-              ),
-            );
-          let result: unknown;
-          try {
-            result = method.apply(target, args);
-          } catch (error) {
-            throw health.seen(error);
-          }
-          if (result instanceof Promise)
-            return result.catch((error: unknown) => {
-              throw health.seen(error);
-            });
-          return result;
-        };
-        wrapped.set(prop, fn);
+  // The methods are wrapped once, as own properties of an object whose prototype is the store: the hot path
+  // pays one closure call per store call, not a Proxy trap per property read; other properties read through.
+  const guarded = Object.create(store) as Record<PropertyKey, unknown>;
+  for (
+    let proto: object | null = store;
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const method = (store as Record<string, unknown>)[name];
+      if (typeof method !== 'function' || name === 'constructor' || Object.hasOwn(guarded, name)) continue;
+      // Every method runs on the store itself, so that what it assigns to `this` lands there.
+      if (PASS_THROUGH.has(name)) {
+        guarded[name] = method.bind(store);
+        continue;
       }
-      return fn;
-    },
-  });
+      guarded[name] = (...args: unknown[]) => {
+        if (health.degraded) return Promise.reject(new StoreUnavailableError(health.reason));
+        let result: unknown;
+        try {
+          result = method.apply(store, args);
+        } catch (error) {
+          throw health.seen(error);
+        }
+        if (result instanceof Promise)
+          return result.catch((error: unknown) => {
+            throw health.seen(error);
+          });
+        return result;
+      };
+    }
+  }
+  return guarded as S;
 }

@@ -15,7 +15,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Engine } from '../engine/engine.ts';
-import { type KeyRing, keyIdOf, type Role, roleOf } from './auth.ts';
+import { identityOf, type KeyRing, type Role } from './auth.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './config.ts';
 import { declareErrors, errorHandler, sendError } from './errors.ts';
 import { registerProtection } from './protection.ts';
@@ -85,7 +85,8 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
   const checkKey = async (request: FastifyRequest, reply: FastifyReply) => {
     const needed = request.routeOptions.config?.role;
     if (!needed) return;
-    const role = roleOf(options.keys, request.headers.authorization);
+    const identity = identityOf(options.keys, request);
+    const role = identity?.role;
     if (!role) {
       return sendError(
         reply,
@@ -99,7 +100,7 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
     if (needed === 'admin' && role !== 'admin') {
       return sendError(reply, 403, 'this route needs the admin key', { field: 'headers.authorization' });
     }
-    request.keyId = keyIdOf(options.keys, request.headers.authorization) ?? null;
+    request.keyId = identity!.keyId;
   };
   app.addHook('onRoute', (route) => {
     const existing = route.onRequest;

@@ -25,24 +25,36 @@ function contains(list: Buffer[], candidate: Buffer): boolean {
   return found;
 }
 
-/** The role a bearer token grants, or undefined for a missing or wrong key. */
-export function roleOf(ring: KeyRing, authorization: string | undefined): Role | undefined {
-  if (!authorization) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  if (!match) return undefined;
-  const d = digest(match[1]!);
-  if (contains(ring.admin, d)) return 'admin';
-  if (contains(ring.api, d)) return 'api';
-  return undefined;
+/** What a bearer token is: the role it grants and its key's id, or undefined for a missing or wrong key. */
+export interface Identity {
+  role: Role;
+  /** A short, stable id of the key (its digest's first 8 bytes in hex), for rate limits and the audit trail. */
+  keyId: string;
 }
 
-/** A short, stable id of a valid key (its digest's first 8 bytes in hex), for rate limits and logs. */
-export function keyIdOf(ring: KeyRing, authorization: string | undefined): string | undefined {
+export function identify(ring: KeyRing, authorization: string | undefined): Identity | undefined {
   if (!authorization) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   if (!match) return undefined;
   const d = digest(match[1]!);
-  return contains(ring.admin, d) || contains(ring.api, d) ? d.subarray(0, 8).toString('hex') : undefined;
+  const role: Role | undefined = contains(ring.admin, d)
+    ? 'admin'
+    : contains(ring.api, d)
+      ? 'api'
+      : undefined;
+  return role ? { role, keyId: d.subarray(0, 8).toString('hex') } : undefined;
+}
+
+const identities = new WeakMap<FastifyRequest, Identity | null>();
+
+/** The request's identity, worked out once per request (the rate limit and the key check both ask). */
+export function identityOf(ring: KeyRing, request: FastifyRequest): Identity | undefined {
+  let found = identities.get(request);
+  if (found === undefined) {
+    found = identify(ring, request.headers.authorization) ?? null;
+    identities.set(request, found);
+  }
+  return found ?? undefined;
 }
 
 declare module 'fastify' {

@@ -5,7 +5,7 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type KeyRing, keyIdOf } from './auth.ts';
+import { identityOf, type KeyRing } from './auth.ts';
 import type { RateLimits, RateWindow } from './config.ts';
 
 export interface ProtectionOptions {
@@ -19,7 +19,7 @@ type Bucket = 'perKey' | 'perIp' | 'failedAuth';
 /** Which bucket a request counts against, and under which name. */
 function bucketOf(keys: KeyRing, request: FastifyRequest): { bucket: Bucket; name: string } {
   if (!request.routeOptions.config?.role) return { bucket: 'perIp', name: `ip:${request.ip}` };
-  const id = keyIdOf(keys, request.headers.authorization);
+  const id = identityOf(keys, request)?.keyId;
   return id ? { bucket: 'perKey', name: `key:${id}` } : { bucket: 'failedAuth', name: `fail:${request.ip}` };
 }
 

@@ -89,11 +89,18 @@ export interface AuditRepository {
   }): Promise<AuditEntry[]>;
 }
 
+/** A period in which a process ran without its store (degraded mode), epoch ms. */
+export interface DegradedPeriod {
+  from: number;
+  to: number;
+  reason: string;
+}
+
 /** Periods in which a process ran degraded (its store unavailable), for the KPIs. */
 export interface HealthRepository {
-  recordDegradedPeriod(period: { from: number; to: number; reason: string }): Promise<void>;
+  recordDegradedPeriod(period: DegradedPeriod): Promise<void>;
   /** Periods that overlap [from, to), oldest first. */
-  degradedPeriods(from: number, to: number): Promise<Array<{ from: number; to: number; reason: string }>>;
+  degradedPeriods(from: number, to: number): Promise<DegradedPeriod[]>;
 }
 
 /** Customer profiles (and their erasure). */

@@ -27,6 +27,29 @@ const doubling = (levels: number) =>
     .map((i) => `cel.bind(a${i + 1}, a${i} + a${i}, `)
     .join('')}size(a${levels}) > 0${')'.repeat(levels + 1)}`;
 
+/** A greedy decision on the web channel with every propensity 0.5. */
+const decideWeb = (
+  catalog: ReturnType<typeof compileCatalog>,
+  context: RuleScope['context'],
+  overBudget?: () => boolean,
+) =>
+  decide({
+    catalog,
+    channel: 'web',
+    customer: {},
+    features: {},
+    context,
+    history: [],
+    budgetUsage: new Map(),
+    limit: 3,
+    now: Date.parse('2026-06-01T00:00:00Z'),
+    rng: mulberry32(1),
+    explorer: new EpsilonGreedy(0),
+    propensity: () => ({ propensity: 0.5, logitSd: 0 }),
+    round: 0,
+    ...(overBudget ? { overBudget } : {}),
+  });
+
 describe('bounded rule evaluation', () => {
   it('stops a quadratic rule on a long list with the cost limit, and runs it on a short one', () => {
     const rule = env.compileCondition(nested);
@@ -74,21 +97,7 @@ describe('bounded rule evaluation', () => {
         ],
       }),
     );
-    const result = decide({
-      catalog,
-      channel: 'web',
-      customer: {},
-      features: {},
-      context: { xs: range(1000) },
-      history: [],
-      budgetUsage: new Map(),
-      limit: 3,
-      now: Date.parse('2026-06-01T00:00:00Z'),
-      rng: mulberry32(1),
-      explorer: new EpsilonGreedy(0),
-      propensity: () => ({ propensity: 0.5, logitSd: 0 }),
-      round: 0,
-    });
+    const result = decideWeb(catalog, { xs: range(1000) });
     expect(result.chosen.map((c) => c.actionId)).toEqual(['OK']);
     expect(result.dropped).toEqual([
       {
@@ -102,22 +111,7 @@ describe('bounded rule evaluation', () => {
   it('drops the candidates left once the decision is over its time budget', () => {
     const catalog = compileCatalog(smallCatalogDoc());
     let asked = 0;
-    const result = decide({
-      catalog,
-      channel: 'web',
-      customer: {},
-      features: {},
-      context: {},
-      history: [],
-      budgetUsage: new Map(),
-      limit: 3,
-      now: Date.parse('2026-06-01T00:00:00Z'),
-      rng: mulberry32(1),
-      explorer: new EpsilonGreedy(0),
-      propensity: () => ({ propensity: 0.5, logitSd: 0 }),
-      round: 0,
-      overBudget: () => ++asked > 2,
-    });
+    const result = decideWeb(catalog, {}, () => ++asked > 2);
     expect(result.candidates.map((c) => c.actionId)).toEqual(['A1', 'A2']);
     expect(result.dropped.map((d) => [d.actionId, d.stage])).toEqual([
       ['B1', 'limit'],

@@ -43,6 +43,7 @@ import {
   type DecisionCommit,
   type DecisionLogQuery,
   type DecisionRecord,
+  type DegradedPeriod,
   type ErasureReport,
   type FoldResult,
   type KpiDimension,
@@ -850,7 +851,7 @@ export class PostgresStore implements Store {
     return (await this.query<AuditRow & pg.QueryResultRow>(text, values)).map(toAuditEntry);
   }
 
-  async recordDegradedPeriod(period: { from: number; to: number; reason: string }): Promise<void> {
+  async recordDegradedPeriod(period: DegradedPeriod): Promise<void> {
     await this.query('INSERT INTO degraded_periods (started_at, ended_at, reason) VALUES ($1, $2, $3)', [
       period.from,
       period.to,
@@ -858,11 +859,8 @@ export class PostgresStore implements Store {
     ]);
   }
 
-  async degradedPeriods(
-    from: number,
-    to: number,
-  ): Promise<Array<{ from: number; to: number; reason: string }>> {
-    return this.query<{ from: number; to: number; reason: string }>(
+  async degradedPeriods(from: number, to: number): Promise<DegradedPeriod[]> {
+    return this.query<DegradedPeriod & pg.QueryResultRow>(
       'SELECT started_at AS "from", ended_at AS "to", reason FROM degraded_periods WHERE ended_at > $1 AND started_at < $2 ORDER BY started_at',
       [from, to],
     );

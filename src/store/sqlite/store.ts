@@ -42,6 +42,7 @@ import type {
   DecisionCommit,
   DecisionLogQuery,
   DecisionRecord,
+  DegradedPeriod,
   ErasureReport,
   FoldResult,
   KpiDimension,
@@ -262,7 +263,7 @@ export class SqliteStore implements Store {
     return (this.sql(text).all(...values) as AuditRow[]).map(toAuditEntry);
   }
 
-  async recordDegradedPeriod(period: { from: number; to: number; reason: string }): Promise<void> {
+  async recordDegradedPeriod(period: DegradedPeriod): Promise<void> {
     await this.write(() =>
       this.sql('INSERT INTO degraded_periods (started_at, ended_at, reason) VALUES (?, ?, ?)').run(
         period.from,
@@ -272,13 +273,10 @@ export class SqliteStore implements Store {
     );
   }
 
-  async degradedPeriods(
-    from: number,
-    to: number,
-  ): Promise<Array<{ from: number; to: number; reason: string }>> {
+  async degradedPeriods(from: number, to: number): Promise<DegradedPeriod[]> {
     return this.sql(
       'SELECT started_at AS "from", ended_at AS "to", reason FROM degraded_periods WHERE ended_at > ? AND started_at < ? ORDER BY started_at',
-    ).all(from, to) as Array<{ from: number; to: number; reason: string }>;
+    ).all(from, to) as DegradedPeriod[];
   }
 
   async close(): Promise<void> {
