@@ -11,13 +11,14 @@ import { feedbackReport, formatFeedbackReport } from '../measure/feedback.ts';
 import { formatJourneyReport, journeyReport } from '../measure/journey.ts';
 import { formatKpiReport, kpiRange, kpiReport, parseKpiDimensions } from '../measure/kpis.ts';
 import { buildServer } from '../server/app.ts';
-import { digest, generateKey } from '../server/auth.ts';
+import { generateKey } from '../server/auth.ts';
 import { resolveKeys } from '../server/keys.ts';
 import { databaseUrl, resetDatabase } from '../store/open.ts';
 import { KPI_DIMENSIONS, type KpiDimension } from '../store/store.ts';
 import { fail, onShutdown, port, positiveInt } from './args.ts';
 import { open, openExisting } from './db.ts';
 import { formatOf, type ImportFormat, importEvents } from './importEvents.ts';
+import { keysCommand } from './keys.ts';
 import { BUNDLED_CATALOG, WEB_ROOT } from './paths.ts';
 import { progress } from './progress.ts';
 import { serveCommand } from './serve.ts';
@@ -26,6 +27,7 @@ const program = new Command();
 program.name('nextbest').description('Real-time next-best-action engine').showHelpAfterError();
 
 serveCommand(program);
+keysCommand(program);
 
 program
   .command('demo')
@@ -67,10 +69,10 @@ program
         const engine = await Engine.open(store, readFileSync(BUNDLED_CATALOG, 'utf8'));
         // With both keys in the environment they rule; otherwise the stored (or newly generated) ones do, and the
         // demo and the printed dashboard link use an admin key of this run (stored keys are digests only).
-        const keys = await resolveKeys(store, process.env.NEXTBEST_API_KEY ? process.env : {});
+        const keys = await resolveKeys(engine.store, process.env.NEXTBEST_API_KEY ? process.env : {});
         adminKey ||= keys.generated?.adminKey ?? generateKey('nba');
-        keys.ring.admin.push(digest(adminKey));
-        const app = await buildServer(engine, { keys: keys.ring, webRoot: WEB_ROOT });
+        keys.keys.ring.addFixed(adminKey, 'demo admin key', ['admin'], 'this run');
+        const app = await buildServer(engine, { keys: keys.keys, webRoot: WEB_ROOT });
         url = await app.listen({ port: opts.port, host: opts.host });
         close = async () => {
           await app.close();

@@ -152,7 +152,7 @@ async function startEngine(opts: ServeOptions, say: (line: string) => void) {
     for (const c of customers) await engine.putCustomer(c.id, c.attributes);
     say(`loaded ${customers.length} example customers (C00001 … C01000)`);
   }
-  const keys = await resolveKeys(store, process.env, configOf(opts)).catch((error: unknown) =>
+  const keys = await resolveKeys(engine.store, process.env, configOf(opts)).catch((error: unknown) =>
     fail((error as Error).message),
   );
   if (keys.generated) {
@@ -160,7 +160,7 @@ async function startEngine(opts: ServeOptions, say: (line: string) => void) {
     say(`  NEXTBEST_API_KEY=${keys.generated.apiKey}`);
     say(`  NEXTBEST_ADMIN_KEY=${keys.generated.adminKey}`);
   } else {
-    say(`API keys from the ${keys.source}`);
+    say(`API keys: ${keys.summary}`);
   }
   return { store, engine, keys, webhook };
 }
@@ -170,7 +170,7 @@ async function listen(opts: ServeOptions, started: Awaited<ReturnType<typeof sta
   const { store, engine, keys } = started;
   const config = configOf(opts);
   const app = await buildServer(engine, {
-    keys: keys.ring,
+    keys: keys.keys,
     logger: opts.log ?? false,
     webRoot: WEB_ROOT,
     rateLimits: rateLimitsOf(config),

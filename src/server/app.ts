@@ -15,21 +15,25 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Engine } from '../engine/engine.ts';
-import { identityOf, type KeyRing, type Role } from './auth.ts';
+import { allows, identityOf, type Scope } from './auth.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './config.ts';
 import { declareErrors, errorHandler, sendError } from './errors.ts';
+import type { ApiKeys } from './keys.ts';
 import { registerProtection } from './protection.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { decisionRoutes } from './routes/decisions.ts';
 import { eventRoutes } from './routes/events.ts';
+import { keyRoutes } from './routes/keys.ts';
 import { measureRoutes } from './routes/measure.ts';
 import { outboundRoutes } from './routes/outbound.ts';
 import { healthResponse } from './schemas.ts';
 
 export interface ServerOptions {
-  keys: KeyRing;
+  /** The keys in force; the server refreshes the managed ones every `keyRefreshMs` while it runs. */
+  keys: ApiKeys;
+  keyRefreshMs?: number;
   /** Rate limits (default DEFAULT_RATE_LIMITS); false switches them off. */
   rateLimits?: RateLimits | false;
   /** Origins allowed to call the API from a browser (CORS); none by default. */
@@ -43,8 +47,8 @@ export interface ServerOptions {
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The role a route needs; absent means public. */
-    role?: Role;
+    /** The scopes of which a route needs one (`admin` has them all); absent means public. */
+    scope?: Scope | readonly Scope[];
   }
 }
 
@@ -74,8 +78,11 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
   // Before swagger's own onRoute hook, so the document sees every status a route can answer.
   app.addHook('onRoute', declareErrors);
 
+  options.keys.follow(options.keyRefreshMs);
+  app.addHook('onClose', async () => options.keys.close());
+  const ring = options.keys.ring;
   await registerProtection(app, {
-    keys: options.keys,
+    keys: ring,
     rateLimits: options.rateLimits ?? DEFAULT_RATE_LIMITS,
     corsOrigins: options.corsOrigins,
   });
@@ -83,11 +90,10 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
   // The key check is a route hook placed after the rate limit's own (the plugin adds its check per route),
   // so that requests with a wrong key are counted and limited too.
   const checkKey = async (request: FastifyRequest, reply: FastifyReply) => {
-    const needed = request.routeOptions.config?.role;
-    if (!needed) return;
-    const identity = identityOf(options.keys, request);
-    const role = identity?.role;
-    if (!role) {
+    const scope = request.routeOptions.config?.scope;
+    if (!scope) return;
+    const identity = identityOf(ring, request);
+    if (!identity) {
       return sendError(
         reply,
         401,
@@ -97,10 +103,16 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
         { field: 'headers.authorization' },
       );
     }
-    if (needed === 'admin' && role !== 'admin') {
-      return sendError(reply, 403, 'this route needs the admin key', { field: 'headers.authorization' });
+    const needed: readonly Scope[] = typeof scope === 'string' ? [scope] : scope;
+    if (!allows(identity, needed)) {
+      return sendError(
+        reply,
+        403,
+        `this route needs a key with scope ${needed.map((s) => `'${s}'`).join(' or ')} or 'admin' (key ${identity.keyId} has ${[...identity.scopes].join(', ') || 'none'})`,
+        { field: 'headers.authorization' },
+      );
     }
-    request.keyId = identity!.keyId;
+    request.keyId = identity.keyId;
   };
   app.addHook('onRoute', (route) => {
     const existing = route.onRequest;
@@ -113,7 +125,8 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
         title: 'nextbest API',
         description:
           'Real-time next-best-action decisions, outcomes, customers and the action catalog. ' +
-          'Send `Authorization: Bearer <key>`: the API key for decisions and outcomes, the admin key for everything.',
+          'Send `Authorization: Bearer <key>`. Keys have scopes (decide, outcomes, events, outbound, read, admin); ' +
+          'each operation says which it needs, and `admin` may do everything. Manage keys with `nextbest keys` or /v1/keys.',
         version: '1',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
@@ -187,6 +200,7 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
       await catalogRoutes(v1, engine, (options.bodyLimit ?? 256 * 1024) * 16);
       await measureRoutes(v1, engine, () => engine.now());
       await auditRoutes(v1, engine);
+      await keyRoutes(v1, options.keys);
     },
     { prefix: '/v1' },
   );

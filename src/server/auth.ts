@@ -1,48 +1,144 @@
-// API keys: one role for decisions and outcomes, one for administration (which may also decide).
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+// API keys and their scopes: which key a request carries, and what it may do.
+import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { keyWorks } from '../store/keyRows.ts';
+import type { ApiKeyRecord } from '../store/store.ts';
 
-export type Role = 'api' | 'admin';
+/**
+ * What a key may do. `admin` may do everything; the others are for one kind of caller each, so that a key leaked
+ * from a web shop cannot read the dashboard or change the catalog.
+ */
+export const SCOPES = ['decide', 'outcomes', 'events', 'outbound', 'read', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
 
-/** Keys are kept as SHA-256 digests, so a stored configuration never holds a usable key. */
-export interface KeyRing {
-  api: Buffer[];
-  admin: Buffer[];
-}
+export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
+  decide: 'ask for decisions and read them with their explanations (touchpoints)',
+  outcomes: 'report what customers did with an offer',
+  events: 'send customer events and profiles (data feeds, CRM)',
+  outbound: 'take, acknowledge and release outbound messages (delivery connectors)',
+  read: 'read everything the dashboard shows: KPIs, models, decisions, customers, the catalog',
+  admin: 'everything, including catalog changes, erasure, export, keys and the audit trail',
+};
+
+/** What the API key of releases before scopes could do (NEXTBEST_API_KEY, `apiKey` in the config file). */
+export const API_KEY_SCOPES: readonly Scope[] = ['decide', 'outcomes', 'events', 'outbound'];
 
 export function digest(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
 }
 
-export function generateKey(prefix: 'nbk' | 'nba'): string {
+/** A key's id: its digest's first 8 bytes in hex, stable and safe to show. */
+export function keyIdOf(keyDigest: Buffer): string {
+  return keyDigest.subarray(0, 8).toString('hex');
+}
+
+export function generateKey(prefix: 'nbk' | 'nba' = 'nbk'): string {
   return `${prefix}_${randomBytes(24).toString('base64url')}`;
 }
 
-function contains(list: Buffer[], candidate: Buffer): boolean {
-  let found = false;
-  // Compare against every key with a constant-time comparison, so timing does not tell which one matched.
-  for (const k of list) if (timingSafeEqual(k, candidate)) found = true;
-  return found;
+export type KeySource = 'database' | 'environment' | 'config file' | 'this run';
+
+/** A key the server knows, without the key itself. */
+export interface KeyEntry {
+  id: string;
+  label: string;
+  scopes: readonly Scope[];
+  source: KeySource;
+  createdAt: number | null;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  replacedBy: string | null;
 }
 
-/** What a bearer token is: the role it grants and its key's id, or undefined for a missing or wrong key. */
+/** What a bearer token is: its key's id, label and scopes. */
 export interface Identity {
-  role: Role;
-  /** A short, stable id of the key (its digest's first 8 bytes in hex), for rate limits and the audit trail. */
   keyId: string;
+  label: string;
+  scopes: ReadonlySet<Scope>;
 }
 
-export function identify(ring: KeyRing, authorization: string | undefined): Identity | undefined {
-  if (!authorization) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  if (!match) return undefined;
-  const d = digest(match[1]!);
-  const role: Role | undefined = contains(ring.admin, d)
-    ? 'admin'
-    : contains(ring.api, d)
-      ? 'api'
-      : undefined;
-  return role ? { role, keyId: d.subarray(0, 8).toString('hex') } : undefined;
+interface Known {
+  entry: KeyEntry;
+  identity: Identity;
+}
+
+function known(entry: KeyEntry): Known {
+  return { entry, identity: { keyId: entry.id, label: entry.label, scopes: new Set(entry.scopes) } };
+}
+
+const isScope = (s: string): s is Scope => (SCOPES as readonly string[]).includes(s);
+
+/**
+ * The keys in force: fixed ones (environment, config file) and the managed ones from the database, which
+ * `ApiKeys` refreshes. Looked up by digest in a map: the digest of an unknown token says nothing about a key.
+ */
+export class KeyRing {
+  private readonly fixed = new Map<string, Known>();
+  private stored = new Map<string, Known>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Adds a key that is not in the database (it cannot be revoked through the API). */
+  addFixed(key: string, label: string, scopes: readonly Scope[], source: KeySource): KeyEntry {
+    const d = digest(key);
+    const entry: KeyEntry = {
+      id: keyIdOf(d),
+      label,
+      scopes,
+      source,
+      createdAt: null,
+      expiresAt: null,
+      revokedAt: null,
+      replacedBy: null,
+    };
+    this.fixed.set(d.toString('hex'), known(entry));
+    return entry;
+  }
+
+  /** Replaces the managed keys with the database's (revoked and expired ones included, for listing). */
+  setStored(records: readonly ApiKeyRecord[]): void {
+    const next = new Map<string, Known>();
+    for (const r of records) {
+      next.set(
+        r.digest,
+        known({
+          id: r.id,
+          label: r.label,
+          scopes: r.scopes.filter(isScope),
+          source: 'database',
+          createdAt: r.createdAt,
+          expiresAt: r.expiresAt,
+          revokedAt: r.revokedAt,
+          replacedBy: r.replacedBy,
+        }),
+      );
+    }
+    this.stored = next;
+  }
+
+  identify(authorization: string | undefined): Identity | undefined {
+    if (!authorization) return undefined;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match) return undefined;
+    const d = digest(match[1]!).toString('hex');
+    const found = this.fixed.get(d) ?? this.stored.get(d);
+    if (!found) return undefined;
+    return this.works(found.entry) ? found.identity : undefined;
+  }
+
+  entries(): KeyEntry[] {
+    return [...this.fixed.values(), ...this.stored.values()].map((k) => k.entry);
+  }
+
+  /** Whether a key works now (fixed keys always do). */
+  works(entry: KeyEntry): boolean {
+    return entry.source !== 'database' || keyWorks(entry, this.now());
+  }
+}
+
+/** Whether an identity may use a route that accepts any of `needed`. */
+export function allows(identity: Identity, needed: readonly Scope[]): boolean {
+  return identity.scopes.has('admin') || needed.some((s) => identity.scopes.has(s));
 }
 
 const identities = new WeakMap<FastifyRequest, Identity | null>();
@@ -51,7 +147,7 @@ const identities = new WeakMap<FastifyRequest, Identity | null>();
 export function identityOf(ring: KeyRing, request: FastifyRequest): Identity | undefined {
   let found = identities.get(request);
   if (found === undefined) {
-    found = identify(ring, request.headers.authorization) ?? null;
+    found = ring.identify(request.headers.authorization) ?? null;
     identities.set(request, found);
   }
   return found ?? undefined;

@@ -156,7 +156,7 @@ export function errorHandler(app: FastifyInstance) {
 
 /**
  * Adds the error statuses a route can answer to its schema, so the document declares every one: 400 for
- * anything it validates, 401/403 where a key is needed, 404 for unknown resources, 409 for writes that conflict,
+ * anything it validates, 401/403 where a key is needed (and the scope it needs in the description), 404 for unknown resources, 409 for writes that conflict,
  * 413/415 for bodies, 429 for rate limits, 503 when the store cannot serve. Runs as an onRoute hook.
  */
 export function declareErrors(route: RouteOptions) {
@@ -167,14 +167,21 @@ export function declareErrors(route: RouteOptions) {
         querystring?: unknown;
         params?: unknown;
         response?: Record<string, unknown>;
+        description?: string;
       }
     | undefined;
   if (!schema || schema.hide) return;
+  const scope = (route.config as { scope?: string | readonly string[] } | undefined)?.scope;
   const statuses: number[] = [503];
   const methods = Array.isArray(route.method) ? route.method : [route.method];
   if (route.url.startsWith('/v1/')) statuses.push(404, 429);
   if (schema.body || schema.querystring || schema.params) statuses.push(400);
-  if (route.config && (route.config as { role?: string }).role) statuses.push(401, 403);
+  if (scope) {
+    statuses.push(401, 403);
+    const names = (typeof scope === 'string' ? [scope] : scope).map((s) => `\`${s}\``).join(' or ');
+    const needs = `Needs a key with scope ${names}${names === '`admin`' ? '' : ' (or `admin`)'}.`;
+    schema.description = schema.description ? `${schema.description}\n\n${needs}` : needs;
+  }
   if (methods.some((m) => m !== 'GET' && m !== 'HEAD')) statuses.push(409);
   if (schema.body) statuses.push(413, 415);
   const response: Record<string, unknown> = { ...schema.response };

@@ -18,7 +18,7 @@ type Bucket = 'perKey' | 'perIp' | 'failedAuth';
 
 /** Which bucket a request counts against, and under which name. */
 function bucketOf(keys: KeyRing, request: FastifyRequest): { bucket: Bucket; name: string } {
-  if (!request.routeOptions.config?.role) return { bucket: 'perIp', name: `ip:${request.ip}` };
+  if (!request.routeOptions.config?.scope) return { bucket: 'perIp', name: `ip:${request.ip}` };
   const id = identityOf(keys, request)?.keyId;
   return id ? { bucket: 'perKey', name: `key:${id}` } : { bucket: 'failedAuth', name: `fail:${request.ip}` };
 }

@@ -8,7 +8,7 @@ import { KPI_DIMENSIONS } from '../store/store.ts';
 
 const id = z.string().min(1).max(ID_MAX_LENGTH);
 
-const isoTime = z
+export const isoTime = z
   .string()
   .refine((v) => !Number.isNaN(Date.parse(v)), 'expected an ISO 8601 date or date-time')
   .transform((v) => Date.parse(v));

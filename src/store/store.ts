@@ -89,6 +89,50 @@ export interface AuditRepository {
   }): Promise<AuditEntry[]>;
 }
 
+/** A managed API key as stored: its SHA-256 digest only, never the key. Times are epoch ms. */
+export interface ApiKeyRecord {
+  /** The digest's first 8 bytes in hex: stable, and what the audit trail and rate limits name the key by. */
+  id: string;
+  /** SHA-256 of the key, hex. */
+  digest: string;
+  label: string;
+  scopes: string[];
+  createdAt: number;
+  /** When the key stops working by its own terms (set at creation), or null. */
+  expiresAt: number | null;
+  /** When the key stops (stopped) working because it was revoked or rotated (after a grace period), or null. */
+  revokedAt: number | null;
+  /** The key that replaced it by rotation. */
+  replacedBy: string | null;
+}
+
+/** One change to the managed keys, applied with its audit entry in one transaction. */
+export interface ApiKeyChange {
+  insert?: ApiKeyRecord;
+  /** Ends a key at `at` (now, or later for a rotation's grace period); only a key still working then. */
+  revoke?: {
+    id: string;
+    at: number;
+    replacedBy?: string;
+    /** Refuse when no other admin key would still be working (the last way in). */
+    keepAnAdmin?: boolean;
+  };
+  audit: Omit<AuditEntry, 'seq'>;
+}
+
+export type KeyChangeVerdict = 'ok' | 'not found' | 'last admin' | 'exists';
+
+/** Managed API keys (`nextbest keys`, `/v1/keys`); every process reads them every second or so. */
+export interface KeyRepository {
+  apiKeys(): Promise<ApiKeyRecord[]>;
+  /**
+   * Applies the change and appends its audit entry, all or nothing: `not found` when the key to revoke does not
+   * exist or no longer works, `last admin` when `keepAnAdmin` is set and it is the last working admin key,
+   * `exists` when the key to insert is there already.
+   */
+  changeApiKeys(change: ApiKeyChange, now: number): Promise<KeyChangeVerdict>;
+}
+
 /** A period in which a process ran without its store (degraded mode), epoch ms. */
 export interface DegradedPeriod {
   from: number;
@@ -297,4 +341,5 @@ export interface Store
     ReportingQueries,
     SettingsRepository,
     HealthRepository,
-    AuditRepository {}
+    AuditRepository,
+    KeyRepository {}

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Engine, type EngineOptions } from '../../src/engine/engine.ts';
 import { buildServer, type ServerOptions } from '../../src/server/app.ts';
-import { digest } from '../../src/server/auth.ts';
+import { API_KEY_SCOPES } from '../../src/server/auth.ts';
+import { ApiKeys } from '../../src/server/keys.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/store.ts';
 
@@ -27,6 +28,14 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/** The test keys (fixed, as from the environment) over a store's managed keys. */
+export function testKeys(store: Store): ApiKeys {
+  const keys = new ApiKeys(store);
+  keys.ring.addFixed(API_KEY, 'NEXTBEST_API_KEY', API_KEY_SCOPES, 'environment');
+  keys.ring.addFixed(ADMIN_KEY, 'NEXTBEST_ADMIN_KEY', ['admin'], 'environment');
+  return keys;
+}
+
 /** A server in this process on a new store: a SQLite file of its own, or the database `dbUrl` names. */
 export async function startServer(
   catalogSource: string,
@@ -39,7 +48,7 @@ export async function startServer(
   const engine = await Engine.open(store, catalogSource, { seed: 1, checkpointMs: 0, ...options });
   // Rate limits off unless a test asks for them (test/server/protection.test.ts does).
   const app = await buildServer(engine, {
-    keys: { api: [digest(API_KEY)], admin: [digest(ADMIN_KEY)] },
+    keys: testKeys(engine.store),
     rateLimits: false,
     ...server,
   });

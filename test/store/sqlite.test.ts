@@ -35,15 +35,13 @@ describe('SqliteStore pragmas', () => {
   });
 });
 
+const SQLITE_MIGRATIONS = readMigrations(new URL('../../src/store/sqlite/migrations/', import.meta.url));
+
 describe('SqliteStore upgrades', () => {
   it('migrates a database of the last release (schema 6): budgets and model coverage carried over', async () => {
     const path = join(dir, 'v6.db');
     const old = new Database(path);
-    for (const m of readMigrations(new URL('../../src/store/sqlite/migrations/', import.meta.url)).slice(
-      0,
-      6,
-    ))
-      old.exec(m.sql);
+    for (const m of SQLITE_MIGRATIONS.slice(0, 6)) old.exec(m.sql);
     old.pragma('user_version = 6');
     old.exec(`
       INSERT INTO budget_usage (action_id, day, count) VALUES ('A1', 1, 2), ('A1', 2, 3), ('B1', 2, 1);
@@ -55,7 +53,7 @@ describe('SqliteStore upgrades', () => {
     old.close();
     const store = new SqliteStore(path);
     await store.init();
-    expect(store.db.pragma('user_version', { simple: true })).toBe(9);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length);
     expect((await store.budgetUsage(['A1', 'B1'], 2)).get('A1')).toEqual({ today: 3, total: 5 });
     // The checkpoint covered outcome 1: only outcome 2 is left to fold.
     expect(store.db.prepare('SELECT seq, folded FROM outcomes ORDER BY seq').all()).toEqual([

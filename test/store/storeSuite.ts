@@ -460,6 +460,80 @@ export function storeSuite(make: () => Promise<Store>) {
     expect(await store.setSettingOnce('x', 'other')).toBe('2');
   });
 
+  it('changes managed keys with their audit entry, all or nothing', async () => {
+    const key = (id: string, scopes: string[]) => ({
+      id,
+      digest: id.padEnd(64, '0'),
+      label: `key ${id}`,
+      scopes,
+      createdAt: 1000,
+      expiresAt: null,
+      revokedAt: null,
+      replacedBy: null,
+    });
+    const audit = (target: string) => ({
+      at: 1000,
+      keyId: null,
+      requestId: 'suite',
+      action: 'key.test',
+      target,
+      summary: '',
+    });
+    const auditCount = async () => (await store.auditLog({ limit: 100, action: 'key.test' })).length;
+    expect(await store.changeApiKeys({ insert: key('a1', ['admin']), audit: audit('a1') }, 1000)).toBe('ok');
+    expect(await store.changeApiKeys({ insert: key('d1', ['decide']), audit: audit('d1') }, 1000)).toBe('ok');
+    expect(await store.changeApiKeys({ insert: key('a1', ['read']), audit: audit('again') }, 1000)).toBe(
+      'exists',
+    );
+    // The last working admin key stays, when asked to.
+    expect(
+      await store.changeApiKeys(
+        { revoke: { id: 'a1', at: 2000, keepAnAdmin: true }, audit: audit('a1 last') },
+        2000,
+      ),
+    ).toBe('last admin');
+    // A rotation: the successor and the old key's end (a grace period) in one change.
+    expect(
+      await store.changeApiKeys(
+        {
+          insert: key('d2', ['decide']),
+          revoke: { id: 'd1', at: 5000, replacedBy: 'd2' },
+          audit: audit('d1'),
+        },
+        2000,
+      ),
+    ).toBe('ok');
+    // Rotated once, never again; revoking it during its grace period brings its end forward, never later.
+    expect(
+      await store.changeApiKeys(
+        {
+          insert: key('d3', ['decide']),
+          revoke: { id: 'd1', at: 9000, replacedBy: 'd3' },
+          audit: audit('x'),
+        },
+        2500,
+      ),
+    ).toBe('not found');
+    expect(await store.changeApiKeys({ revoke: { id: 'd1', at: 3000 }, audit: audit('d1 now') }, 3000)).toBe(
+      'ok',
+    );
+    expect(
+      await store.changeApiKeys({ revoke: { id: 'd1', at: 4000 }, audit: audit('d1 again') }, 4000),
+    ).toBe('not found');
+    expect(await store.changeApiKeys({ revoke: { id: 'zz', at: 4000 }, audit: audit('zz') }, 4000)).toBe(
+      'not found',
+    );
+    const keys = await store.apiKeys();
+    expect(keys.map((k) => [k.id, k.revokedAt, k.replacedBy])).toEqual([
+      ['a1', null, null],
+      ['d1', 3000, 'd2'],
+      ['d2', null, null],
+    ]);
+    expect(keys[0]!.scopes).toEqual(['admin']);
+    // Only the changes that were made are in the audit trail.
+    expect(await auditCount()).toBe(4);
+  });
+
   it('aggregates KPIs per arm and day from choices and outcomes (hand-computed fixture)', async () => {
     const choice = (actionId: string) => ({
       actionId,

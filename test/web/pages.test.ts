@@ -9,7 +9,7 @@ import { BUNDLED_CATALOG, WEB_ROOT } from '../../src/cli/paths.ts';
 import { DemoSimulator } from '../../src/demo/simulator.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { buildServer } from '../../src/server/app.ts';
-import { digest } from '../../src/server/auth.ts';
+import { ApiKeys } from '../../src/server/keys.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/store.ts';
 import { DIALECTS } from '../store/dialects.ts';
@@ -34,7 +34,9 @@ describe.skipIf(!haveChromium).each(DIALECTS)('dashboard and agent page in Chrom
   beforeAll(async () => {
     store = await openStore(dialect.freshUrl());
     engine = await Engine.open(store, readFileSync(BUNDLED_CATALOG, 'utf8'), { checkpointMs: 0, seed: 3 });
-    app = await buildServer(engine, { keys: { api: [], admin: [digest(ADMIN)] }, webRoot: WEB_ROOT });
+    const keys = new ApiKeys(engine.store);
+    keys.ring.addFixed(ADMIN, 'admin', ['admin'], 'environment');
+    app = await buildServer(engine, { keys, webRoot: WEB_ROOT });
     url = await app.listen({ port: 0, host: '127.0.0.1' });
     const sim = new DemoSimulator({
       url,

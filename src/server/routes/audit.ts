@@ -8,7 +8,7 @@ export async function auditRoutes(parent: FastifyInstance, engine: Engine) {
   app.get(
     '/audit',
     {
-      config: { role: 'admin' },
+      config: { scope: 'admin' },
       schema: {
         tags: ['system'],
         summary: 'The audit trail: catalog changes, customer erasures and exports, newest first',

@@ -38,7 +38,7 @@ export async function catalogRoutes(parent: FastifyInstance, engine: Engine, bod
   app.get(
     '/catalog',
     {
-      config: { role: 'admin' },
+      config: { scope: 'read' },
       schema: {
         tags: ['catalog'],
         summary: 'The active catalog',
@@ -51,7 +51,7 @@ export async function catalogRoutes(parent: FastifyInstance, engine: Engine, bod
   app.put(
     '/catalog',
     {
-      config: { role: 'admin' },
+      config: { scope: 'admin' },
       bodyLimit,
       schema: {
         tags: ['catalog'],
@@ -76,7 +76,7 @@ export async function catalogRoutes(parent: FastifyInstance, engine: Engine, bod
   app.patch(
     '/catalog/actions/:id',
     {
-      config: { role: 'admin' },
+      config: { scope: 'admin' },
       schema: {
         tags: ['catalog'],
         summary: "Change an action's lever or budget (a new catalog version)",
@@ -103,7 +103,7 @@ export async function catalogRoutes(parent: FastifyInstance, engine: Engine, bod
   app.get(
     '/catalog/versions',
     {
-      config: { role: 'admin' },
+      config: { scope: 'read' },
       schema: {
         tags: ['catalog'],
         summary: 'All stored catalog versions',
@@ -116,7 +116,7 @@ export async function catalogRoutes(parent: FastifyInstance, engine: Engine, bod
   app.get(
     '/catalog/versions/:version',
     {
-      config: { role: 'admin' },
+      config: { scope: 'read' },
       schema: {
         tags: ['catalog'],
         summary: 'One stored catalog version',

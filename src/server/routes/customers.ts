@@ -31,7 +31,7 @@ export async function customerRoutes(parent: FastifyInstance, engine: Engine) {
   app.put(
     '/customers/:id',
     {
-      config: { role: 'admin' },
+      config: { scope: 'events' },
       schema: {
         tags: ['customers'],
         summary: 'Create or replace a customer profile',
@@ -52,7 +52,7 @@ export async function customerRoutes(parent: FastifyInstance, engine: Engine) {
   app.get(
     '/customers/:id',
     {
-      config: { role: 'admin' },
+      config: { scope: 'read' },
       schema: {
         tags: ['customers'],
         summary: 'A customer profile, with the features derived from their events now',
@@ -69,7 +69,7 @@ export async function customerRoutes(parent: FastifyInstance, engine: Engine) {
   app.get(
     '/customers/:id/timeline',
     {
-      config: { role: 'admin' },
+      config: { scope: 'read' },
       schema: {
         tags: ['customers'],
         summary: "A customer's journey: events, decisions and outcomes across channels, newest first",
@@ -106,7 +106,7 @@ export async function customerRoutes(parent: FastifyInstance, engine: Engine) {
   app.get(
     '/customers/:id/export',
     {
-      config: { role: 'admin' },
+      config: { scope: 'admin' },
       schema: {
         tags: ['customers'],
         summary: 'GDPR access: everything held about a customer, as one JSON document',
@@ -122,7 +122,7 @@ export async function customerRoutes(parent: FastifyInstance, engine: Engine) {
   app.delete(
     '/customers/:id',
     {
-      config: { role: 'admin' },
+      config: { scope: 'admin' },
       schema: {
         tags: ['customers'],
         summary:

@@ -33,7 +33,7 @@ export async function decisionRoutes(parent: FastifyInstance, engine: Engine) {
   app.post(
     '/decide',
     {
-      config: { role: 'api' },
+      config: { scope: 'decide' },
       schema: {
         tags: ['decisions'],
         summary: 'The next best actions for a customer (or an anonymous visitor) on a channel',
@@ -47,7 +47,7 @@ export async function decisionRoutes(parent: FastifyInstance, engine: Engine) {
   app.post(
     '/outcomes',
     {
-      config: { role: 'api' },
+      config: { scope: 'outcomes' },
       schema: {
         tags: ['decisions'],
         summary: 'Report what the customer did with a chosen action (idempotent)',
@@ -66,7 +66,7 @@ export async function decisionRoutes(parent: FastifyInstance, engine: Engine) {
   app.get(
     '/decisions',
     {
-      config: { role: 'admin' },
+      config: { scope: 'read' },
       schema: {
         tags: ['decisions'],
         summary: 'The newest logged decisions, newest first',
@@ -90,7 +90,7 @@ export async function decisionRoutes(parent: FastifyInstance, engine: Engine) {
   app.get(
     '/decisions/:id',
     {
-      config: { role: 'api' },
+      config: { scope: ['decide', 'read'] },
       schema: {
         tags: ['decisions'],
         summary: 'A logged decision with its candidates, choice probabilities and outcomes',
@@ -120,7 +120,7 @@ export async function decisionRoutes(parent: FastifyInstance, engine: Engine) {
   app.get(
     '/decisions/:id/explain',
     {
-      config: { role: 'api' },
+      config: { scope: ['decide', 'read'] },
       schema: {
         tags: ['decisions'],
         summary: 'Why each candidate of a decision was chosen, ranked out or dropped',

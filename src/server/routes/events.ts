@@ -10,7 +10,7 @@ export async function eventRoutes(parent: FastifyInstance, engine: Engine, bodyL
   app.post(
     '/events',
     {
-      config: { role: 'api' },
+      config: { scope: 'events' },
       bodyLimit,
       schema: {
         tags: ['events'],

@@ -37,7 +37,7 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
   app.get(
     '/kpis',
     {
-      config: { role: 'admin' },
+      config: { scope: 'read' },
       schema: {
         tags: ['measurement'],
         summary: 'KPIs per action, group, issue, channel, arm and/or day, with the lift over the control arm',
@@ -62,7 +62,7 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
   app.get(
     '/kpis/series',
     {
-      config: { role: 'admin' },
+      config: { scope: 'read' },
       schema: {
         tags: ['measurement'],
         summary: 'Accept rate per arm over time (cumulative, with intervals) and the lift over control',
@@ -96,7 +96,7 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
   app.get(
     '/kpis/journey',
     {
-      config: { role: 'admin' },
+      config: { scope: 'read' },
       schema: {
         tags: ['measurement'],
         summary: 'Journey KPIs: contacts per customer per channel, time from trigger event to outcome',
@@ -112,7 +112,7 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
   app.get(
     '/kpis/feedback',
     {
-      config: { role: 'admin' },
+      config: { scope: 'read' },
       schema: {
         tags: ['measurement'],
         summary: 'NPS and CSAT from survey events, per touchpoint and per action taken before the survey',
@@ -130,7 +130,7 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
   app.get(
     '/shadow',
     {
-      config: { role: 'admin' },
+      config: { scope: 'read' },
       schema: {
         tags: ['measurement'],
         summary: "Shadow mode: the candidate policy's estimated accept rate beside production's",
@@ -159,7 +159,7 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
   app.get(
     '/models',
     {
-      config: { role: 'admin' },
+      config: { scope: 'read' },
       schema: {
         tags: ['measurement'],
         summary: 'Every action with its propensity model: learner, evidence, success rate and maturity',
@@ -172,7 +172,7 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
   app.get(
     '/models/:id/report',
     {
-      config: { role: 'admin' },
+      config: { scope: 'read' },
       schema: {
         tags: ['measurement'],
         summary:

@@ -39,7 +39,7 @@ export async function outboundRoutes(parent: FastifyInstance, engine: Engine) {
   app.get(
     '/outbound',
     {
-      config: { role: 'api' },
+      config: { scope: 'outbound' },
       schema: {
         tags: ['outbound'],
         summary: 'Claim due messages of an outbound channel (triggered decisions)',
@@ -61,7 +61,7 @@ export async function outboundRoutes(parent: FastifyInstance, engine: Engine) {
   app.post(
     '/outbound/:id/ack',
     {
-      config: { role: 'api' },
+      config: { scope: 'outbound' },
       schema: {
         tags: ['outbound'],
         summary: 'Acknowledge a claimed message: it was delivered',
@@ -79,7 +79,7 @@ export async function outboundRoutes(parent: FastifyInstance, engine: Engine) {
   app.post(
     '/outbound/:id/release',
     {
-      config: { role: 'api' },
+      config: { scope: 'outbound' },
       schema: {
         tags: ['outbound'],
         summary: 'Give a claimed message back: delivery failed, offer it again later',
@@ -98,7 +98,7 @@ export async function outboundRoutes(parent: FastifyInstance, engine: Engine) {
   app.get(
     '/outbound/stats',
     {
-      config: { role: 'admin' },
+      config: { scope: 'read' },
       schema: {
         tags: ['outbound'],
         summary: 'Outbound messages per channel and status',

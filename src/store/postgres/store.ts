@@ -32,6 +32,8 @@ import {
   toTriggerJob,
 } from '../rows.ts';
 import {
+  type ApiKeyChange,
+  type ApiKeyRecord,
   type AuditEntry,
   CHOICE_FLAGS,
   type ChoiceLogQuery,
@@ -46,6 +48,7 @@ import {
   type DegradedPeriod,
   type ErasureReport,
   type FoldResult,
+  type KeyChangeVerdict,
   type KpiDimension,
   type LearnedOutcome,
   type LoggedDecision,
@@ -69,6 +72,7 @@ import {
   type TriggerJobInput,
 } from '../store.ts';
 import * as eventWrites from './events.ts';
+import * as keys from './keys.ts';
 import * as modelStates from './models.ts';
 import * as reports from './reporting.ts';
 import {
@@ -844,6 +848,14 @@ export class PostgresStore implements Store {
       AUDIT_INSERT((n) => `$${n}`),
       auditValues(entry),
     );
+  }
+
+  apiKeys(): Promise<ApiKeyRecord[]> {
+    return keys.apiKeys(this.pool);
+  }
+
+  changeApiKeys(change: ApiKeyChange, now: number): Promise<KeyChangeVerdict> {
+    return keys.changeApiKeys(this, change, now);
   }
 
   async auditLog(query: AuditQuery): Promise<AuditEntry[]> {

@@ -32,6 +32,8 @@ import {
   toTriggerJob,
 } from '../rows.ts';
 import type {
+  ApiKeyChange,
+  ApiKeyRecord,
   AuditEntry,
   ChoiceLogQuery,
   ChoiceLogRow,
@@ -45,6 +47,7 @@ import type {
   DegradedPeriod,
   ErasureReport,
   FoldResult,
+  KeyChangeVerdict,
   KpiDimension,
   LearnedOutcome,
   LoggedDecision,
@@ -69,6 +72,7 @@ import type {
 } from '../store.ts';
 import { StoreUnavailableError } from '../unavailable.ts';
 import * as eventWrites from './events.ts';
+import * as keys from './keys.ts';
 import * as modelStates from './models.ts';
 import * as reports from './reporting.ts';
 import { WriterThread } from './writerClient.ts';
@@ -256,6 +260,14 @@ export class SqliteStore implements Store {
 
   async appendAudit(entry: Omit<AuditEntry, 'seq'>): Promise<void> {
     await this.write(() => this.sql(AUDIT_INSERT(() => '?')).run(...auditValues(entry)));
+  }
+
+  async apiKeys(): Promise<ApiKeyRecord[]> {
+    return keys.apiKeys(this);
+  }
+
+  changeApiKeys(change: ApiKeyChange, now: number): Promise<KeyChangeVerdict> {
+    return keys.changeApiKeys(this, change, now);
   }
 
   async auditLog(query: AuditQuery): Promise<AuditEntry[]> {
