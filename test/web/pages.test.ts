@@ -16,6 +16,7 @@ import { DIALECTS } from '../store/dialects.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = 'e2e-admin-key-0123456789';
+const READER = 'e2e-read-key-0123456789';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI)
   throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
@@ -36,6 +37,7 @@ describe.skipIf(!haveChromium).each(DIALECTS)('dashboard and agent page in Chrom
     engine = await Engine.open(store, readFileSync(BUNDLED_CATALOG, 'utf8'), { checkpointMs: 0, seed: 3 });
     const keys = new ApiKeys(engine.store);
     keys.ring.addFixed(ADMIN, 'admin', ['admin'], 'environment');
+    keys.ring.addFixed(READER, 'reader', ['read'], 'environment');
     app = await buildServer(engine, { keys, webRoot: WEB_ROOT });
     url = await app.listen({ port: 0, host: '127.0.0.1' });
     const sim = new DemoSimulator({
@@ -97,6 +99,21 @@ describe.skipIf(!haveChromium).each(DIALECTS)('dashboard and agent page in Chrom
     await p.context().close();
   });
 
+  it('a key with only the read scope sees the dashboard; the agent page says it may not decide', async () => {
+    const p = await page('/', READER);
+    await expect
+      .poll(() => p.locator('[data-testid="rate-adaptive"] .value').textContent(), { timeout: 15_000 })
+      .toMatch(/\d.*%/);
+    await p.context().close();
+    const agent = await page('/agent', READER);
+    await agent.locator('#customer-id').fill('C00042');
+    await agent.locator('#customer-id').press('Enter');
+    await expect
+      .poll(() => agent.locator('#agent-message').textContent(), { timeout: 10_000 })
+      .toContain("This key may not do this; the server says: this route needs a key with scope 'decide'");
+    await agent.context().close();
+  });
+
   it('shows journeys: NPS from the surveys, contacts per channel', async () => {
     const p = await page('/');
     await p.locator('#tabs button[data-tab="journeys"]').click();
@@ -134,10 +151,10 @@ describe.skipIf(!haveChromium).each(DIALECTS)('dashboard and agent page in Chrom
     await p.context().close();
   });
 
-  it('says clearly when the admin key is wrong', async () => {
+  it('says clearly when the key is wrong', async () => {
     const p = await page('/', 'not-the-key');
     const message = p.locator('#key-message');
-    await expect.poll(() => message.textContent(), { timeout: 10_000 }).toContain('Wrong admin key');
+    await expect.poll(() => message.textContent(), { timeout: 10_000 }).toContain('Wrong key');
     expect(await p.locator('#app').isHidden()).toBe(true);
     // Entering the right key opens the dashboard.
     await p.locator('#key-input').fill(ADMIN);

@@ -65,7 +65,8 @@ function fail(error: unknown) {
     message(t('unknownCustomer'), 'error');
     return;
   }
-  message(error instanceof Error ? error.message : String(error), 'error');
+  const scope = error instanceof ApiError && error.status === 403 ? `${t('keyScope')} ` : '';
+  message(scope + (error instanceof Error ? error.message : String(error)), 'error');
 }
 
 function describe(value: unknown): string {

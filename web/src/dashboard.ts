@@ -86,7 +86,8 @@ function handle(error: unknown, where: HTMLElement) {
     page.wrongKey();
     return;
   }
-  where.textContent = error instanceof Error ? error.message : String(error);
+  const scope = error instanceof ApiError && error.status === 403 ? `${t('keyScope')} ` : '';
+  where.textContent = scope + (error instanceof Error ? error.message : String(error));
   where.className = 'error';
 }
 
