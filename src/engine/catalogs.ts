@@ -8,9 +8,16 @@ import { type PolicySpec, policyExplorer } from '../core/policy.ts';
 import { EpsilonGreedy } from '../learn/explore/epsilonGreedy.ts';
 import type { Explorer } from '../learn/explorer.ts';
 import { EXPLORERS } from '../learn/registry.ts';
-import type { StoredCatalog } from '../store/store.ts';
+import type { AuditEntry, StoredCatalog } from '../store/store.ts';
 import type { EngineContext } from './context.ts';
 import { EngineError } from './errors.ts';
+
+/** Makes a new catalog version's audit entry from the definitions before and after. */
+export type CatalogAudit = (
+  stored: StoredCatalog,
+  before: Catalog['definition'],
+  after: Catalog['definition'],
+) => Omit<AuditEntry, 'seq'>;
 
 export interface ActiveCatalog {
   stored: StoredCatalog;
@@ -71,11 +78,23 @@ export class Catalogs {
     };
   }
 
-  /** Validates and stores a new catalog version; identical content keeps the active version. */
-  async putCatalog(source: string): Promise<{ stored: StoredCatalog; created: boolean }> {
+  /**
+   * Validates and stores a new catalog version; identical content keeps the active version. `audit` makes the
+   * audit entry from the definitions before and after, stored with the version in one transaction.
+   */
+  async putCatalog(
+    source: string,
+    audit?: CatalogAudit,
+  ): Promise<{ stored: StoredCatalog; created: boolean }> {
     const compiled = compileCatalog(parseCatalogSource(source));
     if (compiled.version === this.active.stored.hash) return { stored: this.active.stored, created: false };
-    const stored = await this.c.store.addCatalog(source, compiled.version, this.c.clock());
+    const before = this.catalog.definition;
+    const stored = await this.c.store.addCatalog(
+      source,
+      compiled.version,
+      this.c.clock(),
+      audit && ((s) => audit(s, before, compiled.definition)),
+    );
     this.activate(stored, compiled);
     await this.rebuildFeaturesIfChanged();
     await this.c.registry.rebuildChanged();
@@ -102,6 +121,7 @@ export class Catalogs {
   async patchAction(
     actionId: string,
     patch: { lever?: number | undefined; budget?: { maxPerDay?: number; total?: number } | null | undefined },
+    audit?: CatalogAudit,
   ) {
     const index = this.catalog.definition.actions.findIndex((a) => a.id === actionId);
     if (index < 0) throw new EngineError('not_found', 'params.id', `unknown action '${actionId}'`);
@@ -110,6 +130,6 @@ export class Catalogs {
     if (patch.budget === null) doc.deleteIn(['actions', index, 'budget']);
     else if (patch.budget !== undefined)
       doc.setIn(['actions', index, 'budget'], doc.createNode(patch.budget));
-    return this.putCatalog(doc.toString());
+    return this.putCatalog(doc.toString(), audit);
   }
 }

@@ -4,6 +4,7 @@ import { featureValues } from '../core/events.ts';
 import { matchesType } from '../core/rules.ts';
 import type { Attributes, Customer, InteractionRecord } from '../core/types.ts';
 import type {
+  AuditOf,
   CustomerOutbound,
   DecisionRecord,
   ErasureReport,
@@ -14,6 +15,10 @@ import type {
 } from '../store/store.ts';
 import type { EngineContext } from './context.ts';
 import { EngineError } from './errors.ts';
+
+/** Whether an erasure found nothing to remove (an unknown customer). */
+const erasedNothing = (r: ErasureReport) =>
+  !r.customer && r.decisions === 0 && r.interactions === 0 && r.events === 0 && r.outcomes === 0;
 
 export class Customers {
   constructor(private readonly c: EngineContext) {}
@@ -41,10 +46,11 @@ export class Customers {
     return customer;
   }
 
-  async deleteCustomer(id: string): Promise<ErasureReport> {
+  /** GDPR erasure; `audit` records what was removed, in the erasure's transaction (nothing removed: no entry). */
+  async deleteCustomer(id: string, audit?: AuditOf<ErasureReport>): Promise<ErasureReport> {
     this.c.profiles.forget(id);
-    const report = await this.c.store.deleteCustomer(id);
-    if (!report.customer && report.decisions === 0 && report.interactions === 0) {
+    const report = await this.c.store.deleteCustomer(id, (r) => (erasedNothing(r) ? undefined : audit?.(r)));
+    if (erasedNothing(report)) {
       throw new EngineError('not_found', 'params.id', `unknown customer '${id}'`);
     }
     return report;

@@ -15,7 +15,7 @@ import { type KpiReport, type KpiSeries, kpiReport, kpiSeries } from '../measure
 import type { KpiDimension, Store, StoredCatalog, TimelineKind } from '../store/store.ts';
 import { StoreUnavailableError } from '../store/unavailable.ts';
 import type { DecideRequest, EngineOptions, EventInput, OutcomeRequest } from './api.ts';
-import { Catalogs } from './catalogs.ts';
+import { type CatalogAudit, Catalogs } from './catalogs.ts';
 import { type EngineContext, modelVersion } from './context.ts';
 import { Customers } from './customers.ts';
 import { Decisions } from './decisions.ts';
@@ -188,7 +188,7 @@ export class Engine {
 
   /** Activates a new catalog version; the change and its diff go to the audit trail. */
   putCatalog(source: string, actor?: Actor) {
-    return this.auditedCatalogChange(actor, 'catalog.put', () => this.catalogs.putCatalog(source));
+    return this.catalogs.putCatalog(source, this.catalogAudit(actor, 'catalog.put'));
   }
 
   patchAction(
@@ -196,38 +196,30 @@ export class Engine {
     patch: { lever?: number | undefined; budget?: { maxPerDay?: number; total?: number } | null | undefined },
     actor?: Actor,
   ) {
-    return this.auditedCatalogChange(actor, 'catalog.patch', () =>
-      this.catalogs.patchAction(actionId, patch),
-    );
+    return this.catalogs.patchAction(actionId, patch, this.catalogAudit(actor, 'catalog.patch'));
   }
 
-  private async auditedCatalogChange(
-    actor: Actor | undefined,
-    action: string,
-    change: () => Promise<{ stored: StoredCatalog; created: boolean }>,
-  ) {
-    const before = this.catalogs.active.catalog.definition;
-    const result = await change();
-    if (result.created)
-      await this.audit(
-        actor,
-        action,
-        `catalog v${result.stored.version}`,
-        catalogDiff(before, this.catalogs.active.catalog.definition),
-      );
-    return result;
+  /** A catalog change's audit entry: the new version and a summary of the differences. */
+  private catalogAudit(actor: Actor | undefined, action: string): CatalogAudit {
+    return (stored, before, after) =>
+      this.auditEntry(actor, action, `catalog v${stored.version}`, catalogDiff(before, after));
   }
 
-  /** Appends to the audit trail (who: the key and request; what: the action, its target and a summary). */
-  async audit(actor: Actor | undefined, action: string, target: string, summary: string): Promise<void> {
-    await this.store.appendAudit({
+  /** An audit trail entry (who: the key and request; what: the action, its target and a summary). */
+  private auditEntry(actor: Actor | undefined, action: string, target: string, summary: string) {
+    return {
       at: this.c.clock(),
       keyId: actor?.keyId ?? null,
       requestId: actor?.requestId ?? null,
       action,
       target,
       summary,
-    });
+    };
+  }
+
+  /** Appends to the audit trail. */
+  async audit(actor: Actor | undefined, action: string, target: string, summary: string): Promise<void> {
+    await this.store.appendAudit(this.auditEntry(actor, action, target, summary));
   }
 
   auditLog(query: Parameters<Store['auditLog']>[0]) {
@@ -250,14 +242,14 @@ export class Engine {
 
   /** GDPR erasure; recorded in the audit trail with what was removed. */
   async deleteCustomer(id: string, actor?: Actor) {
-    const report = await this.customers.deleteCustomer(id);
-    await this.audit(
-      actor,
-      'customer.erase',
-      `customer ${id}`,
-      `removed profile ${report.customer ? 'yes' : 'no'}, ${report.decisions} decisions, ${report.outcomes} outcomes, ${report.interactions} interactions, ${report.events} events`,
+    return this.customers.deleteCustomer(id, (report) =>
+      this.auditEntry(
+        actor,
+        'customer.erase',
+        `customer ${id}`,
+        `removed profile ${report.customer ? 'yes' : 'no'}, ${report.decisions} decisions, ${report.outcomes} outcomes, ${report.interactions} interactions, ${report.events} events`,
+      ),
     );
-    return report;
   }
 
   /** Everything held about a customer, as one document (GDPR access); 404 after an erasure. Audited. */

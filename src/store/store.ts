@@ -76,6 +76,12 @@ export interface AuditEntry {
   summary: string;
 }
 
+/**
+ * The audit entry of a change, made from its result inside the change's transaction (so that the change and its
+ * entry are stored together or not at all); undefined: nothing to record.
+ */
+export type AuditOf<T> = (result: T) => Omit<AuditEntry, 'seq'> | undefined;
+
 /** The audit trail: appended to, never changed (the schema refuses updates and deletes). */
 export interface AuditRepository {
   appendAudit(entry: Omit<AuditEntry, 'seq'>): Promise<void>;
@@ -156,7 +162,7 @@ export interface CustomerRepository {
     now: number,
   ): Promise<{ customer: Customer; created: boolean }>;
   /** GDPR erasure: the profile, its decisions, their outcomes and the interaction history. */
-  deleteCustomer(id: string): Promise<ErasureReport>;
+  deleteCustomer(id: string, audit?: AuditOf<ErasureReport>): Promise<ErasureReport>;
   countCustomers(): Promise<number>;
 }
 
@@ -168,8 +174,14 @@ export interface CatalogRepository {
   /**
    * Stores a new version and makes it the active one; older versions are kept. The same content (hash) as the
    * active version keeps that version (two processes starting on an empty database store one version).
+   * `audit` describes a new version for the audit trail, written in the same transaction.
    */
-  addCatalog(source: string, hash: string, now: number): Promise<StoredCatalog>;
+  addCatalog(
+    source: string,
+    hash: string,
+    now: number,
+    audit?: AuditOf<StoredCatalog>,
+  ): Promise<StoredCatalog>;
 }
 
 /** Customer events, their derived features and the trigger jobs they fire. */

@@ -116,6 +116,31 @@ export function storeSuite(make: () => Promise<Store>) {
     expect(await store.listCatalogs()).toHaveLength(3);
   });
 
+  it('stores a catalog version or an erasure together with its audit entry, or neither', async () => {
+    const entry = (target: string) => ({
+      at: T0,
+      keyId: 'k1',
+      requestId: 'r1',
+      action: 'test.change',
+      target,
+      summary: 'why',
+    });
+    // An entry the database refuses (no action) takes the change down with it.
+    const broken = { ...entry('x'), action: null as unknown as string };
+    await expect(store.addCatalog('a: 9', 'h9', T0, () => broken)).rejects.toThrow();
+    expect(await store.listCatalogs()).toHaveLength(0);
+    const v1 = await store.addCatalog('a: 1', 'h1', T0, (s) => entry(`catalog v${s.version}`));
+    // The same content again stores no version and so no entry.
+    await store.addCatalog('a: 1', 'h1', T0, () => entry('again'));
+    await store.putCustomer('C1', {}, T0);
+    await expect(store.deleteCustomer('C1', () => broken)).rejects.toThrow();
+    expect(await store.getCustomer('C1')).toBeDefined();
+    const report = await store.deleteCustomer('C1', (r) => entry(`customer C1 ${r.customer}`));
+    expect(report.customer).toBe(true);
+    const trail = await store.auditLog({ limit: 10, action: 'test.change' });
+    expect(trail.map((e) => e.target)).toEqual(['customer C1 true', `catalog v${v1.version}`]);
+  });
+
   it('logs decisions with contacts and budget counts', async () => {
     await saveDecision(store, decisionRecord('d1', 'c1'), [contact('c1', T0)]);
     await saveDecision(store, decisionRecord('d2', 'c1', { at: T0 + 86_400_000 }), [

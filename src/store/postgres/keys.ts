@@ -1,8 +1,7 @@
 // Managed API keys on PostgreSQL: a change and its audit entry in one transaction, one change at a time.
-import { AUDIT_INSERT, auditValues } from '../auditRows.ts';
 import { type ApiKeyRow, KEY_INSERT, KEY_REVOKE, keyValues, planKeyChange, toApiKey } from '../keyRows.ts';
 import type { ApiKeyChange, ApiKeyRecord, KeyChangeVerdict } from '../store.ts';
-import type { Queryable } from './sql.ts';
+import { appendAuditIn, type Queryable } from './sql.ts';
 import type { PostgresStore } from './store.ts';
 
 const p = (n: number) => `$${n}`;
@@ -24,7 +23,7 @@ export function changeApiKeys(
     if (plan.verdict !== 'ok') return plan.verdict;
     if (plan.revokeValues) await c.query(KEY_REVOKE(p), plan.revokeValues);
     if (change.insert) await c.query(KEY_INSERT(p), keyValues(change.insert));
-    await c.query(AUDIT_INSERT(p), auditValues(change.audit));
+    await appendAuditIn(c, change.audit);
     return 'ok';
   });
 }

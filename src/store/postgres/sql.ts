@@ -2,8 +2,9 @@
 
 import pg from 'pg';
 import type { InteractionRecord } from '../../core/types.ts';
+import { AUDIT_INSERT, auditValues } from '../auditRows.ts';
 import { type InteractionRow, toInteraction } from '../rows.ts';
-import type { OutboundMessage } from '../store.ts';
+import type { AuditEntry, OutboundMessage } from '../store.ts';
 
 export type Client = pg.PoolClient;
 
@@ -30,6 +31,15 @@ export const types = {
 } as pg.CustomTypesConfig;
 
 export type Queryable = Pick<pg.Pool | Client, 'query'>;
+
+/** Appends an audit entry (inside the caller's transaction when `c` is one). */
+export async function appendAuditIn(c: Queryable, entry: Omit<AuditEntry, 'seq'> | undefined): Promise<void> {
+  if (entry)
+    await c.query(
+      AUDIT_INSERT((n) => `$${n}`),
+      auditValues(entry),
+    );
+}
 
 export async function putSetting(c: Queryable, key: string, value: string): Promise<void> {
   await c.query(

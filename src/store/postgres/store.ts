@@ -8,14 +8,7 @@ import pg from 'pg';
 import { capViolations } from '../../core/contactPolicy.ts';
 import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
 import type { Attributes, BudgetUsage, Customer, InteractionRecord } from '../../core/types.ts';
-import {
-  AUDIT_INSERT,
-  type AuditQuery,
-  type AuditRow,
-  auditSelect,
-  auditValues,
-  toAuditEntry,
-} from '../auditRows.ts';
+import { type AuditQuery, type AuditRow, auditSelect, toAuditEntry } from '../auditRows.ts';
 import { encodePayload } from '../decisionPayload.ts';
 import { readMigrations } from '../migrations.ts';
 import {
@@ -35,6 +28,7 @@ import {
   type ApiKeyChange,
   type ApiKeyRecord,
   type AuditEntry,
+  type AuditOf,
   CHOICE_FLAGS,
   type ChoiceLogQuery,
   type ChoiceLogRow,
@@ -76,6 +70,7 @@ import * as keys from './keys.ts';
 import * as modelStates from './models.ts';
 import * as reports from './reporting.ts';
 import {
+  appendAuditIn,
   type Client,
   COMMIT_DECISION_STATEMENT,
   COUNT_CHOICE,
@@ -252,7 +247,7 @@ export class PostgresStore implements Store {
     };
   }
 
-  async deleteCustomer(id: string): Promise<ErasureReport> {
+  async deleteCustomer(id: string, audit?: AuditOf<ErasureReport>): Promise<ErasureReport> {
     return this.tx(async (c) => {
       const count = async (sql: string) => (await c.query(sql, [id])).rowCount ?? 0;
       const outcomes = await count(
@@ -266,7 +261,9 @@ export class PostgresStore implements Store {
       await count('DELETE FROM trigger_jobs WHERE customer_id = $1');
       await count('DELETE FROM customer_features WHERE customer_id = $1');
       const customer = (await count('DELETE FROM customers WHERE id = $1')) > 0;
-      return { customer, decisions, outcomes, interactions, events };
+      const report = { customer, decisions, outcomes, interactions, events };
+      await appendAuditIn(c, audit?.(report));
+      return report;
     });
   }
 
@@ -347,7 +344,12 @@ export class PostgresStore implements Store {
     }));
   }
 
-  async addCatalog(source: string, hash: string, now: number): Promise<StoredCatalog> {
+  async addCatalog(
+    source: string,
+    hash: string,
+    now: number,
+    audit?: AuditOf<StoredCatalog>,
+  ): Promise<StoredCatalog> {
     return this.tx(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_APP, LOCK_CATALOG]);
       const [active] = (
@@ -359,7 +361,9 @@ export class PostgresStore implements Store {
         'INSERT INTO catalogs (hash, source, created_at, active) VALUES ($1, $2, $3, 1) RETURNING version',
         [hash, source, now],
       );
-      return { version: rows[0]!.version, hash, source, createdAt: now, active: true };
+      const stored = { version: rows[0]!.version, hash, source, createdAt: now, active: true };
+      await appendAuditIn(c, audit?.(stored));
+      return stored;
     });
   }
 
@@ -844,10 +848,7 @@ export class PostgresStore implements Store {
   }
 
   async appendAudit(entry: Omit<AuditEntry, 'seq'>): Promise<void> {
-    await this.query(
-      AUDIT_INSERT((n) => `$${n}`),
-      auditValues(entry),
-    );
+    await appendAuditIn(this.pool, entry);
   }
 
   apiKeys(): Promise<ApiKeyRecord[]> {

@@ -1,5 +1,4 @@
 // Managed API keys on SQLite: a change and its audit entry in one write (one transaction).
-import { AUDIT_INSERT, auditValues } from '../auditRows.ts';
 import { type ApiKeyRow, KEY_INSERT, KEY_REVOKE, keyValues, planKeyChange, toApiKey } from '../keyRows.ts';
 import type { ApiKeyChange, ApiKeyRecord, KeyChangeVerdict } from '../store.ts';
 import type { SqliteStore } from './store.ts';
@@ -17,7 +16,7 @@ export function changeApiKeys(s: SqliteStore, change: ApiKeyChange, now: number)
     if (plan.verdict !== 'ok') return plan.verdict;
     if (plan.revokeValues) s.sql(KEY_REVOKE(q)).run(...plan.revokeValues);
     if (change.insert) s.sql(KEY_INSERT(q)).run(...keyValues(change.insert));
-    s.sql(AUDIT_INSERT(q)).run(...auditValues(change.audit));
+    s.appendAuditNow(change.audit);
     return 'ok';
   });
 }

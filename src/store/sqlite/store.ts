@@ -35,6 +35,7 @@ import type {
   ApiKeyChange,
   ApiKeyRecord,
   AuditEntry,
+  AuditOf,
   ChoiceLogQuery,
   ChoiceLogRow,
   ChoiceTally,
@@ -259,7 +260,12 @@ export class SqliteStore implements Store {
   }
 
   async appendAudit(entry: Omit<AuditEntry, 'seq'>): Promise<void> {
-    await this.write(() => this.sql(AUDIT_INSERT(() => '?')).run(...auditValues(entry)));
+    await this.write(() => this.appendAuditNow(entry));
+  }
+
+  /** Inside a write: appends an audit entry to its transaction. */
+  appendAuditNow(entry: Omit<AuditEntry, 'seq'> | undefined): void {
+    if (entry) this.sql(AUDIT_INSERT(() => '?')).run(...auditValues(entry));
   }
 
   async apiKeys(): Promise<ApiKeyRecord[]> {
@@ -340,7 +346,7 @@ export class SqliteStore implements Store {
     };
   }
 
-  async deleteCustomer(id: string): Promise<ErasureReport> {
+  async deleteCustomer(id: string, audit?: AuditOf<ErasureReport>): Promise<ErasureReport> {
     return this.write(() => {
       const outcomes = this.sql(
         'DELETE FROM outcomes WHERE customer_id = ? OR decision_id IN (SELECT id FROM decisions WHERE customer_id = ?)',
@@ -353,7 +359,9 @@ export class SqliteStore implements Store {
       this.sql('DELETE FROM trigger_jobs WHERE customer_id = ?').run(id);
       this.sql('DELETE FROM customer_features WHERE customer_id = ?').run(id);
       const customer = this.sql('DELETE FROM customers WHERE id = ?').run(id).changes > 0;
-      return { customer, decisions, outcomes, interactions, events };
+      const report = { customer, decisions, outcomes, interactions, events };
+      this.appendAuditNow(audit?.(report));
+      return report;
     });
   }
 
@@ -407,7 +415,12 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async addCatalog(source: string, hash: string, now: number): Promise<StoredCatalog> {
+  async addCatalog(
+    source: string,
+    hash: string,
+    now: number,
+    audit?: AuditOf<StoredCatalog>,
+  ): Promise<StoredCatalog> {
     return this.write(() => {
       const active = this.sql(
         'SELECT * FROM catalogs WHERE active = 1 ORDER BY version DESC LIMIT 1',
@@ -417,7 +430,9 @@ export class SqliteStore implements Store {
       const info = this.sql(
         'INSERT INTO catalogs (hash, source, created_at, active) VALUES (?, ?, ?, 1)',
       ).run(hash, source, now);
-      return { version: Number(info.lastInsertRowid), hash, source, createdAt: now, active: true };
+      const stored = { version: Number(info.lastInsertRowid), hash, source, createdAt: now, active: true };
+      this.appendAuditNow(audit?.(stored));
+      return stored;
     });
   }
 
