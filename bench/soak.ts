@@ -22,6 +22,7 @@ const opts = new Command()
   .option('--connections <n>', 'connections', Number, 16)
   .option('--db <url>', 'database (default: a new SQLite file)')
   .option('--json', 'print only the JSON result')
+  .option('--profile <dir>', "write the server's CPU profile (.cpuprofile) into this folder")
   .parse()
   .opts<{
     minutes: number;
@@ -31,6 +32,7 @@ const opts = new Command()
     connections: number;
     db?: string;
     json?: boolean;
+    profile?: string;
   }>();
 
 const log = (...args: unknown[]) => {
@@ -58,6 +60,7 @@ interface Slice {
   requestsPerSecond: number;
   p99Ms: number;
   errors: Record<string, number>;
+  /** Median of the slice's per-second samples. */
   rssMb: number;
 }
 
@@ -87,6 +90,7 @@ async function main() {
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      ...(opts.profile ? ['--cpu-prof', '--cpu-prof-dir', opts.profile] : []),
       'bin/nextbest.mjs',
       'serve',
       '--db',
@@ -162,7 +166,12 @@ async function main() {
       ],
     }) as unknown as EventEmitter & Promise<autocannon.Result>;
     instance.on('response', (_c: unknown, _s: number, _b: number, ms: number) => latencies.push(ms));
+    // RSS swings by tens of MB with each garbage collection: a slice reports the median of one sample a second.
+    const rssSamples: number[] = [];
+    const sampler = setInterval(() => rssSamples.push(rssMb(child.pid!)), 1000);
     const result = await instance;
+    clearInterval(sampler);
+    rssSamples.sort((a, b) => a - b);
     if (result.errors > 0) errors.socket = result.errors;
     latencies.sort((a, b) => a - b);
     const slice: Slice = {
@@ -170,14 +179,16 @@ async function main() {
       requestsPerSecond: Math.round(result.requests.total / opts.slice),
       p99Ms: latencies[Math.max(0, Math.ceil(0.99 * latencies.length) - 1)] ?? Number.NaN,
       errors,
-      rssMb: rssMb(child.pid!),
+      rssMb: rssSamples[Math.floor(rssSamples.length / 2)] ?? rssMb(child.pid!),
     };
     slices.push(slice);
     log(
       `slice ${s + 1}/${total} (${slice.minute} min): ${slice.requestsPerSecond} req/s, p99 ${slice.p99Ms} ms, RSS ${slice.rssMb} MB, errors ${JSON.stringify(errors)}`,
     );
   }
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
+  await exited;
   // The first slice warms up (JIT, caches): start-of-run memory is taken after it.
   const startRss = slices[Math.min(1, slices.length - 1)]!.rssMb;
   const endRss = slices.at(-1)!.rssMb;

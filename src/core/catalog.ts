@@ -1,21 +1,20 @@
-// The action catalog: its file format (a zod schema), validation with located errors, and compilation of
-// every rule once per catalog version.
+// The action catalog: validation with located errors and compilation of every rule once per catalog version.
+// The file format is in catalogSchema.ts, reading the text in catalogSource.ts.
 
-import { LineCounter, parseDocument } from 'yaml';
-import { z } from 'zod';
-import {
-  DEFAULT_EXPLORER,
-  DEFAULT_LEARNER,
-  EXPLORER_NAMES,
-  type ExplorerName,
-  LEARNER_NAMES,
-  type LearnerName,
-} from '../learn/registry.ts';
+import type { z } from 'zod';
+import type { ExplorerName, LearnerName } from '../learn/registry.ts';
 import type { ArmSettings, ArmShares } from './arms.ts';
-import { eventsConfigIssues, eventsConfigSchema, featureTypes } from './events.ts';
-import { policySpecSchema } from './policy.ts';
 import {
-  ATTRIBUTE_TYPES,
+  type ActionDefinition,
+  CatalogError,
+  type CatalogFile,
+  type CatalogIssue,
+  type ContactPolicyDefinition,
+  catalogFileSchema,
+  type Selector,
+} from './catalogSchema.ts';
+import { eventsConfigIssues, featureTypes } from './events.ts';
+import {
   type CompiledRule,
   matchesType,
   RuleCompileError,
@@ -24,250 +23,16 @@ import {
 } from './rules.ts';
 import type { Attributes, Treatment } from './types.ts';
 
-const identifier = z
-  .string()
-  .min(1)
-  .max(100)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'use letters, digits, _ . : - (starting with a letter or digit)');
-
-const attributeType = z.enum(ATTRIBUTE_TYPES);
-const fieldSchema = z.record(
-  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid field name'),
-  attributeType,
-);
-
-const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO 8601 date');
-
-const treatmentSchema = z.looseObject({
-  title: z.string().min(1),
-  text: z.string().optional(),
-  link: z.string().optional(),
-});
-
-const selectorSchema = z.strictObject({
-  issue: z.string().optional(),
-  group: z.string().optional(),
-  action: z.string().optional(),
-  /** Matches actions that carry at least one of these tags. */
-  tags: z.array(z.string()).optional(),
-});
-
-const channelSchema = z.strictObject({
-  id: identifier,
-  name: z.string().optional(),
-  direction: z.enum(['inbound', 'outbound']).default('inbound'),
-});
-
-const actionSchema = z.strictObject({
-  id: identifier,
-  name: z.string().min(1),
-  description: z.string().default(''),
-  issue: identifier,
-  group: identifier,
-  treatments: z.record(z.string(), treatmentSchema),
-  value: z.union([z.number().finite(), z.string().min(1)]).default(1),
-  validity: z.strictObject({ start: isoDate.optional(), end: isoDate.optional() }).optional(),
-  lever: z.number().finite().nonnegative().default(1),
-  budget: z
-    .strictObject({
-      maxPerDay: z.number().int().positive().optional(),
-      total: z.number().int().positive().optional(),
-    })
-    .optional(),
-  tags: z.array(z.string()).default([]),
-  eligibility: z.string().optional(),
-  applicability: z.string().optional(),
-  suitability: z.string().optional(),
-  /** Overrides learning.responseWindowHours for this action. */
-  responseWindowHours: z.number().positive().optional(),
-  /**
-   * May be offered while the store is unavailable (degraded mode), when nothing can be logged and no contact
-   * history, budget or cap can be checked: service actions, not offers with limits.
-   */
-  safeWhenDegraded: z.boolean().default(false),
-});
-
-const policyBase = {
-  id: identifier,
-  description: z.string().optional(),
-  appliesTo: selectorSchema.optional(),
-  /** Only contacts on these channels count, and the policy only applies on them. Default: all channels. */
-  channels: z.array(z.string()).optional(),
-  /** Which earlier interactions count together: the same action, its group, its issue or anything. */
-  scope: z.enum(['action', 'group', 'issue', 'customer']).default('action'),
-};
-
-const contactPolicySchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    ...policyBase,
-    type: z.literal('maxContacts'),
-    count: z.number().int().positive(),
-    days: z.number().positive(),
-    /** What counts as a contact: the action being chosen in a decision, or a reported impression. */
-    countOn: z.enum(['decision', 'impression']).default('decision'),
-  }),
-  z.strictObject({ ...policyBase, type: z.literal('pauseAfterReject'), days: z.number().positive() }),
-  z.strictObject({
-    ...policyBase,
-    type: z.literal('stopAfterAccept'),
-    /** Omitted: never again. */
-    days: z.number().positive().optional(),
-  }),
-]);
-
-const contextWeightSchema = z.strictObject({
-  id: z.string().optional(),
-  channel: z.union([z.string(), z.array(z.string())]).optional(),
-  when: z.string().optional(),
-  appliesTo: selectorSchema.optional(),
-  weight: z.number().finite().nonnegative(),
-});
-
-const armSharesSchema = {
-  /** Share of decisions in the random control arm (uniform among the eligible actions). */
-  controlShare: z.number().min(0).max(0.5).optional(),
-  /** Share of decisions in the business-rule arm (highest lever × value, no model). */
-  businessRuleShare: z.number().min(0).max(0.5).optional(),
-};
-
-const measurementSchema = z
-  .strictObject({
-    ...armSharesSchema,
-    /** Per channel: other shares, e.g. a larger control group on email. */
-    channels: z.record(z.string(), z.strictObject(armSharesSchema)).default({}),
-    /** A customer stays in the same arm for this many days. */
-    stickyDays: z.number().positive().default(30),
-    /** Salt of the assignment hash; change it to reshuffle the arms. */
-    salt: z.string().default('nextbest'),
-    /**
-     * Shadow mode: a candidate policy (learner, explorer, levers) scored beside production on every decision
-     * and taught the same outcomes; what it would have chosen is logged, production decides.
-     */
-    shadow: policySpecSchema.optional(),
-  })
-  .default({ channels: {}, stickyDays: 30, salt: 'nextbest' });
-
-export const catalogFileSchema = z.strictObject({
-  name: z.string().default('catalog'),
-  description: z.string().optional(),
-  channels: z.array(channelSchema).min(1),
-  schema: z
-    .strictObject({
-      customer: fieldSchema.default({}),
-      context: fieldSchema.default({}),
-      features: fieldSchema.default({}),
-    })
-    .default({ customer: {}, context: {}, features: {} }),
-  /** Optional descriptions of the hierarchy; actions name their issue and group. */
-  issues: z
-    .record(
-      z.string(),
-      z.strictObject({
-        description: z.string().optional(),
-        groups: z.record(z.string(), z.strictObject({ description: z.string().optional() })).optional(),
-      }),
-    )
-    .optional(),
-  actions: z.array(actionSchema).min(1),
-  contactPolicies: z.array(contactPolicySchema).default([]),
-  contextWeights: z.array(contextWeightSchema).default([]),
-  arbitration: z
-    .strictObject({
-      onePerGroup: z.boolean().default(true),
-      defaultLimit: z.number().int().positive().default(3),
-      maxLimit: z.number().int().positive().default(20),
-    })
-    .default({ onePerGroup: true, defaultLimit: 3, maxLimit: 20 }),
-  /** Control groups: the arms every decision is assigned to (see src/core/arms.ts). */
-  measurement: measurementSchema,
-  /** Customer event types and the features derived from them (see src/core/events.ts). */
-  events: eventsConfigSchema,
-  /** Proactive service: when an event matches, decide for an outbound channel and queue the result. */
-  triggers: z
-    .array(
-      z.strictObject({
-        id: identifier,
-        description: z.string().optional(),
-        /** The event type that fires it. */
-        event: z.string().min(1),
-        /** CEL over event.*, customer.*, features.* (already updated by the event) and channel. */
-        when: z.string().optional(),
-        /** The outbound channel decided for. */
-        channel: z.string().min(1),
-        /** Only these actions may be chosen (default: any action with a treatment for the channel). */
-        actions: selectorSchema.optional(),
-        /** How many actions the triggered decision picks. */
-        limit: z.number().int().positive().default(1),
-        /** Context the triggered decision is made in (declared under schema.context). */
-        context: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
-      }),
-    )
-    .default([]),
-  learning: z
-    .strictObject({
-      positive: z.array(z.enum(['click', 'accept', 'convert'])).default(['click', 'accept', 'convert']),
-      negative: z.array(z.enum(['reject'])).default(['reject']),
-      /** The propensity learner of every action, unless an override picks another for its issue or group. */
-      learner: z.enum(LEARNER_NAMES).default(DEFAULT_LEARNER),
-      /** How the slots are filled from the priorities (the explorer records each choice's probability). */
-      explorer: z.enum(EXPLORER_NAMES).default(DEFAULT_EXPLORER),
-      /** For the epsilonGreedy explorer: the share of slots filled at random among eligible actions. */
-      exploration: z.number().min(0).max(1).default(0.05),
-      /**
-       * One shared model for all actions (that no override takes out): it sees the action's id, group, issue and
-       * tags as features beside the customer's, so a new action starts from what similar actions learned, and a
-       * large catalog needs one model instead of one per action. Best with bayesianLogistic, whose pairwise
-       * interactions learn customer × action effects.
-       */
-      shared: z.boolean().default(false),
-      /** Per issue, group, action or tag: another learner, and/or one shared model for the matching actions. */
-      overrides: z
-        .array(
-          z.strictObject({
-            appliesTo: selectorSchema,
-            learner: z.enum(LEARNER_NAMES).optional(),
-            shared: z.boolean().optional(),
-          }),
-        )
-        .default([]),
-      /**
-       * A chosen action with no positive or negative outcome this many hours after the decision counts as a
-       * negative; a positive that arrives later takes that negative back. Omitted: no window.
-       */
-      responseWindowHours: z.number().positive().optional(),
-      /** Forgetting for learners that support it: a response's weight halves after this many later responses. */
-      halfLife: z.number().positive().optional(),
-      /** Forgetting in time, for every learner: a response's weight halves after this many days. */
-      halfLifeDays: z.number().positive().optional(),
-    })
-    .default({
-      positive: ['click', 'accept', 'convert'],
-      negative: ['reject'],
-      learner: DEFAULT_LEARNER,
-      explorer: DEFAULT_EXPLORER,
-      exploration: 0.05,
-      shared: false,
-      overrides: [],
-    }),
-});
-
-export type CatalogFile = z.infer<typeof catalogFileSchema>;
-export type ActionDefinition = CatalogFile['actions'][number];
-export type ContactPolicyDefinition = CatalogFile['contactPolicies'][number];
-export type Selector = z.infer<typeof selectorSchema>;
-
-export interface CatalogIssue {
-  path: string;
-  message: string;
-}
-
-/** A catalog that failed validation; `issues` name every problem with its path. */
-export class CatalogError extends Error {
-  constructor(readonly issues: CatalogIssue[]) {
-    super(issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('\n'));
-    this.name = 'CatalogError';
-  }
-}
+export {
+  type ActionDefinition,
+  CatalogError,
+  type CatalogFile,
+  type CatalogIssue,
+  type ContactPolicyDefinition,
+  catalogFileSchema,
+  type Selector,
+} from './catalogSchema.ts';
+export { parseCatalogSource } from './catalogSource.ts';
 
 export interface CompiledAction {
   index: number;
@@ -719,85 +484,4 @@ export function actionFeatures(action: CompiledAction): Record<string, string | 
   };
   for (const tag of action.tags) features[`action.tag.${tag}`] = true;
   return features;
-}
-
-/** Parses catalog text; YAML is a superset of JSON, so one parser reads both. Errors give line and column. */
-/** Nesting a catalog may use: far beyond real catalogs, far below what exhausts the YAML parser's stack. */
-const MAX_FLOW_DEPTH = 64;
-const MAX_INDENT = 200;
-const MAX_LINE_INDICATORS = 64;
-
-/**
- * Where a source nests deeper than the limits, checked before the YAML parser sees it: a parser that runs out
- * of stack reports it as an error, but V8 can then abort the process on the next parse.
- */
-function nestingIssue(text: string): string | undefined {
-  let flow = 0;
-  let line = 1;
-  let indent = 0;
-  let atLineStart = true;
-  let indicators = 0;
-  let quote: string | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (ch === '\n') {
-      line++;
-      indent = 0;
-      indicators = 0;
-      atLineStart = true;
-      quote = undefined;
-      continue;
-    }
-    if (atLineStart && ch === ' ') {
-      if (++indent > MAX_INDENT) return `line ${line}: indented more than ${MAX_INDENT} columns`;
-      continue;
-    }
-    atLineStart = false;
-    if (quote) {
-      if (ch === quote && text[i - 1] !== '\\') quote = undefined;
-      continue;
-    }
-    if (ch === '"' || ch === "'") quote = ch;
-    else if (ch === '[' || ch === '{') {
-      if (++flow > MAX_FLOW_DEPTH)
-        return `line ${line}: brackets nested deeper than ${MAX_FLOW_DEPTH} levels`;
-    } else if (ch === ']' || ch === '}') flow = Math.max(0, flow - 1);
-    else if ((ch === '-' || ch === '?' || ch === ':') && (text[i + 1] === ' ' || text[i + 1] === '\n')) {
-      if (++indicators > MAX_LINE_INDICATORS)
-        return `line ${line}: more than ${MAX_LINE_INDICATORS} nested entries on one line`;
-    }
-  }
-  return undefined;
-}
-
-export function parseCatalogSource(text: string): unknown {
-  const tooDeep = nestingIssue(text);
-  if (tooDeep) throw new CatalogError([{ path: '', message: `nested too deeply: ${tooDeep}` }]);
-  const lineCounter = new LineCounter();
-  let doc: ReturnType<typeof parseDocument>;
-  try {
-    doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
-  } catch (error) {
-    // e.g. nesting deep enough to exhaust the parser's stack
-    throw new CatalogError([
-      { path: '', message: `not readable as YAML or JSON: ${(error as Error).message}` },
-    ]);
-  }
-  if (doc.errors.length > 0) {
-    throw new CatalogError(
-      doc.errors.map((e) => {
-        const pos = lineCounter.linePos(e.pos[0]);
-        return {
-          path: '',
-          message: pos ? `line ${pos.line}, column ${pos.col}: ${e.message.split('\n')[0]}` : e.message,
-        };
-      }),
-    );
-  }
-  try {
-    return doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    // An alias to no anchor, or aliases that would expand beyond the limit (a "billion laughs" document).
-    throw new CatalogError([{ path: '', message: (error as Error).message }]);
-  }
 }

@@ -97,6 +97,15 @@ export interface EncodedCommit extends Omit<DecisionCommit, 'decision'> {
 /** Schema changes, applied in order (migrations/*.sql); `PRAGMA user_version` records how many have run. */
 const MIGRATIONS = readMigrations(new URL('./migrations/', import.meta.url));
 
+/** How long a write waits for the write lock (another connection's transaction) before it fails as busy. */
+const LOCK_WAIT_MS = 5000;
+
+interface WriteItem {
+  run: () => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
 export class SqliteStore implements Store {
   db: Database.Database;
 
@@ -120,7 +129,7 @@ export class SqliteStore implements Store {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
     return db;
   }
 
@@ -149,8 +158,7 @@ export class SqliteStore implements Store {
     return stmt;
   }
 
-  private queue: Array<{ run: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> =
-    [];
+  private queue: WriteItem[] = [];
   private flushScheduled = false;
 
   /**
@@ -171,29 +179,34 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** Since when the batch waiting to be written has found the write lock taken (0: it has not). */
+  private busySince = 0;
+
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
+    // IMMEDIATE: the write lock is taken before the first read, so a batch that reads (a reservation's check,
+    // an idempotency lookup) never works from a snapshot another process's commit made stale. The lock is not
+    // waited for inside SQLite (its busy handler sleeps and so would stall this thread's event loop while the
+    // writer thread or another process commits): a taken lock answers at once and the batch, with whatever
+    // joins it, tries again a millisecond later, for up to LOCK_WAIT_MS.
+    if (!this.begin(batch)) return;
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
-      // IMMEDIATE: the write lock is taken before the first read, so a batch that reads (a reservation's
-      // check, an idempotency lookup) never works from a snapshot another process's commit made stale; the
-      // lock is waited for (busy_timeout) rather than failing.
-      this.db
-        .transaction(() => {
-          for (const item of batch) {
-            try {
-              outcomes.push({ ok: true, value: this.db.transaction(item.run)() });
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-            }
-          }
-        })
-        .immediate();
+      for (const item of batch) {
+        try {
+          // Inside the open transaction, better-sqlite3 runs each item in a savepoint of its own.
+          outcomes.push({ ok: true, value: this.db.transaction(item.run)() });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.sql('COMMIT').run();
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in the batch is durable.
+      if (this.db.inTransaction) this.sql('ROLLBACK').run();
       for (const item of batch) item.reject(error);
       return;
     }
@@ -209,6 +222,33 @@ export class SqliteStore implements Store {
       if (o.ok) item.resolve(o.value);
       else item.reject(o.error);
     });
+  }
+
+  /** Opens the batch's transaction; false when the lock is taken (the batch waits) or cannot be had (rejected). */
+  private begin(batch: WriteItem[]): boolean {
+    try {
+      this.sql('PRAGMA busy_timeout = 0').get();
+      try {
+        this.sql('BEGIN IMMEDIATE').run();
+      } finally {
+        this.sql(`PRAGMA busy_timeout = ${LOCK_WAIT_MS}`).get();
+      }
+      this.busySince = 0;
+      return true;
+    } catch (error) {
+      const busy = (error as { code?: string }).code === 'SQLITE_BUSY';
+      const now = Date.now();
+      if (busy && (this.busySince === 0 || now - this.busySince < LOCK_WAIT_MS)) {
+        this.busySince ||= now;
+        this.queue = batch.concat(this.queue);
+        this.flushScheduled = true;
+        setTimeout(() => this.flush(), 1);
+        return false;
+      }
+      this.busySince = 0;
+      for (const item of batch) item.reject(error);
+      return false;
+    }
   }
 
   async init(): Promise<void> {
