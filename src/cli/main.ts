@@ -19,12 +19,16 @@ import { fail, onShutdown, port, positiveInt } from './args.ts';
 import { open, openExisting } from './db.ts';
 import { formatOf, type ImportFormat, importEvents } from './importEvents.ts';
 import { keysCommand } from './keys.ts';
-import { BUNDLED_CATALOG, WEB_ROOT } from './paths.ts';
+import { BUNDLED_CATALOG, PACKAGE_JSON, WEB_ROOT } from './paths.ts';
 import { progress } from './progress.ts';
 import { serveCommand } from './serve.ts';
 
 const program = new Command();
-program.name('nextbest').description('Real-time next-best-action engine').showHelpAfterError();
+program
+  .name('nextbest')
+  .description('Real-time next-best-action engine')
+  .version((JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version)
+  .showHelpAfterError();
 
 serveCommand(program);
 keysCommand(program);

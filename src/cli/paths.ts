@@ -7,3 +7,5 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const BUNDLED_CATALOG = resolve(here, '../../examples/telco/catalog.yaml');
 /** The dashboard as `npm run build:web` builds it. */
 export const WEB_ROOT = resolve(here, '../../web/dist');
+/** The package's manifest (its version for `nextbest --version`). */
+export const PACKAGE_JSON = resolve(here, '../../package.json');

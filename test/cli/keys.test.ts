@@ -1,0 +1,60 @@
+// `nextbest keys` and `nextbest --version` as an operator runs them: keys created, listed, rotated and revoked on a
+// database, the key printed once, mistakes answered with one line and exit code 1.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/open.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'nextbest-keys-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, ['bin/nextbest.mjs', ...args], { encoding: 'utf8' });
+
+describe('nextbest keys', () => {
+  it('creates, lists, rotates and revokes keys on a database, and refuses mistakes in one line', async () => {
+    const db = join(dir, 'keys.db');
+    await (await openStore(db)).close();
+    const created = run('keys', 'create', '--db', db, '--label', 'web shop', '--scopes', 'decide,outcomes');
+    expect(created.status).toBe(0);
+    const key = /^\s+(nbk_\S+)$/m.exec(created.stdout)?.[1];
+    const id = /^key ([0-9a-f]{16}) "web shop" \(decide, outcomes\):/m.exec(created.stdout)?.[1];
+    expect(key).toBeDefined();
+    expect(id).toBeDefined();
+
+    const listed = run('keys', 'list', '--db', db, '--json');
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).not.toContain(key);
+    expect(JSON.parse(listed.stdout)).toMatchObject([{ id, label: 'web shop', active: true }]);
+
+    const rotated = run('keys', 'rotate', id!, '--db', db, '--grace', '1h');
+    expect(rotated.status).toBe(0);
+    expect(rotated.stdout).toMatch(new RegExp(`key ${id} works until \\d{4}-`));
+    const again = run('keys', 'rotate', id!, '--db', db);
+    expect(again.status).toBe(1);
+    expect(again.stderr.trim()).toBe(`key ${id} is revoked, expired or rotated already`);
+
+    expect(run('keys', 'revoke', id!, '--db', db).stdout).toContain(`revoked key ${id} "web shop"`);
+    const table = run('keys', 'list', '--db', db).stdout;
+    expect(table).toMatch(new RegExp(`${id}\\s+revoked\\s+decide,outcomes\\s+web shop`));
+
+    const scope = run('keys', 'create', '--db', db, '--label', 'x', '--scopes', 'decide,root');
+    expect(scope.status).toBe(1);
+    expect(scope.stderr).toContain('unknown scope root');
+    const unknown = run('keys', 'revoke', '0123456789abcdef', '--db', db);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr.trim()).toBe('no key 0123456789abcdef');
+    const missing = run('keys', 'list', '--db', join(dir, 'none.db'));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('--db: no database at');
+  });
+
+  it('--version prints the package version', () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    const res = run('--version');
+    expect(res.status).toBe(0);
+    expect(res.stdout.trim()).toBe(version);
+  });
+});
