@@ -36,18 +36,22 @@ export function npsOf(scores: readonly number[]): NpsSummary {
   const n = scores.length;
   const promoters = scores.filter((s) => s >= 9).length;
   const detractors = scores.filter((s) => s <= 6).length;
-  const pp = n > 0 ? promoters / n : 0;
-  const pd = n > 0 ? detractors / n : 0;
-  const d = pp - pd;
-  // Var(p̂p − p̂d) = (pp + pd − (pp − pd)²) / n for one multinomial sample.
-  const half = n > 0 ? Z95 * Math.sqrt(Math.max(0, pp + pd - d * d) / n) : 1;
+  const d = n > 0 ? (promoters - detractors) / n : 0;
+  // Adjusted Wald (Rocks, 2016, "Interval Estimation for the Net Promoter Score"): ¾ pseudo-answer added to
+  // promoters and to detractors, 3 to the count, then Var(p̂p − p̂d) = (pp + pd − (pp − pd)²) / n of one
+  // multinomial sample. The plain Wald interval collapses to a point at n = 1 ([−100, −100]); this one does not.
+  const na = n + 3;
+  const pp = (promoters + 0.75) / na;
+  const pd = (detractors + 0.75) / na;
+  const da = pp - pd;
+  const half = Z95 * Math.sqrt(Math.max(0, pp + pd - da * da) / na);
   return {
     responses: n,
     promoters,
     passives: n - promoters - detractors,
     detractors,
     nps: 100 * d,
-    npsCi: [Math.max(-100, 100 * (d - half)), Math.min(100, 100 * (d + half))],
+    npsCi: [Math.max(-100, 100 * (da - half)), Math.min(100, 100 * (da + half))],
   };
 }
 

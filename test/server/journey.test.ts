@@ -127,12 +127,22 @@ describe('GET /v1/kpis/feedback', () => {
 });
 
 describe('survey statistics', () => {
-  it('NPS with its multinomial interval', () => {
+  it('NPS with its adjusted-Wald interval (Rocks, 2016), also for one answer', () => {
     const r = npsOf([10, 9, 9, 8, 7, 3]);
     expect(r.nps).toBeCloseTo(100 * (3 / 6 - 1 / 6), 9);
-    const half = 1.959963984540054 * Math.sqrt((3 / 6 + 1 / 6 - (2 / 6) ** 2) / 6);
-    expect(r.npsCi[0]).toBeCloseTo(100 * (2 / 6 - half), 9);
-    expect(r.npsCi[1]).toBeCloseTo(Math.min(100, 100 * (2 / 6 + half)), 9);
+    // 3.75 promoters and 1.75 detractors of 9 (¾ added to each, 3 to the count), computed by hand.
+    const [pp, pd] = [3.75 / 9, 1.75 / 9];
+    const half = 1.959963984540054 * Math.sqrt((pp + pd - (pp - pd) ** 2) / 9);
+    expect(r.npsCi[0]).toBeCloseTo(100 * (pp - pd - half), 9);
+    expect(r.npsCi[1]).toBeCloseTo(100 * (pp - pd + half), 9);
+    // One detractor: NPS −100, but the interval is wide, not the point the plain Wald interval gives.
+    const one = npsOf([2]);
+    expect(one.nps).toBe(-100);
+    expect(one.npsCi[0]).toBeLessThan(-90);
+    expect(one.npsCi[1]).toBeGreaterThan(0);
+    const none = npsOf([]);
+    expect(none.npsCi[0]).toBeLessThan(0);
+    expect(none.npsCi[1]).toBeGreaterThan(0);
   });
 
   it('CSAT as the share of 4–5 answers', () => {
