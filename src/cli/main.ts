@@ -1,7 +1,7 @@
 // The nextbest command line. Commands stay thin: they parse flags and call the engine or the server.
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { CatalogError, compileCatalog, parseCatalogSource } from '../core/catalog.ts';
+import { CatalogError, catalogWarnings, compileCatalog, parseCatalogSource } from '../core/catalog.ts';
 import { type PolicySpec, policySpecSchema } from '../core/policy.ts';
 import { BEHAVIOUR } from '../demo/assumptions.ts';
 import { DemoSimulator } from '../demo/simulator.ts';
@@ -136,10 +136,13 @@ catalogCommand
     try {
       const catalog = compileCatalog(parseCatalogSource(readFileSync(file, 'utf8')));
       const issues = new Set(catalog.actions.map((a) => a.issue));
+      const warnings = catalogWarnings(catalog);
       console.log(
         `${file}: valid (${catalog.actions.length} actions in ${issues.size} issues, ${catalog.channels.size} channels, ` +
-          `${catalog.contactPolicies.length} contact policies, ${catalog.definition.triggers.length} triggers; version ${catalog.version})`,
+          `${catalog.contactPolicies.length} contact policies, ${catalog.definition.triggers.length} triggers; version ${catalog.version})` +
+          (warnings.length > 0 ? `, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}:` : ''),
       );
+      for (const w of warnings) console.log(`  warning: ${w.path}: ${w.message}`);
     } catch (error) {
       if (error instanceof CatalogError) {
         console.error(`${file}: invalid catalog`);

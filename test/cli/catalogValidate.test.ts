@@ -11,10 +11,29 @@ const run = (...args: string[]) =>
   spawnSync(process.execPath, ['bin/nextbest.mjs', ...args], { encoding: 'utf8' });
 
 describe('nextbest catalog validate', () => {
-  it('accepts the bundled example', () => {
+  it('accepts the bundled example, without warnings', () => {
     const res = run('catalog', 'validate', 'examples/telco/catalog.yaml');
     expect(res.status).toBe(0);
-    expect(res.stdout).toMatch(/valid \(37 actions in 4 issues.*2 triggers/);
+    expect(res.stdout).toMatch(/valid \(37 actions in 4 issues.*2 triggers; version \w+\)\n$/);
+    expect(res.stdout).not.toContain('warning');
+  });
+
+  it('warns of a title cut by an unquoted comma in a flow map', () => {
+    const file = join(dir, 'comma.yaml');
+    writeFileSync(
+      file,
+      [
+        'channels: [{ id: web }]',
+        'actions:',
+        '  - { id: A, name: A, issue: I, group: G, treatments: { web: { title: Your bill, explained, link: /b } } }',
+      ].join('\n'),
+    );
+    const res = run('catalog', 'validate', file);
+    expect(res.status).toBe(0);
+    expect(res.stdout).toContain('1 warning:');
+    expect(res.stdout).toContain(
+      "warning: actions[0].treatments.web.explained: no value: an unquoted comma in a flow map? Quote the text before it ('…, explained')",
+    );
   });
 
   it('lists every problem with its location and exits non-zero', () => {
