@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ArmSettings, assignArm } from '../../src/core/arms.ts';
+import { type ArmSettings, assignArm, hash32 } from '../../src/core/arms.ts';
 import { mulberry32 } from '../../src/core/random.ts';
 
 const settings: ArmSettings = {
@@ -56,5 +56,23 @@ describe('control-group assignment', () => {
     let control = 0;
     for (let i = 0; i < 20_000; i++) if (assignArm(settings, null, 'web', T, rng) === 'control') control++;
     expect(Math.abs(control - 1000)).toBeLessThan(4 * Math.sqrt(20_000 * 0.05 * 0.95));
+  });
+});
+
+describe('pinned assignment (a change here reshuffles every customer of every deployment)', () => {
+  it('hash32 gives these values', () => {
+    expect(['', 'a', 'C00042', 'customer-1', 'nextbest|0|C00001'].map(hash32)).toEqual([
+      2872998923, 444641715, 2253239215, 3902211816, 1185578043,
+    ]);
+  });
+
+  it('100,000 customers fall into these arms, on the web and with the email override', () => {
+    const tally = (channel: string) => {
+      const counts = { adaptive: 0, control: 0, businessRule: 0 };
+      for (let i = 0; i < 100_000; i++) counts[assignArm(settings, `customer-${i}`, channel, T, never)]++;
+      return counts;
+    };
+    expect(tally('web')).toEqual({ adaptive: 85_116, control: 4888, businessRule: 9996 });
+    expect(tally('email')).toEqual({ adaptive: 70_150, control: 19_886, businessRule: 9964 });
   });
 });
