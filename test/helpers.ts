@@ -1,4 +1,5 @@
-import { type CatalogFile, compileCatalog } from '../src/core/catalog.ts';
+import { compileCatalog } from '../src/core/catalog.ts';
+import type { CatalogFile } from '../src/core/catalogSchema.ts';
 import { Engine, type EngineOptions } from '../src/engine/engine.ts';
 import { SqliteStore } from '../src/store/sqlite/store.ts';
 

@@ -1,7 +1,9 @@
 // The nextbest command line. Commands stay thin: they parse flags and call the engine or the server.
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { CatalogError, catalogWarnings, compileCatalog, parseCatalogSource } from '../core/catalog.ts';
+import { catalogWarnings, compileCatalog } from '../core/catalog.ts';
+import { CatalogError } from '../core/catalogSchema.ts';
+import { parseCatalogSource } from '../core/catalogSource.ts';
 import { type PolicySpec, policySpecSchema } from '../core/policy.ts';
 import { BEHAVIOUR } from '../demo/assumptions.ts';
 import { DemoSimulator } from '../demo/simulator.ts';

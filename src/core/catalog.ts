@@ -23,17 +23,6 @@ import {
 } from './rules.ts';
 import type { Attributes, Treatment } from './types.ts';
 
-export {
-  type ActionDefinition,
-  CatalogError,
-  type CatalogFile,
-  type CatalogIssue,
-  type ContactPolicyDefinition,
-  catalogFileSchema,
-  type Selector,
-} from './catalogSchema.ts';
-export { parseCatalogSource } from './catalogSource.ts';
-
 export interface CompiledAction {
   index: number;
   id: string;

@@ -1,5 +1,5 @@
 // A short, readable summary of what a new catalog version changes, for the audit trail.
-import type { CatalogFile } from './catalog.ts';
+import type { CatalogFile } from './catalogSchema.ts';
 
 type Definition = CatalogFile | Record<string, unknown>;
 

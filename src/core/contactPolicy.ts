@@ -1,6 +1,7 @@
 // Contact policies: limits derived from the customer's interaction history (how often an action, its group,
 // its issue or anything at all was shown; a pause after a rejection; no repeat after an acceptance).
-import type { Catalog, CompiledAction, ContactPolicyDefinition } from './catalog.ts';
+import type { Catalog, CompiledAction } from './catalog.ts';
+import type { ContactPolicyDefinition } from './catalogSchema.ts';
 import type { InteractionRecord } from './types.ts';
 
 export const DAY_MS = 86_400_000;

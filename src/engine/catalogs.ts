@@ -1,7 +1,8 @@
 // The active catalog and what follows from it, replaced as one so that a decision never mixes two versions.
 
 import { parseDocument } from 'yaml';
-import { actionFeatures, type Catalog, compileCatalog, parseCatalogSource } from '../core/catalog.ts';
+import { actionFeatures, type Catalog, compileCatalog } from '../core/catalog.ts';
+import { parseCatalogSource } from '../core/catalogSource.ts';
 import { historyRequirement } from '../core/contactPolicy.ts';
 import { applyEvent } from '../core/events.ts';
 import { type PolicySpec, policyExplorer } from '../core/policy.ts';

@@ -3,8 +3,9 @@
 // Routes and CLI commands stay thin.
 
 import { randomInt } from 'node:crypto';
-import { type Catalog, CatalogError } from '../core/catalog.ts';
+import type { Catalog } from '../core/catalog.ts';
 import { catalogDiff } from '../core/catalogDiff.ts';
+import { CatalogError } from '../core/catalogSchema.ts';
 import { mulberry32 } from '../core/random.ts';
 import type { Attributes } from '../core/types.ts';
 import type { Features } from '../learn/learner.ts';

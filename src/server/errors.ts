@@ -2,7 +2,7 @@
 // and the statuses each route declares in the OpenAPI document.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { CatalogError } from '../core/catalog.ts';
+import { CatalogError } from '../core/catalogSchema.ts';
 import { EngineError } from '../engine/engine.ts';
 import { StoreUnavailableError } from '../store/unavailable.ts';
 import { errorSchema } from './schemas.ts';

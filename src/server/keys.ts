@@ -56,7 +56,7 @@ export class ApiKeys {
 
   async list(): Promise<KeyInfo[]> {
     await this.refresh();
-    return this.ring.entries().map((e) => ({ ...e, active: this.ring.works(e) }));
+    return this.ring.entries().map((e) => this.state(e));
   }
 
   async create(
@@ -79,7 +79,7 @@ export class ApiKeys {
         summary: `created "${record.label}" with scopes ${record.scopes.join(', ')}${expiry}`,
       },
     });
-    return { key, info: await this.info(record.id) };
+    return { key, info: this.info(record.id) };
   }
 
   async revoke(id: string, actor: KeyActor, options: { allowLastAdmin?: boolean } = {}): Promise<KeyInfo> {
@@ -120,7 +120,7 @@ export class ApiKeys {
         summary: `replaced by ${record.id}; the old key ${graceSeconds > 0 ? `works until ${iso(until)}` : 'stopped working'}`,
       },
     });
-    return { key, info: await this.info(record.id), replaced: await this.info(id) };
+    return { key, info: this.info(record.id), replaced: this.info(id) };
   }
 
   private hasFixedAdmin(): boolean {
@@ -141,10 +141,15 @@ export class ApiKeys {
     return entry;
   }
 
-  private async info(id: string): Promise<KeyInfo> {
-    const found = (await this.list()).find((e) => e.id === id);
+  /** A key as the ring holds it (change() has just reread the keys). */
+  private info(id: string): KeyInfo {
+    const found = this.ring.entries().find((e) => e.id === id);
     if (!found) throw new EngineError('not_found', 'params.id', `no key ${id}`);
-    return found;
+    return this.state(found);
+  }
+
+  private state(entry: KeyEntry): KeyInfo {
+    return { ...entry, active: this.ring.works(entry) };
   }
 
   private async change(change: Parameters<KeyRepository['changeApiKeys']>[0]): Promise<void> {

@@ -10,10 +10,12 @@ import {
   type ChoiceFlags,
   type ChoiceLogRow,
   type ChoiceTally,
+  type CustomerOutbound,
   type DecisionRecord,
   type FoldOutcome,
   type KpiDimension,
   type OutboundJourney,
+  type OutboundStatus,
   type OutcomeRecord,
   type StoredCatalog,
   type TallyKey,
@@ -71,6 +73,32 @@ export function toTimelineEntry(row: TimelineRow): TimelineEntry {
         channel: row.channel,
       };
   }
+}
+
+/** A customer's outbound message, as both dialects select it (`CUSTOMER_OUTBOUND_SELECT`). */
+export interface CustomerOutboundRow {
+  id: number | string;
+  decision_id: string;
+  channel: string;
+  status: string;
+  created_at: number | string;
+  done_at: number | string | null;
+  message: string;
+}
+
+export const CUSTOMER_OUTBOUND_SELECT = (placeholder: string) =>
+  `SELECT id, decision_id, channel, status, created_at, done_at, message FROM outbound WHERE customer_id = ${placeholder} ORDER BY id`;
+
+export function toCustomerOutbound(r: CustomerOutboundRow): CustomerOutbound {
+  return {
+    id: Number(r.id),
+    decisionId: r.decision_id,
+    channel: r.channel,
+    status: r.status as OutboundStatus,
+    createdAt: Number(r.created_at),
+    doneAt: r.done_at === null ? null : Number(r.done_at),
+    message: JSON.parse(r.message) as unknown,
+  };
 }
 
 export interface OutboundRow {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CatalogError, compileCatalog, parseCatalogSource } from '../../src/core/catalog.ts';
+import { compileCatalog } from '../../src/core/catalog.ts';
+import { CatalogError } from '../../src/core/catalogSchema.ts';
+import { parseCatalogSource } from '../../src/core/catalogSource.ts';
 import { action, smallCatalogDoc } from '../helpers.ts';
 
 function issuesOf(doc: unknown): Array<{ path: string; message: string }> {

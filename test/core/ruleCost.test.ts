@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CatalogError, compileCatalog } from '../../src/core/catalog.ts';
+import { compileCatalog } from '../../src/core/catalog.ts';
+import { CatalogError } from '../../src/core/catalogSchema.ts';
 import { decide } from '../../src/core/decide.ts';
 import { DATA_LIMITS, RULE_LIMITS } from '../../src/core/limits.ts';
 import { mulberry32 } from '../../src/core/random.ts';

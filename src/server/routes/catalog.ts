@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { compileCatalog, parseCatalogSource } from '../../core/catalog.ts';
+import { compileCatalog } from '../../core/catalog.ts';
+import { parseCatalogSource } from '../../core/catalogSource.ts';
 import { type Engine, EngineError } from '../../engine/engine.ts';
 import type { StoredCatalog } from '../../store/store.ts';
 import { actorOf } from '../auth.ts';

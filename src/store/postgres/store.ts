@@ -13,12 +13,15 @@ import { encodePayload } from '../decisionPayload.ts';
 import { readMigrations } from '../migrations.ts';
 import {
   type CatalogRow,
+  CUSTOMER_OUTBOUND_SELECT,
+  type CustomerOutboundRow,
   DAY,
   type DecisionRow,
   type OutboundRow,
   type OutcomeRow,
   type TriggerJobRow,
   toCatalog,
+  toCustomerOutbound,
   toDecision,
   toFoldOutcome,
   toOutcome,
@@ -653,28 +656,10 @@ export class PostgresStore implements Store {
   }
 
   async outboundForCustomer(customerId: string): Promise<CustomerOutbound[]> {
-    return (
-      await this.query<{
-        id: number;
-        decision_id: string;
-        channel: string;
-        status: string;
-        created_at: number;
-        done_at: number | null;
-        message: string;
-      }>(
-        'SELECT id, decision_id, channel, status, created_at, done_at, message FROM outbound WHERE customer_id = $1 ORDER BY id',
-        [customerId],
-      )
-    ).map((r) => ({
-      id: Number(r.id),
-      decisionId: r.decision_id,
-      channel: r.channel,
-      status: r.status as OutboundStatus,
-      createdAt: Number(r.created_at),
-      doneAt: r.done_at === null ? null : Number(r.done_at),
-      message: JSON.parse(r.message) as unknown,
-    }));
+    const rows = await this.query<CustomerOutboundRow & pg.QueryResultRow>(CUSTOMER_OUTBOUND_SELECT('$1'), [
+      customerId,
+    ]);
+    return rows.map(toCustomerOutbound);
   }
 
   // ---- timeline and journeys ------------------------------------------------------------------------------

@@ -19,12 +19,15 @@ import { encodePayload } from '../decisionPayload.ts';
 import { readMigrations } from '../migrations.ts';
 import {
   type CatalogRow,
+  CUSTOMER_OUTBOUND_SELECT,
+  type CustomerOutboundRow,
   type DecisionRow,
   type InteractionRow,
   type OutboundRow,
   type OutcomeRow,
   type TriggerJobRow,
   toCatalog,
+  toCustomerOutbound,
   toDecision,
   toFoldOutcome,
   toInteraction,
@@ -743,27 +746,8 @@ export class SqliteStore implements Store {
   }
 
   async outboundForCustomer(customerId: string): Promise<CustomerOutbound[]> {
-    return (
-      this.sql(
-        'SELECT id, decision_id, channel, status, created_at, done_at, message FROM outbound WHERE customer_id = ? ORDER BY id',
-      ).all(customerId) as Array<{
-        id: number;
-        decision_id: string;
-        channel: string;
-        status: string;
-        created_at: number;
-        done_at: number | null;
-        message: string;
-      }>
-    ).map((r) => ({
-      id: Number(r.id),
-      decisionId: r.decision_id,
-      channel: r.channel,
-      status: r.status as OutboundStatus,
-      createdAt: Number(r.created_at),
-      doneAt: r.done_at === null ? null : Number(r.done_at),
-      message: JSON.parse(r.message) as unknown,
-    }));
+    const rows = this.sql(CUSTOMER_OUTBOUND_SELECT('?')).all(customerId) as CustomerOutboundRow[];
+    return rows.map(toCustomerOutbound);
   }
 
   async getDecision(id: string): Promise<DecisionRecord | undefined> {
