@@ -278,6 +278,12 @@ export class ModelRegistry {
   private generation = 0;
   /** Lessons taught live since the last fold, in the order taught. */
   private lessons: Lesson[] = [];
+  /**
+   * Outcomes the last two folds took from the log that this process had not learned live yet: their answer may
+   * still be on its way (the store committed them, the caller has not resumed), and the adopted models hold
+   * them already, so `learn` must not teach them again.
+   */
+  private foldedAhead: Array<Set<number>> = [new Set(), new Set()];
   /** The highest outcome sequence number learned (the model version). */
   learnedSeq = 0;
   private folding: Promise<void> | undefined;
@@ -303,9 +309,10 @@ export class ModelRegistry {
 
   /** Teaches a response the store has just recorded (and marked learned). */
   learn(lesson: Lesson): void {
+    this.learnedSeq = Math.max(this.learnedSeq, lesson.seq);
+    if (this.foldedAhead.some((folded) => folded.delete(lesson.seq))) return;
     this.live.teach(lesson);
     this.lessons.push(lesson);
-    this.learnedSeq = Math.max(this.learnedSeq, lesson.seq);
   }
 
   /** Rebuilds the models the catalog now builds differently from the whole log (after a catalog change). */
@@ -329,7 +336,7 @@ export class ModelRegistry {
 
   private async foldOnce(rebuild: ReadonlySet<string>): Promise<void> {
     // The result is built inside the store's transaction but adopted only once it is committed.
-    let adopted: { set: ModelSet; written: StoredModel[] } | undefined;
+    let adopted: { set: ModelSet; written: StoredModel[]; changed: readonly StoredModel[] } | undefined;
     const pending = this.lessons.map((l) => l.seq);
     const result = await this.store.foldModels({
       since: this.generation,
@@ -342,7 +349,7 @@ export class ModelRegistry {
         if (unfolded.length !== taught.length || unfolded.some((seq, i) => taught[i]!.seq !== seq))
           return undefined;
         const written = [...this.live.dirty].map((key) => this.live.state(key));
-        adopted = { set: this.live, written };
+        adopted = { set: this.live, written, changed };
         return written;
       },
       replay: ({ changed, outcomes }) => {
@@ -363,14 +370,17 @@ export class ModelRegistry {
           }
         }
         const written = [...set.dirty].map((key) => set.state(key));
-        adopted = { set, written };
+        adopted = { set, written, changed };
         return written;
       },
     });
     if (!adopted) return;
-    const { set, written } = adopted;
+    const { set, written, changed } = adopted;
     if (set === this.live) this.folds.quick++;
     else this.folds.replayed++;
+    // The stored models now: what others wrote since the last fold, then what this fold wrote. Both, or a later
+    // replay starts from a model as this process last saw it and loses what others folded into it meanwhile.
+    for (const m of changed) this.base.set(m.key, m);
     for (const m of written) this.base.set(m.key, m);
     this.generation = result.generation;
     const folded = new Set(result.folded);
@@ -379,6 +389,11 @@ export class ModelRegistry {
     // Lessons the stored models do not hold yet (learned live while the fold ran, after it read the log) go on
     // top of the adopted models; those folded meanwhile, by this fold or another process's, are in them already.
     const later = this.lessons.filter((l) => (asked.has(l.seq) ? unsettled.has(l.seq) : !folded.has(l.seq)));
+    const known = new Set(this.lessons.map((l) => l.seq));
+    this.foldedAhead = [
+      new Set(result.folded.filter((seq) => !asked.has(seq) && !known.has(seq))),
+      this.foldedAhead[0]!,
+    ];
     if (set !== this.live) {
       for (const l of later) set.teach(l);
       this.live = set;

@@ -27,6 +27,15 @@ async function learn(e: Engine, customers: number[], outcome: (i: number) => 'ac
   }
 }
 
+/** One decision for a customer and an acceptance of the given action (one of its answers). */
+async function acceptOn(e: Engine, customer: number, actionId: string) {
+  const d = await e.decide({ customerId: `C${customer}`, channel: 'web', limit: 4 });
+  expect(d.actions.map((a) => a.actionId)).toContain(actionId);
+  await e.recordOutcome({ decisionId: d.decisionId, actionId, outcome: 'accept' });
+}
+
+const perModel = (e: Engine) => Object.fromEntries(e.modelReports().map((r) => [r.actionId, r.responses]));
+
 async function fresh(dialect: Dialect) {
   const path = dialect.freshUrl();
   const first = await node(path);
@@ -82,6 +91,58 @@ describe.each(DIALECTS)('model folding across engines on one database ($name)', 
     await c.store.close();
     await b.engine.close();
     await b.store.close();
+  });
+
+  // A replayed fold adopts the models other engines wrote since its last fold; a later replay must start from
+  // them, not from what this engine last loaded or wrote itself (it once did, and lost them).
+  it('an engine keeps the models others folded when a later fold replays again', async () => {
+    const { path, first: a } = await fresh(dialect);
+    const b = await node(path);
+    await acceptOn(a.engine, 0, 'B1');
+    await a.engine.checkpoint(); // writes B1
+    await acceptOn(b.engine, 1, 'R1');
+    await b.engine.checkpoint(); // takes in a's B1, writes R1
+    await acceptOn(a.engine, 2, 'R1');
+    await a.engine.checkpoint(); // takes in b's R1, writes R1
+    await b.engine.checkpoint(); // takes in a's R1 and must keep a's B1
+    const expected = { A1: 0, A2: 0, B1: 1, R1: 2 };
+    expect(perModel(a.engine)).toMatchObject(expected);
+    expect(perModel(b.engine)).toMatchObject(expected);
+    for (const x of [a, b]) {
+      await x.engine.close();
+      await x.store.close();
+    }
+  });
+
+  // The store commits an outcome and a fold reads it from the log before the engine resumes to learn it live
+  // (another connection, or SQLite's writer thread): the adopted models hold it, so it is not taught twice.
+  it('an outcome a fold took from the log before the engine learned it live is learned once', async () => {
+    const { first } = await fresh(dialect);
+    let engine: Engine | undefined;
+    const store = new Proxy(first.store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (key !== 'recordOutcome') return typeof value === 'function' ? value.bind(target) : value;
+        return async (...args: unknown[]) => {
+          const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          await engine!.checkpoint();
+          return result;
+        };
+      },
+    });
+    engine = await Engine.open(store, JSON.stringify(smallCatalogDoc()), {
+      seed: 1,
+      checkpointMs: 0,
+      expiryMs: 0,
+    });
+    await acceptOn(engine, 0, 'R1');
+    await acceptOn(engine, 1, 'B1');
+    expect(perModel(engine)).toMatchObject({ A1: 0, A2: 0, B1: 1, R1: 1 });
+    await engine.checkpoint();
+    expect(perModel(engine)).toMatchObject({ A1: 0, A2: 0, B1: 1, R1: 1 });
+    await engine.close();
+    await first.engine.close();
+    await first.store.close();
   });
 
   it('one engine learning many outcomes at once folds them without replaying the log', async () => {
