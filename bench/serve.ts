@@ -3,7 +3,7 @@
 // "decide" and "mixed" (80 % decide, 20 % outcomes on earlier answers), on SQLite and PostgreSQL, with one
 // worker and with every core, each scenario interleaved with a bare Fastify route in the same run (the ratio
 // is the figure that survives a noisy machine). Load comes from autocannon in this process.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,7 @@ const opts = new Command()
   )
   .option('--connections <n>', 'connections', Number, 16)
   .option('--profile', 'CPU-profile the one-worker servers and print where the time went')
+  .option('--from-source', 'serve the TypeScript sources through tsx instead of the production build')
   .option('--json', 'print only the JSON rows')
   .parse()
   .opts<{
@@ -56,6 +57,7 @@ const opts = new Command()
     pg: string;
     connections: number;
     profile?: boolean;
+    fromSource?: boolean;
     json?: boolean;
   }>();
 
@@ -66,8 +68,16 @@ const log = (...args: unknown[]) => {
   if (!opts.json) console.error(...args);
 };
 
+// What operators run: the compiled build (README, production build), made afresh from this checkout.
+if (!opts.fromSource) {
+  log('building dist/ (npm run build:server) …');
+  const built = spawnSync('npm', ['run', '--silent', 'build:server'], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('npm run build:server failed');
+}
+
 const ENV = {
   ...process.env,
+  NEXTBEST_RUN: opts.fromSource ? '' : 'dist',
   NEXTBEST_API_KEY: 'bench-api-key-0123456789',
   NEXTBEST_ADMIN_KEY: 'bench-admin-key-0123456789',
   // A benchmark measures the engine, not the rate limits that would stop it.

@@ -170,7 +170,11 @@ describe.each(DIALECTS)('several nodes learning together ($name)', (dialect) => 
     }
   });
 
-  it('serve --workers 2: two processes on one port decide and learn together', async () => {
+  it('serve --workers 2: two processes on one port decide and learn together', {
+    timeout: 60_000,
+  }, async () => {
+    const started = Date.now();
+    const phase = (name: string) => `${name} after ${((Date.now() - started) / 1000).toFixed(1)} s`;
     const db = dialect.freshUrl();
     const catalog = join(dir, `catalog-workers-${dialect.name}.json`);
     writeFileSync(catalog, JSON.stringify(catalogDoc()));
@@ -202,11 +206,17 @@ describe.each(DIALECTS)('several nodes learning together ($name)', (dialect) => 
       const rnd = mulberry32(3);
       for (let i = 0; i < 40; i += 8)
         await Promise.all(Array.from({ length: 8 }, (_, k) => step(server.url, i + k, rnd)));
+      const streamed = phase('streamed');
       // Every answer, whichever worker gives it, holds all 40 once both have flushed.
+      let seen: number[] = [];
       await until(async () => {
-        const seen = await Promise.all(Array.from({ length: 6 }, () => modelResponses(server.url)));
+        seen = await Promise.all(Array.from({ length: 6 }, () => modelResponses(server.url)));
         return seen.every((n) => n === 40);
-      }, 20_000);
+      }, 30_000).catch((error: unknown) => {
+        throw new Error(`${dialect.name}: ${streamed}; model responses ${seen.join(', ')}, expected 40`, {
+          cause: error,
+        });
+      });
     } finally {
       await server.stop();
     }

@@ -20,6 +20,9 @@ export type WriterReply =
       error: { message: string; name?: string | undefined; code?: string | undefined };
     };
 
+/** From the sources the thread registers its own TypeScript loader first; the build runs the writer as it is. */
+const WRITER_ENTRY = import.meta.url.endsWith('.ts') ? './writerThread.mjs' : './writer.js';
+
 export class WriterThread {
   private readonly worker: Worker;
   private next = 0;
@@ -30,7 +33,7 @@ export class WriterThread {
   private failure: Error | undefined;
 
   constructor(path: string) {
-    this.worker = new Worker(new URL('./writerThread.mjs', import.meta.url), { workerData: { path } });
+    this.worker = new Worker(new URL(WRITER_ENTRY, import.meta.url), { workerData: { path } });
     this.worker.on('message', (reply: WriterReply) => {
       const waiting = this.pending.get(reply.id);
       if (!waiting) return;

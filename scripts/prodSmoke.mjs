@@ -1,0 +1,61 @@
+// Starts the installed package's `nextbest serve` (two workers, a fresh SQLite file), decides, records an
+// outcome, reads the models, and stops it; exits 1 with what went wrong (scripts/prodSmoke.sh).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const dir = process.argv[2];
+const KEY = 'prod-smoke-admin-key-0123456789';
+const fail = (message) => {
+  console.error(`prodSmoke: ${message}`);
+  process.exit(1);
+};
+const server = spawn(
+  process.execPath,
+  ['bin/nextbest.mjs', 'serve', '--db', join(dir, 'smoke.db'), '--port', '0', '--workers', '2'],
+  {
+    cwd: dir,
+    env: { ...process.env, NEXTBEST_ADMIN_KEY: KEY, NEXTBEST_RUN: process.env.NEXTBEST_RUN ?? '' },
+    stdio: 'pipe',
+  },
+);
+let out = '';
+let stopping = false;
+const timer = setTimeout(() => fail(`no answer within 60 s:\n${out}`), 60_000);
+server.stderr.on('data', (chunk) => {
+  out += chunk;
+});
+server.on('exit', (code) => {
+  if (!stopping) fail(`the server exited with ${code}:\n${out}`);
+});
+const url = await new Promise((resolve) => {
+  server.stdout.on('data', (chunk) => {
+    out += chunk;
+    const m = /listening on (http:\/\/\S+)/.exec(out);
+    if (m) resolve(m[1]);
+  });
+});
+const call = async (method, path, body) => {
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await res.json();
+  if (!res.ok) fail(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+};
+const health = await call('GET', '/v1/health');
+if (health.status !== 'ok') fail(`health: ${JSON.stringify(health)}`);
+const decision = await call('POST', '/v1/decide', { customerId: 'C00001', channel: 'web', limit: 1 });
+if (decision.actions.length !== 1) fail(`decide: ${JSON.stringify(decision)}`);
+await call('POST', '/v1/outcomes', {
+  decisionId: decision.decisionId,
+  actionId: decision.actions[0].actionId,
+  outcome: 'accept',
+});
+const models = await call('GET', '/v1/models');
+if (!Array.isArray(models.models) || models.models.length === 0) fail('no models');
+clearTimeout(timer);
+stopping = true;
+server.kill('SIGTERM');
+console.log(`prodSmoke: the production install served ${url} (decision ${decision.decisionId})`);
