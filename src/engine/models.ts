@@ -310,7 +310,11 @@ export class ModelRegistry {
   /** Teaches a response the store has just recorded (and marked learned). */
   learn(lesson: Lesson): void {
     this.learnedSeq = Math.max(this.learnedSeq, lesson.seq);
-    if (this.foldedAhead.some((folded) => folded.delete(lesson.seq))) return;
+    const ahead = this.foldedAhead.find((folded) => folded.has(lesson.seq));
+    if (ahead) {
+      ahead.delete(lesson.seq);
+      return;
+    }
     this.live.teach(lesson);
     this.lessons.push(lesson);
   }
@@ -336,7 +340,8 @@ export class ModelRegistry {
 
   private async foldOnce(rebuild: ReadonlySet<string>): Promise<void> {
     // The result is built inside the store's transaction but adopted only once it is committed.
-    let adopted: { set: ModelSet; written: StoredModel[]; changed: readonly StoredModel[] } | undefined;
+    // `stored`: the stored states the result was built on (the last fold's, with what others wrote since).
+    let adopted: { set: ModelSet; written: StoredModel[]; stored: Map<string, StoredModel> } | undefined;
     const pending = this.lessons.map((l) => l.seq);
     const result = await this.store.foldModels({
       since: this.generation,
@@ -349,7 +354,7 @@ export class ModelRegistry {
         if (unfolded.length !== taught.length || unfolded.some((seq, i) => taught[i]!.seq !== seq))
           return undefined;
         const written = [...this.live.dirty].map((key) => this.live.state(key));
-        adopted = { set: this.live, written, changed };
+        adopted = { set: this.live, written, stored: this.base };
         return written;
       },
       replay: ({ changed, outcomes }) => {
@@ -370,17 +375,17 @@ export class ModelRegistry {
           }
         }
         const written = [...set.dirty].map((key) => set.state(key));
-        adopted = { set, written, changed };
+        adopted = { set, written, stored: base };
         return written;
       },
     });
     if (!adopted) return;
-    const { set, written, changed } = adopted;
+    const { set, written, stored } = adopted;
     if (set === this.live) this.folds.quick++;
     else this.folds.replayed++;
-    // The stored models now: what others wrote since the last fold, then what this fold wrote. Both, or a later
-    // replay starts from a model as this process last saw it and loses what others folded into it meanwhile.
-    for (const m of changed) this.base.set(m.key, m);
+    // The stored models now: what the result was built on, then what this fold wrote. Not only what it wrote, or
+    // a later replay starts from a model as this process last saw it and loses what others folded into it.
+    this.base = stored;
     for (const m of written) this.base.set(m.key, m);
     this.generation = result.generation;
     const folded = new Set(result.folded);
