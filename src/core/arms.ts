@@ -2,7 +2,9 @@
 // uniformly among the eligible actions (same eligibility and contact policies), and an optional business-rule
 // arm ranks by lever × value without any model, the classic campaign logic. Assignment is sticky per customer:
 // a salted hash of the customer id and the current period, so a customer stays in one arm across sessions,
-// channels and nodes for `stickyDays`, without any shared state.
+// channels and nodes for `stickyDays`, without any shared state. The assignment does not depend on the channel:
+// shares per channel would put a customer in the control arm on one channel and the adaptive arm on another, and
+// the adaptive offers elsewhere would contaminate the control group's outcomes (and so the lift).
 
 import { DAY_MS } from './contactPolicy.ts';
 
@@ -17,8 +19,6 @@ export interface ArmShares {
 export interface ArmSettings {
   /** Shares of the control and business-rule arms; the rest is adaptive. */
   shares: ArmShares;
-  /** Per-channel shares that replace the defaults on that channel. */
-  channels: Readonly<Record<string, Partial<ArmShares>>>;
   /** How long a customer stays in the same arm. */
   stickyDays: number;
   /** Salt of the assignment hash: changing it reshuffles everyone. */
@@ -41,17 +41,16 @@ export function hash32(text: string): number {
 }
 
 /**
- * The customer's arm for a decision at `now` on `channel`. Anonymous decisions (no customer id) draw from
- * `rng`, so they are assigned per decision.
+ * The customer's arm for a decision at `now`, the same on every channel. Anonymous decisions (no customer id)
+ * draw from `rng`, so they are assigned per decision.
  */
 export function assignArm(
   settings: ArmSettings,
   customerId: string | null,
-  channel: string,
   now: number,
   rng: () => number,
 ): Arm {
-  const shares = { ...settings.shares, ...settings.channels[channel] };
+  const { shares } = settings;
   const u =
     customerId === null
       ? rng()

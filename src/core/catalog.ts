@@ -3,7 +3,7 @@
 
 import type { z } from 'zod';
 import type { ExplorerName, LearnerName } from '../learn/registry.ts';
-import type { ArmSettings, ArmShares } from './arms.ts';
+import type { ArmSettings } from './arms.ts';
 import {
   type ActionDefinition,
   CatalogError,
@@ -330,18 +330,14 @@ export function compileCatalog(input: unknown): Catalog {
   const m = def.measurement;
   const arms: ArmSettings = {
     shares: { control: m.controlShare ?? 0.05, businessRule: m.businessRuleShare ?? 0 },
-    channels: {},
     stickyDays: m.stickyDays,
     salt: m.salt,
   };
-  for (const [channel, shares] of Object.entries(m.channels)) {
+  // Per-channel shares are no longer applied (one arm per customer, see arms.ts); stored catalogs that have
+  // them keep loading and `catalogWarnings` says they are ignored.
+  for (const channel of Object.keys(m.channels))
     if (!channels.has(channel))
       issues.push({ path: `measurement.channels.${channel}`, message: `unknown channel '${channel}'` });
-    const own: Partial<ArmShares> = {};
-    if (shares.controlShare !== undefined) own.control = shares.controlShare;
-    if (shares.businessRuleShare !== undefined) own.businessRule = shares.businessRuleShare;
-    (arms.channels as Record<string, Partial<ArmShares>>)[channel] = own;
-  }
   const triggersByEvent = compileTriggers(def, ruleSchema, channels, actions, issues, compileRule);
   if (issues.length > 0) throw new CatalogError(issues);
   return {
@@ -482,6 +478,15 @@ export function actionFeatures(action: CompiledAction): Record<string, string | 
  */
 export function catalogWarnings(catalog: Catalog): CatalogIssue[] {
   const warnings: CatalogIssue[] = [];
+  const m = catalog.definition.measurement;
+  for (const [channel, shares] of Object.entries(m.channels))
+    if (shares.controlShare !== undefined || shares.businessRuleShare !== undefined)
+      warnings.push({
+        path: `measurement.channels.${channel}`,
+        message:
+          'ignored: a customer is in one arm on every channel (a share per channel would put control customers ' +
+          'in the adaptive arm elsewhere); set controlShare and businessRuleShare for all channels',
+      });
   catalog.definition.actions.forEach((action, i) => {
     for (const [channel, treatment] of Object.entries(action.treatments))
       for (const [key, value] of Object.entries(treatment as Record<string, unknown>))

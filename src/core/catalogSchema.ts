@@ -116,7 +116,7 @@ const armSharesSchema = {
 const measurementSchema = z
   .strictObject({
     ...armSharesSchema,
-    /** Per channel: other shares, e.g. a larger control group on email. */
+    /** Deprecated and ignored (with a warning): a customer's arm is the same on every channel. */
     channels: z.record(z.string(), z.strictObject(armSharesSchema)).default({}),
     /** A customer stays in the same arm for this many days. */
     stickyDays: z.number().positive().default(30),

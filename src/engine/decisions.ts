@@ -62,7 +62,7 @@ export class Decisions {
     const now = this.c.clock();
     const customerId = request.customerId ?? null;
     const outbound = catalog.channels.get(request.channel)?.direction === 'outbound';
-    const arm = assignArm(catalog.arms, customerId, request.channel, now, this.c.rng);
+    const arm = assignArm(catalog.arms, customerId, now, this.c.rng);
     const result = decide({
       arm,
       catalog,
@@ -129,7 +129,7 @@ export class Decisions {
     const now = this.c.clock();
     const customerId = request.customerId ?? null;
     const events = catalog.definition.events;
-    const arm = assignArm(catalog.arms, customerId, request.channel, now, this.c.rng);
+    const arm = assignArm(catalog.arms, customerId, now, this.c.rng);
     const since = now - need.days * DAY_MS;
     const day = Math.floor(now / DAY_MS);
     const historyOf = () =>

@@ -473,6 +473,9 @@ export const catalogResponse = catalogVersionInfo
 export const catalogPutResponse = catalogVersionInfo.extend({
   created: z.boolean().describe('False when the content equals the active version.'),
   actions: z.number().int(),
+  warnings: z
+    .array(z.object({ path: z.string(), message: z.string() }))
+    .describe('What is valid but almost certainly a mistake (the catalog is active anyway).'),
 });
 
 export const kpiQuery = z.strictObject({

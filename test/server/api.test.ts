@@ -265,6 +265,7 @@ describe('catalog', () => {
     });
     expect(created.status).toBe(201);
     expect(created.body.version).toBe(2);
+    expect(created.body.warnings).toEqual([]);
     const versions = await s.call('GET', '/v1/catalog/versions', admin);
     expect(
       versions.body.versions.map((v: { version: number; active: boolean }) => [v.version, v.active]),
@@ -276,8 +277,17 @@ describe('catalog', () => {
     const d = await decide({ channel: 'web' });
     expect(d.body.catalogVersion).toBe(2);
     expect(d.body.actions.map((a: { actionId: string }) => a.actionId)).toEqual(['Only']);
-    // back to the first catalog for the other tests
-    expect((await s.call('PUT', '/v1/catalog', { ...admin, body: catalogDoc })).body.version).toBe(3);
+    // A share per channel is valid but ignored: the answer says so. Then back to the first catalog.
+    const perChannel = await s.call('PUT', '/v1/catalog', {
+      ...admin,
+      body: `${yaml}measurement: { channels: { web: { controlShare: 0.2 } } }\n`,
+      headers: { 'content-type': 'application/yaml' },
+    });
+    expect([perChannel.status, perChannel.body.warnings.map((w: { path: string }) => w.path)]).toEqual([
+      201,
+      ['measurement.channels.web'],
+    ]);
+    expect((await s.call('PUT', '/v1/catalog', { ...admin, body: catalogDoc })).body.version).toBe(4);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { compileCatalog } from '../../core/catalog.ts';
+import { catalogWarnings, compileCatalog } from '../../core/catalog.ts';
 import { parseCatalogSource } from '../../core/catalogSource.ts';
 import { type Engine, EngineError } from '../../engine/engine.ts';
 import type { StoredCatalog } from '../../store/store.ts';
@@ -30,6 +30,12 @@ function full(c: StoredCatalog) {
     unknown
   >;
   return { ...info(c), source: c.source, catalog };
+}
+
+/** The answer to a new version: the active catalog's size and what it looks wrong about. */
+function putAnswer(engine: Engine, stored: StoredCatalog, created: boolean) {
+  const { catalog } = engine.activeCatalog;
+  return { ...info(stored), created, actions: catalog.actions.length, warnings: catalogWarnings(catalog) };
 }
 
 export async function catalogRoutes(parent: FastifyInstance, engine: Engine, bodyLimit: number) {
@@ -68,9 +74,7 @@ export async function catalogRoutes(parent: FastifyInstance, engine: Engine, bod
       const body = request.body;
       const source = typeof body === 'string' ? body : JSON.stringify(body, null, 2);
       const { stored, created } = await engine.putCatalog(source, actorOf(request));
-      return reply
-        .code(created ? 201 : 200)
-        .send({ ...info(stored), created, actions: engine.activeCatalog.catalog.actions.length });
+      return reply.code(created ? 201 : 200).send(putAnswer(engine, stored, created));
     },
   );
 
@@ -95,9 +99,7 @@ export async function catalogRoutes(parent: FastifyInstance, engine: Engine, bod
         { lever, budget: budget === null ? null : budget && { ...budget } },
         actorOf(request),
       );
-      return reply
-        .code(created ? 201 : 200)
-        .send({ ...info(stored), created, actions: engine.activeCatalog.catalog.actions.length });
+      return reply.code(created ? 201 : 200).send(putAnswer(engine, stored, created));
     },
   );
 
