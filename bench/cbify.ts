@@ -16,6 +16,7 @@ import {
   type LearnerName,
 } from '../src/learn/registry.ts';
 import { type Dataset, loadDataset, SHARED_DATA, shuffledOrder, stressed } from './lib/dataset.ts';
+import { runEnginePass } from './lib/enginePass.ts';
 import { progress, writeResult } from './lib/results.ts';
 
 interface Row {
@@ -29,6 +30,8 @@ interface Row {
   mostFrequentReward: number;
   examplesPerSecond: number;
   peakRssMb: number;
+  /** With --engine: the same pass through the engine's decide and outcome path. */
+  engine?: { meanReward: number; sdReward: number; decisionsPerSecond: number };
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -38,13 +41,17 @@ const sd = (xs: number[]) => {
   return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
 };
 
-/** One progressive pass; returns the mean reward and the seconds spent in the learning loop. */
+/**
+ * One progressive pass; returns the mean reward, the seconds spent in the learning loop and, when `every` is
+ * given, the mean reward so far after every `every` rows (the golden runs pin that curve).
+ */
 export function runPass(
   data: Dataset,
   learner: LearnerName,
   explore: ExplorerName,
   seed: number,
   tuning: { learner?: object; explore?: object } = {},
+  every = 0,
 ) {
   const k = data.labels.length;
   const models = Array.from({ length: k }, () => LEARNERS[learner](tuning.learner));
@@ -55,6 +62,7 @@ export function runPass(
   const inner = mulberry32(seed ^ 0x5bd1e995);
   const arms: Arm[] = Array.from({ length: k }, () => ({ score: 0, propensity: 0, logitSd: 0 }));
   let reward = 0;
+  const curve: number[] = [];
   const started = process.hrtime.bigint();
   for (let t = 0; t < order.length; t++) {
     const row = data.rows[order[t]!]!;
@@ -71,9 +79,10 @@ export function runPass(
     const r = action === row.label ? 1 : 0;
     reward += r;
     models[action]!.learn(row.x, r);
+    if (every > 0 && (t + 1) % every === 0) curve.push(reward / (t + 1));
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { reward: reward / order.length, seconds };
+  return { reward: reward / order.length, seconds, curve };
 }
 
 function classificationSets(dir: string): string[] {
@@ -102,6 +111,7 @@ async function main() {
     .option('--default', 'only the engine default pair')
     .option('--seeds <list>', 'seeds', '1,2,3,4,5')
     .option('--json', 'print only a JSON array of rows')
+    .option('--engine', "also play each pass through the engine's decide and outcome path (SQLite in memory)")
     .option(
       '--skew <share>',
       'robustness: keep a sample of the rows so that the most frequent class is this share',
@@ -118,6 +128,7 @@ async function main() {
       default?: boolean;
       seeds: string;
       json?: boolean;
+      engine?: boolean;
       skew?: string;
       outliers?: string;
       learnerOptions?: string;
@@ -179,13 +190,27 @@ async function main() {
     for (const [learner, explore] of pairs) {
       const tick = progress(`${data.name} ${learner}/${explore}`, seeds.length);
       const rewards: number[] = [];
+      const engineRewards: number[] = [];
       let seconds = 0;
-      seeds.forEach((seed, i) => {
+      let engineSeconds = 0;
+      for (const [i, seed] of seeds.entries()) {
         const r = runPass(data, learner, explore, seed, tuning);
         rewards.push(r.reward);
         seconds += r.seconds;
+        if (opts.engine) {
+          // The same rows in the same order as the direct pass; the engine draws from its own seeded source.
+          const e = await runEnginePass(
+            data,
+            learner,
+            explore,
+            seed,
+            shuffledOrder(data.rows.length, seed, mulberry32),
+          );
+          engineRewards.push(e.reward);
+          engineSeconds += e.seconds;
+        }
         tick(i + 1);
-      });
+      }
       const row: Row = {
         dataset: data.name,
         learner,
@@ -201,6 +226,15 @@ async function main() {
         mostFrequentReward: round(mostFrequent, 4),
         examplesPerSecond: Math.round((data.rows.length * seeds.length) / seconds),
         peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+        ...(opts.engine
+          ? {
+              engine: {
+                meanReward: round(mean(engineRewards), 4),
+                sdReward: round(sd(engineRewards), 4),
+                decisionsPerSecond: Math.round((data.rows.length * seeds.length) / engineSeconds),
+              },
+            }
+          : {}),
       };
       rows.push(row);
       if (!opts.json) {
@@ -213,6 +247,11 @@ async function main() {
             row.examplesPerSecond,
           ).padStart(7)} ex/s  ${row.peakRssMb} MB${row.isDefault ? '  (default)' : ''}`,
         );
+        if (row.engine)
+          console.log(
+            `${''.padEnd(12)} ${'  through the engine'.padEnd(34)} ${row.engine.meanReward.toFixed(4)} ± ${row.engine.sdReward.toFixed(4).padEnd(7)} ` +
+              `difference ${(row.engine.meanReward - row.meanReward).toFixed(4)}  ${String(row.engine.decisionsPerSecond).padStart(7)} decisions/s (decide + outcome)`,
+          );
       }
     }
   }

@@ -112,6 +112,19 @@ function workersFromEnv(): number | undefined {
   return n;
 }
 
+/**
+ * NEXTBEST_CLOCK_OFFSET_MS shifts the engine's clock (decisions, budget days, windows) by a fixed amount, so that
+ * a test or a demo can run at a chosen time of day (tests run at midday, never across a budget day's midnight).
+ */
+function clockFromEnv(): (() => number) | undefined {
+  const raw = process.env.NEXTBEST_CLOCK_OFFSET_MS;
+  if (raw === undefined || raw === '') return undefined;
+  const offset = Number(raw);
+  if (!Number.isSafeInteger(offset))
+    fail(`NEXTBEST_CLOCK_OFFSET_MS: must be a whole number of milliseconds (got '${raw}')`);
+  return () => Date.now() + offset;
+}
+
 function webhookOf(opts: ServeOptions): WebhookOptions | undefined {
   if (!opts.webhookUrl) return undefined;
   if (!URL.canParse(opts.webhookUrl)) fail(`--webhook-url: not a URL: ${opts.webhookUrl}`);
@@ -130,13 +143,13 @@ function webhookOf(opts: ServeOptions): WebhookOptions | undefined {
  */
 async function startEngine(opts: ServeOptions, say: (line: string) => void) {
   const webhook = webhookOf(opts);
+  const clock = clockFromEnv();
   const store = await open(databaseUrl(opts.db, process.env, 'nextbest.db'), '--db', { writerThread: true });
   const bundled = readFileSync(BUNDLED_CATALOG, 'utf8');
-  const engine = await Engine.open(
-    store,
-    opts.catalog ? readFileSync(opts.catalog, 'utf8') : bundled,
-    webhook ? { webhook } : {},
-  ).catch((error: unknown) =>
+  const engine = await Engine.open(store, opts.catalog ? readFileSync(opts.catalog, 'utf8') : bundled, {
+    ...(webhook ? { webhook } : {}),
+    ...(clock ? { clock } : {}),
+  }).catch((error: unknown) =>
     fail(error instanceof Error ? error.message.replace(/^webhook\./, '--webhook-') : String(error)),
   );
   if (opts.catalog) {

@@ -1,7 +1,7 @@
 // `nextbest serve` on a port that is taken ends with the option at fault, alone and with workers.
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { spawnServer } from '../server/harness.ts';
+import { callUrl, spawnServer } from '../server/harness.ts';
 
 describe('nextbest serve', () => {
   it.each(['1', '2'])('names a port in use and exits (%s worker(s))', async (workers) => {
@@ -17,5 +17,23 @@ describe('nextbest serve', () => {
     } finally {
       taken.close();
     }
+  });
+
+  it('runs its clock shifted by NEXTBEST_CLOCK_OFFSET_MS, and names a bad value', async () => {
+    const offset = -3 * 86_400_000;
+    const p = await spawnServer(['--db', ':memory:'], { NEXTBEST_CLOCK_OFFSET_MS: String(offset) });
+    try {
+      const before = Date.now();
+      const d = await callUrl(p.url, 'POST', '/v1/decide', { customerId: 'C00001', channel: 'web' });
+      const logged = await callUrl(p.url, 'GET', `/v1/decisions/${d.body.decisionId}`);
+      const at = Date.parse(logged.body.at);
+      expect(at).toBeGreaterThanOrEqual(before + offset);
+      expect(at).toBeLessThanOrEqual(Date.now() + offset);
+    } finally {
+      await p.stop();
+    }
+    await expect(
+      spawnServer(['--db', ':memory:', '--no-demo-data'], { NEXTBEST_CLOCK_OFFSET_MS: 'noon' }),
+    ).rejects.toThrow(/NEXTBEST_CLOCK_OFFSET_MS: must be a whole number of milliseconds \(got 'noon'\)/);
   });
 });

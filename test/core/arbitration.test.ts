@@ -196,5 +196,8 @@ describe('decide', () => {
         limit: 2,
       }).chosen.map((c) => `${c.actionId}:${c.probability}`);
     expect(run(3)).toEqual(run(3));
+    // ... and the seed is what decides: other seeds explore differently (a run that ignored its random source
+    // would replay too, trivially).
+    expect(new Set(Array.from({ length: 20 }, (_, seed) => run(seed).join(','))).size).toBeGreaterThan(3);
   });
 });

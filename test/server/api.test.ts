@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { action, smallCatalogDoc } from '../helpers.ts';
-import { ADMIN_KEY, type Running, startServer } from './harness.ts';
+import { ADMIN_KEY, type Running, startServer, testClock, testDay } from './harness.ts';
 
 const catalogDoc = smallCatalogDoc({
   actions: [
@@ -15,7 +15,7 @@ const catalogDoc = smallCatalogDoc({
 
 let s: Running;
 beforeAll(async () => {
-  s = await startServer(JSON.stringify(catalogDoc));
+  s = await startServer(JSON.stringify(catalogDoc), { clock: testClock });
   expect(
     (await s.call('PUT', '/v1/customers/c1', { key: ADMIN_KEY, body: { attributes: { age: 30 } } })).status,
   ).toBe(201);
@@ -79,7 +79,7 @@ describe('POST /v1/decide', () => {
 
   it('spends budgets: an action with a daily budget of 1 is chosen once a day', async () => {
     for (let i = 0; i < 3; i++) await decide({ channel: 'email', limit: 10 });
-    const day = Math.floor(Date.now() / 86_400_000);
+    const day = testDay();
     expect((await s.store.budgetUsage(['Limited'], day)).get('Limited')).toEqual({ today: 1, total: 1 });
     const last = await decide({ channel: 'email', limit: 10 });
     const logged = await s.call('GET', `/v1/decisions/${last.body.decisionId}`);
@@ -137,10 +137,10 @@ describe('POST /v1/outcomes', () => {
     ]);
     const report = s.engine.modelReports().find((r) => r.actionId === actionId)!;
     expect(report.responses).toBe(1);
-    const next = (await decide({ channel: 'web', limit: 5 })).body.actions.find(
+    const next = (await decide({ customerId: 'c1', channel: 'web', limit: 5 })).body.actions.find(
       (a: { actionId: string }) => a.actionId === actionId,
     );
-    if (next) expect(next.propensity).toBeGreaterThan(before);
+    expect(next?.propensity).toBeGreaterThan(before);
   });
 
   it('a rejection pauses the action at once (contact policy sees the outcome)', async () => {

@@ -10,7 +10,7 @@ import { mulberry32 } from '../../src/core/random.ts';
 import { openStore } from '../../src/store/open.ts';
 import { action, smallCatalogDoc } from '../helpers.ts';
 import { DIALECTS } from '../store/dialects.ts';
-import { ADMIN_KEY, callUrl, spawnServer } from './harness.ts';
+import { ADMIN_KEY, callUrl, MIDDAY_ENV, spawnServer, testClock, testDay } from './harness.ts';
 
 const ROUNDS = Number(process.env.NEXTBEST_CRASH_ROUNDS ?? 5);
 const dir = mkdtempSync(join(tmpdir(), 'nextbest-crashload-'));
@@ -67,8 +67,8 @@ async function load(url: string, acked: Acked, rng: () => number, stop: Promise<
           }
         } else {
           const e = await callUrl(url, 'POST', '/v1/events', [
-            { customerId, type: 'ping', timestamp: new Date().toISOString(), payload: { n: 1 } },
-            { customerId, type: 'ping', timestamp: new Date().toISOString(), payload: { n: 2 } },
+            { customerId, type: 'ping', timestamp: new Date(testClock()).toISOString(), payload: { n: 1 } },
+            { customerId, type: 'ping', timestamp: new Date(testClock()).toISOString(), payload: { n: 2 } },
           ]);
           if (e.status === 200) for (const seq of e.body.seqs as number[]) acked.events.add(seq);
         }
@@ -89,7 +89,7 @@ describe.each(DIALECTS)('crash safety under load ($name)', (dialect) => {
     const rng = mulberry32(dialect.name === 'sqlite' ? 11 : 12);
     const acked: Acked = { decisions: new Set(), outcomes: new Map(), events: new Set() };
     for (let round = 0; round <= ROUNDS; round++) {
-      const server = await spawnServer(['--db', db, '--catalog', catalog, '--no-demo-data']);
+      const server = await spawnServer(['--db', db, '--catalog', catalog, '--no-demo-data'], MIDDAY_ENV);
       children.push(server.child);
       if (round === 0) {
         for (let i = 0; i < CUSTOMERS; i++)
@@ -141,7 +141,7 @@ describe.each(DIALECTS)('crash safety under load ($name)', (dialect) => {
       const offers = new Map<string, number>();
       for (const t of tallies)
         offers.set(String(t.key.action), (offers.get(String(t.key.action)) ?? 0) + t.offers);
-      const usage = await store.budgetUsage(['Budgeted', 'R1'], Math.floor(Date.now() / 86_400_000));
+      const usage = await store.budgetUsage(['Budgeted', 'R1'], testDay());
       const report = {
         lost,
         duplicated,

@@ -94,6 +94,21 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+const DAY_MS = 86_400_000;
+/**
+ * Tests that count per budget day run their servers at midday UTC of today (the engine's clock shifted by this
+ * much, in-process with `testClock`, in a server process with NEXTBEST_CLOCK_OFFSET_MS), so that no run crosses
+ * midnight between a decision and the check of its day.
+ */
+export const MIDDAY_OFFSET_MS = (() => {
+  const now = Date.now();
+  return Math.floor(now / DAY_MS) * DAY_MS + DAY_MS / 2 - now;
+})();
+export const testClock = (): number => Date.now() + MIDDAY_OFFSET_MS;
+/** The budget day of the shifted clock. */
+export const testDay = (): number => Math.floor(testClock() / DAY_MS);
+export const MIDDAY_ENV = { NEXTBEST_CLOCK_OFFSET_MS: String(MIDDAY_OFFSET_MS) };
+
 export const PROCESS_ENV = {
   NEXTBEST_API_KEY: API_KEY,
   NEXTBEST_ADMIN_KEY: ADMIN_KEY,

@@ -8,7 +8,7 @@ import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/store.ts';
 import { action, smallCatalogDoc } from '../helpers.ts';
 import { DIALECTS, type Dialect } from '../store/dialects.ts';
-import { ADMIN_KEY, callUrl, spawnServer } from './harness.ts';
+import { ADMIN_KEY, callUrl, MIDDAY_ENV, spawnServer, testDay } from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nextbest-limits-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,7 +41,7 @@ async function withServer(dialect: Dialect, doc: Record<string, unknown>, run: (
   const file = join(dir, `catalog${++catalogs}.json`);
   writeFileSync(file, JSON.stringify(doc));
   const db = dialect.freshUrl();
-  const p = await spawnServer(['--db', db, '--catalog', file, '--no-demo-data']);
+  const p = await spawnServer(['--db', db, '--catalog', file, '--no-demo-data'], MIDDAY_ENV);
   try {
     await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
@@ -53,7 +53,7 @@ async function withServer(dialect: Dialect, doc: Record<string, unknown>, run: (
       await run({
         call: (method, path, opts) => callUrl(p.url, method, path, opts?.body),
         store,
-        day: Math.floor(Date.now() / 86_400_000),
+        day: testDay(),
       });
     } finally {
       await store.close();
@@ -148,8 +148,8 @@ describe.each(DIALECTS)('limits across two server processes on one database ($na
     const db = dialect.freshUrl();
     const catalog = join(dir, 'limits.json');
     writeFileSync(catalog, JSON.stringify(limitsCatalog({ maxPerDay: 10 })));
-    const a = await spawnServer(['--db', db, '--catalog', catalog, '--no-demo-data']);
-    const b = await spawnServer(['--db', db, '--catalog', catalog, '--no-demo-data']);
+    const a = await spawnServer(['--db', db, '--catalog', catalog, '--no-demo-data'], MIDDAY_ENV);
+    const b = await spawnServer(['--db', db, '--catalog', catalog, '--no-demo-data'], MIDDAY_ENV);
     try {
       for (let i = 0; i < 100; i++)
         expect(
