@@ -8,7 +8,7 @@ import { type PolicySpec, policySpecSchema } from '../core/policy.ts';
 import { BEHAVIOUR } from '../demo/assumptions.ts';
 import { DemoSimulator } from '../demo/simulator.ts';
 import { Engine } from '../engine/engine.ts';
-import { decisionLog, evaluatePolicy, formatEvaluation } from '../measure/evaluate.ts';
+import { decisionLog, evaluatePolicy, formatEvaluation, learnedOutcomes } from '../measure/evaluate.ts';
 import { feedbackReport, formatFeedbackReport } from '../measure/feedback.ts';
 import { formatJourneyReport, journeyReport } from '../measure/journey.ts';
 import { formatKpiReport, kpiRange, kpiReport, parseKpiDimensions } from '../measure/kpis.ts';
@@ -263,14 +263,16 @@ program
       }
       const store = await openExisting(opts.logs, '--logs');
       const stored = await store.activeCatalog();
-      const positive = stored
-        ? compileCatalog(parseCatalogSource(stored.source)).definition.learning.positive
-        : ['accept', 'click', 'convert'];
+      if (!stored) fail(`--logs: ${opts.logs} has no catalog, so no decisions to replay`);
+      // The candidate learns the outcomes under the catalog the engine learned them with.
+      const catalog = compileCatalog(parseCatalogSource(stored.source));
+      const positive = catalog.definition.learning.positive;
       const from = opts.from ?? 0;
       const to = opts.to ?? Date.now();
       const total = await store.decisionCount(from, to);
       const tick = progress('evaluate', total);
-      const report = await evaluatePolicy(decisionLog(store, { from, to, positive }), spec, {
+      const log = decisionLog(store, { from, to, positive });
+      const report = await evaluatePolicy({ log, outcomes: learnedOutcomes(store), catalog }, spec, {
         seed: opts.seed,
         onProgress: (n) => {
           if (n % 500 === 0 || n === total) tick(n);

@@ -457,6 +457,13 @@ function sharedModelIssues(actions: readonly CompiledAction[]): CatalogIssue[] {
   return issues;
 }
 
+/** What each shared model sees of its actions (actions with their own model are not in the map). */
+export function sharedActionFeatures(catalog: Catalog): Map<string, Record<string, string | boolean>> {
+  return new Map(
+    catalog.actions.flatMap((a) => (a.model.shared ? [[a.id, actionFeatures(a)] as const] : [])),
+  );
+}
+
 /**
  * What a shared model sees of an action, beside the customer's features: its id, group, issue and tags.
  * A new action shares its group, issue and tags with older ones, so it starts from what they learned.

@@ -1,7 +1,7 @@
 // The active catalog and what follows from it, replaced as one so that a decision never mixes two versions.
 
 import { parseDocument } from 'yaml';
-import { actionFeatures, type Catalog, compileCatalog } from '../core/catalog.ts';
+import { type Catalog, compileCatalog, sharedActionFeatures } from '../core/catalog.ts';
 import { parseCatalogSource } from '../core/catalogSource.ts';
 import { historyRequirement } from '../core/contactPolicy.ts';
 import { applyEvent } from '../core/events.ts';
@@ -69,9 +69,7 @@ export class Catalogs {
           : EXPLORERS[learning.explorer](),
       history: historyRequirement(catalog),
       budgeted: catalog.actions.filter((a) => a.budget).map((a) => a.id),
-      actionFeatures: new Map(
-        catalog.actions.flatMap((a) => (a.model.shared ? [[a.id, actionFeatures(a)] as const] : [])),
-      ),
+      actionFeatures: sharedActionFeatures(catalog),
       shadow: catalog.definition.measurement.shadow && {
         spec: catalog.definition.measurement.shadow,
         explorer: policyExplorer(catalog.definition.measurement.shadow),

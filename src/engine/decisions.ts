@@ -9,6 +9,7 @@ import { decide } from '../core/decide.ts';
 import { featureValues } from '../core/events.ts';
 import { explainDecision } from '../core/explain.ts';
 import { RULE_LIMITS } from '../core/limits.ts';
+import { SHADOW } from '../core/modelSet.ts';
 import { policyDistribution } from '../core/policy.ts';
 import type {
   Attributes,
@@ -30,7 +31,6 @@ import type { DecideRequest, DecisionExplanation, DecisionResponse } from './api
 import { BudgetCounters } from './budgetCounters.ts';
 import { type EngineContext, modelVersion } from './context.ts';
 import { EngineError } from './errors.ts';
-import { SHADOW } from './models.ts';
 
 /** A decision is arbitrated at most this often when its commit finds limits taken meanwhile. */
 const MAX_COMMIT_ATTEMPTS = 4;

@@ -2,12 +2,12 @@
 // windows that turn silence into a negative.
 
 import { DATA_LIMITS } from '../core/limits.ts';
+import { rewardOf } from '../core/modelSet.ts';
 import type { RecordedOutcome } from '../core/types.ts';
 import type { DecisionRecord, OutcomeRecord } from '../store/store.ts';
 import type { OutcomeRequest } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { EngineError } from './errors.ts';
-import { rewardOf } from './models.ts';
 
 export class Outcomes {
   constructor(private readonly c: EngineContext) {}

@@ -1,13 +1,14 @@
 // Replay of logged decisions: how would a candidate policy (another learner, explorer or lever set) have done?
-// The candidate learns from the log in time order as it would have live (progressive validation: each decision
-// is scored before its outcome is learned), and the off-policy estimators judge its first-slot choices against
-// the logged choice probabilities.
+// The candidate learns the log's outcomes in the order and at the time the engine learned them, through the
+// engine's own learning path (core/modelSet.ts), so each decision is scored with what the candidate would have
+// known then (progressive validation), and the off-policy estimators judge its first-slot choices against the
+// logged choice probabilities.
 
+import { type Catalog, sharedActionFeatures } from '../core/catalog.ts';
+import { type ModelContext, ModelSet, rewardOf } from '../core/modelSet.ts';
 import { type PolicySpec, policyDistribution, policyExplorer } from '../core/policy.ts';
 import { mulberry32 } from '../core/random.ts';
-import type { Learner } from '../learn/learner.ts';
-import { LEARNERS } from '../learn/registry.ts';
-import type { DecisionRecord, Store } from '../store/store.ts';
+import type { DecisionRecord, LearnedOutcome, Store } from '../store/store.ts';
 import { rewardOfFlags } from './answers.ts';
 
 /** A logged decision with the reward of each chosen action (1 positive, 0 negative, null none yet). */
@@ -54,29 +55,72 @@ export interface EvaluateOptions {
   onProgress?: (done: number) => void;
 }
 
-export async function evaluatePolicy(
-  log: AsyncIterable<LoggedDecision>,
+/** What a replay learns from: the log's outcomes under the catalog they were learned with. */
+export interface ReplaySource {
+  /** Logged decisions in time order (`decisionLog`). */
+  log: AsyncIterable<LoggedDecision>;
+  /** Learned outcomes in sequence order (`learnedOutcomes`), each taught when it was recorded. */
+  outcomes: AsyncIterable<LearnedOutcome>;
+  /** The catalog the engine learned them under (the active one): shared models, forgetting, rewards. */
+  catalog: Catalog;
+}
+
+/**
+ * Replays the log with a candidate policy and returns its report and its models. The candidate learns through
+ * the engine's own learning path (ModelSet: outcome order, shared models, forgetting in time, expiries and their
+ * corrections): a candidate with production's learner ends with production's models, one with another learner
+ * learns exactly what that learner would have learned live.
+ */
+export async function replayPolicy(
+  source: ReplaySource,
   spec: PolicySpec,
   options: EvaluateOptions = {},
-): Promise<EvaluationReport> {
-  const models = new Map<string, Learner>();
-  const model = (actionId: string) => {
-    let m = models.get(actionId);
-    if (!m) {
-      m = LEARNERS[spec.learner](spec.learnerOptions);
-      models.set(actionId, m);
-    }
-    return m;
+): Promise<{ report: EvaluationReport; models: ModelSet }> {
+  const { catalog } = source;
+  const production = catalog.definition.learning.learner;
+  const context: ModelContext = {
+    catalog,
+    actionFeatures: sharedActionFeatures(catalog),
+    shadow: undefined,
+    learner:
+      spec.learner === production && spec.learnerOptions === undefined
+        ? undefined
+        : { kind: spec.learner, options: spec.learnerOptions },
   };
+  const models = new ModelSet(() => context);
   const explorer = policyExplorer(spec);
   const needsSd = spec.explorer === 'thompson';
   const rng = mulberry32(options.seed ?? 1);
   const rounds: OpeRound[] = [];
   const skipped = { unanswered: 0, noCandidates: 0 };
+  const outcomes = source.outcomes[Symbol.asyncIterator]();
+  let next = await outcomes.next();
+  // The engine's round: the highest outcome sequence number learned.
+  let learnedSeq = 0;
   let decisions = 0;
-  let learned = 0;
   let agreed = 0;
-  for await (const d of log) {
+  const teachUntil = async (at: number) => {
+    while (!next.done && next.value.at <= at) {
+      const o = next.value;
+      const reward = rewardOf(catalog, o.outcome);
+      if (reward !== undefined) {
+        // The log keeps a late positive, not the expiry it took back: there is no negative to take back here.
+        models.teach({
+          seq: o.seq,
+          actionId: o.actionId,
+          x: o.features,
+          reward,
+          at: o.at,
+          correctsExpiry: false,
+        });
+        learnedSeq = Math.max(learnedSeq, o.seq);
+      }
+      next = await outcomes.next();
+    }
+  };
+  for await (const d of source.log) {
+    // What the engine had learned when it decided: every outcome recorded up to then.
+    await teachUntil(d.at);
     decisions++;
     const top = d.chosen.find((c) => c.rank === 1);
     const reward = top ? d.rewards[top.actionId] : undefined;
@@ -90,15 +134,16 @@ export async function evaluatePolicy(
         explorer,
         d.candidates,
         (c) => {
-          const m = model(c.actionId);
+          const m = models.model(models.keyOf(c.actionId));
+          const input = models.modelInput(c.actionId, x);
           return {
-            propensity: m.predict(x),
-            logitSd: needsSd ? m.logitSd(x) : 0,
+            propensity: m.predict(input),
+            logitSd: needsSd ? m.logitSd(input) : 0,
             evidence: m.responses,
           };
         },
         rng,
-        learned,
+        learnedSeq,
       )!;
       rounds.push({
         reward,
@@ -109,17 +154,33 @@ export async function evaluatePolicy(
       });
       if (dist.choice === top.actionId) agreed++;
     }
-    // Then learn every answered slot, as the engine did.
-    for (const c of d.chosen) {
-      const r = d.rewards[c.actionId];
-      if (r === 0 || r === 1) {
-        model(c.actionId).learn(d.features, r);
-        learned++;
-      }
-    }
     options.onProgress?.(decisions);
   }
-  return { policy: spec, skipped, ...verdict(decisions, rounds, agreed) };
+  await teachUntil(Number.POSITIVE_INFINITY);
+  return { report: { policy: spec, skipped, ...verdict(decisions, rounds, agreed) }, models };
+}
+
+/** The candidate's report (see `replayPolicy`). */
+export async function evaluatePolicy(
+  source: ReplaySource,
+  spec: PolicySpec,
+  options: EvaluateOptions = {},
+): Promise<EvaluationReport> {
+  return (await replayPolicy(source, spec, options)).report;
+}
+
+/** The learned outcomes in sequence order, read page by page. */
+export async function* learnedOutcomes(
+  store: Pick<Store, 'learnedOutcomesAfter'>,
+  pageSize = 1000,
+): AsyncGenerator<LearnedOutcome> {
+  let after = 0;
+  for (;;) {
+    const page = await store.learnedOutcomesAfter(after, pageSize);
+    yield* page;
+    if (page.length < pageSize) return;
+    after = page[page.length - 1]!.seq;
+  }
 }
 
 export interface ShadowReport extends Verdict {

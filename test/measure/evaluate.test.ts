@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { compileCatalog } from '../../src/core/catalog.ts';
 import { policySpecSchema } from '../../src/core/policy.ts';
 import { mulberry32 } from '../../src/core/random.ts';
 import type { ScoredCandidate } from '../../src/core/types.ts';
 import type { LoggedDecision } from '../../src/measure/evaluate.ts';
 import { evaluatePolicy } from '../../src/measure/evaluate.ts';
+import type { LearnedOutcome } from '../../src/store/store.ts';
+import { action, smallCatalogDoc } from '../helpers.ts';
 
 // True accept rates: action by segment. Gold customers like B, basic ones like C.
 const RATES: Record<string, Record<string, number>> = {
@@ -64,6 +67,29 @@ async function* stream<T>(items: T[]) {
   yield* items;
 }
 
+const catalog = compileCatalog(
+  smallCatalogDoc({ actions: ['A', 'B', 'C'].map((id) => action(id, 'Sales', id)) }),
+);
+
+/** The log with its outcomes, each recorded half a time unit after its decision. */
+function source(log: LoggedDecision[]) {
+  const outcomes: LearnedOutcome[] = [];
+  for (const d of log)
+    for (const [actionId, reward] of Object.entries(d.rewards))
+      if (reward !== null)
+        outcomes.push({
+          seq: outcomes.length + 1,
+          decisionId: d.id,
+          actionId,
+          outcome: reward === 1 ? 'accept' : 'reject',
+          at: d.at + 0.5,
+          learned: true,
+          corrects: 0,
+          features: d.features,
+        });
+  return { log: stream(log), outcomes: stream(outcomes), catalog };
+}
+
 describe('evaluatePolicy on a log with a known truth', () => {
   it('a lever set that always picks B: the estimators cover B’s true rate 0.34', async () => {
     const spec = policySpecSchema.parse({
@@ -71,7 +97,7 @@ describe('evaluatePolicy on a log with a known truth', () => {
       exploration: 0,
       levers: { A: 0, C: 0 },
     });
-    const r = await evaluatePolicy(stream(uniformLog(6000, 3)), spec);
+    const r = await evaluatePolicy(source(uniformLog(6000, 3)), spec);
     const truth = 0.6 * 0.5 + 0.4 * 0.1;
     expect(r.rounds).toBe(6000);
     const byName = Object.fromEntries(r.estimates.map((e) => [e.estimator, e]));
@@ -93,7 +119,7 @@ describe('evaluatePolicy on a log with a known truth', () => {
       exploration: 0.05,
     });
     const progress: number[] = [];
-    const r = await evaluatePolicy(stream(uniformLog(6000, 4)), spec, {
+    const r = await evaluatePolicy(source(uniformLog(6000, 4)), spec, {
       onProgress: (n) => progress.push(n),
     });
     expect(progress.at(-1)).toBe(6000);
@@ -108,7 +134,7 @@ describe('evaluatePolicy on a log with a known truth', () => {
   it('skips decisions whose first slot has no answer yet', async () => {
     const log = uniformLog(10, 5);
     log[0]!.rewards = { [log[0]!.chosen[0]!.actionId]: null };
-    const r = await evaluatePolicy(stream(log), policySpecSchema.parse({}));
+    const r = await evaluatePolicy(source(log), policySpecSchema.parse({}));
     expect(r).toMatchObject({ decisions: 10, rounds: 9, skipped: { unanswered: 1, noCandidates: 0 } });
   });
 });
