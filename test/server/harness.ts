@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Engine, type EngineOptions } from '../../src/engine/engine.ts';
 import { buildServer, type ServerOptions } from '../../src/server/app.ts';
-import { API_KEY_SCOPES } from '../../src/server/auth.ts';
+import { API_KEY_SCOPES, KeyRing } from '../../src/server/auth.ts';
 import { ApiKeys } from '../../src/server/keys.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -29,8 +29,8 @@ export interface Running {
 }
 
 /** The test keys (fixed, as from the environment) over a store's managed keys. */
-export function testKeys(store: Store): ApiKeys {
-  const keys = new ApiKeys(store);
+export function testKeys(store: Store, now: () => number = Date.now): ApiKeys {
+  const keys = new ApiKeys(store, new KeyRing(now), now);
   keys.ring.addFixed(API_KEY, 'NEXTBEST_API_KEY', API_KEY_SCOPES, 'environment');
   keys.ring.addFixed(ADMIN_KEY, 'NEXTBEST_ADMIN_KEY', ['admin'], 'environment');
   return keys;
@@ -48,7 +48,8 @@ export async function startServer(
   const engine = await Engine.open(store, catalogSource, { seed: 1, checkpointMs: 0, ...options });
   // Rate limits off unless a test asks for them (test/server/protection.test.ts does).
   const app = await buildServer(engine, {
-    keys: testKeys(engine.store),
+    // Keys expire on the engine's clock, so that a test can move it instead of waiting.
+    keys: testKeys(engine.store, options.clock),
     rateLimits: false,
     ...server,
   });
