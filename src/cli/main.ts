@@ -1,9 +1,10 @@
 // The nextbest command line. Commands stay thin: they parse flags and call the engine or the server.
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { catalogWarnings, compileCatalog } from '../core/catalog.ts';
+import { compileCatalog } from '../core/catalog.ts';
 import { CatalogError } from '../core/catalogSchema.ts';
 import { parseCatalogSource } from '../core/catalogSource.ts';
+import { catalogWarnings } from '../core/catalogWarnings.ts';
 import { type PolicySpec, policySpecSchema } from '../core/policy.ts';
 import { BEHAVIOUR } from '../demo/assumptions.ts';
 import { DemoSimulator } from '../demo/simulator.ts';

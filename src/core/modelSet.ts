@@ -43,6 +43,22 @@ export function rewardOf(catalog: Catalog, outcome: RecordedOutcome): number | u
   return undefined;
 }
 
+/** A learned outcome of the log, as much as a lesson needs of it. */
+export interface LoggedOutcome {
+  seq: number;
+  actionId: string;
+  outcome: RecordedOutcome;
+  at: number;
+  features: Features;
+}
+
+/** A logged outcome as a lesson (undefined when the catalog makes it teach nothing). */
+export function lessonOf(catalog: Catalog, o: LoggedOutcome, correctsExpiry: boolean): Lesson | undefined {
+  const reward = rewardOf(catalog, o.outcome);
+  if (reward === undefined) return undefined;
+  return { seq: o.seq, actionId: o.actionId, x: o.features, reward, at: o.at, correctsExpiry };
+}
+
 /** One response to teach: what the engine learns live and what a replay reads from the log. */
 export interface Lesson {
   seq: number;

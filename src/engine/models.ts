@@ -11,16 +11,8 @@
 // model one process would have after all 20. PostgreSQL may commit outcomes out of sequence order, and a fold
 // takes them in commit order: the same evidence, learned in a slightly different order.
 
-import type { Catalog } from '../core/catalog.ts';
-import { type Lesson, type ModelContext, ModelSet, rewardOf } from '../core/modelSet.ts';
-import type { FoldOutcome, ModelRepository, StoredModel } from '../store/store.ts';
-
-/** A learned outcome of the log as a lesson (undefined when the current catalog makes it teach nothing). */
-function lessonOf(catalog: Catalog, o: FoldOutcome, correctsExpiry: boolean): Lesson | undefined {
-  const reward = rewardOf(catalog, o.outcome);
-  if (reward === undefined) return undefined;
-  return { seq: o.seq, actionId: o.actionId, x: o.features, reward, at: o.at, correctsExpiry };
-}
+import { type Lesson, lessonOf, type ModelContext, ModelSet } from '../core/modelSet.ts';
+import type { ModelRepository, StoredModel } from '../store/store.ts';
 
 /** The live models of one engine, kept in step with the stored ones (see the top of this file). */
 export class ModelRegistry {

@@ -5,7 +5,7 @@
 // logged choice probabilities.
 
 import { type Catalog, sharedActionFeatures } from '../core/catalog.ts';
-import { type ModelContext, ModelSet, rewardOf } from '../core/modelSet.ts';
+import { lessonOf, type ModelContext, ModelSet } from '../core/modelSet.ts';
 import { type PolicySpec, policyDistribution, policyExplorer } from '../core/policy.ts';
 import { mulberry32 } from '../core/random.ts';
 import type { DecisionRecord, LearnedOutcome, Store } from '../store/store.ts';
@@ -102,17 +102,10 @@ export async function replayPolicy(
   const teachUntil = async (at: number) => {
     while (!next.done && next.value.at <= at) {
       const o = next.value;
-      const reward = rewardOf(catalog, o.outcome);
-      if (reward !== undefined) {
-        // The log keeps a late positive, not the expiry it took back: there is no negative to take back here.
-        models.teach({
-          seq: o.seq,
-          actionId: o.actionId,
-          x: o.features,
-          reward,
-          at: o.at,
-          correctsExpiry: false,
-        });
+      // The log keeps a late positive, not the expiry it took back: there is no negative to take back here.
+      const lesson = lessonOf(catalog, o, false);
+      if (lesson) {
+        models.teach(lesson);
         learnedSeq = Math.max(learnedSeq, o.seq);
       }
       next = await outcomes.next();

@@ -3,6 +3,7 @@
 import type { Arm } from '../core/arms.ts';
 import type { CapCheck } from '../core/contactPolicy.ts';
 import type { CustomerEvent } from '../core/events.ts';
+import type { ModelState } from '../core/modelSet.ts';
 import type {
   Attributes,
   DroppedCandidate,
@@ -11,7 +12,7 @@ import type {
   ScoredCandidate,
   Treatment,
 } from '../core/types.ts';
-import type { FeatureValue, LearnerState } from '../learn/learner.ts';
+import type { FeatureValue } from '../learn/learner.ts';
 
 export interface StoredCatalog {
   /** Sequential version number assigned by the store. */
@@ -384,7 +385,5 @@ export interface FoldResult {
   unsettled: number[];
 }
 
-export interface StoredModel {
-  key: string;
-  state: LearnerState;
-}
+/** A model as stored (defined with the models, src/core/modelSet.ts). */
+export type StoredModel = ModelState;

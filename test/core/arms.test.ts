@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type ArmSettings, assignArm, hash32 } from '../../src/core/arms.ts';
-import { catalogWarnings, compileCatalog } from '../../src/core/catalog.ts';
+import { compileCatalog } from '../../src/core/catalog.ts';
 import { parseCatalogSource } from '../../src/core/catalogSource.ts';
+import { catalogWarnings } from '../../src/core/catalogWarnings.ts';
 import { mulberry32 } from '../../src/core/random.ts';
 
 const settings: ArmSettings = {

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { catalogWarnings, compileCatalog } from '../../core/catalog.ts';
+import { compileCatalog } from '../../core/catalog.ts';
 import { parseCatalogSource } from '../../core/catalogSource.ts';
+import { catalogWarnings } from '../../core/catalogWarnings.ts';
 import { type Engine, EngineError } from '../../engine/engine.ts';
 import type { StoredCatalog } from '../../store/store.ts';
 import { actorOf } from '../auth.ts';
