@@ -9,7 +9,10 @@
 // once, in the order outcomes are folded, and each process picks up the others' learning at its next fold. With
 // SQLite (one writer at a time) that is log order: two processes that learned 10 outcomes each leave the very
 // model one process would have after all 20. PostgreSQL may commit outcomes out of sequence order, and a fold
-// takes them in commit order: the same evidence, learned in a slightly different order.
+// takes them in commit order: the same evidence, learned in a slightly different order, which the log records
+// (each outcome keeps the generation of the fold that taught it), so that a rebuild replays that very order.
+// A model restored from its state predicts and learns exactly as the one that learned in memory, so every
+// process holds the stored models after its next fold.
 
 import { type Lesson, lessonOf, type ModelContext, ModelSet } from '../core/modelSet.ts';
 import type { ModelRepository, StoredModel } from '../store/store.ts';
@@ -113,9 +116,10 @@ export class ModelRegistry {
             const lesson = lessonOf(catalog, o, o.corrects > 0 && o.correctsFolded);
             if (lesson) set.teach(lesson);
           } else if (catalog.actionsById.has(o.actionId)) {
-            // A folded outcome is replayed only into the models being rebuilt, which start from nothing (an
-            // expiry it corrected is not in the log as learned, so there is nothing to take back).
-            const lesson = lessonOf(catalog, o, false);
+            // A folded outcome is replayed only into the models being rebuilt, which start from nothing and
+            // learn the stored models' history in the order they did (an expiry a fold taught, then its late
+            // positive taking it back).
+            const lesson = lessonOf(catalog, o, o.corrects > 0 && o.correctsFolded);
             if (lesson) set.teach(lesson, (key) => rebuild.has(key));
           }
         }

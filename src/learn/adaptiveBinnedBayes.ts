@@ -123,6 +123,9 @@ interface NumericPredictor {
   neg: number[];
   missPos: number;
   missNeg: number;
+  tp: number;
+  tn: number;
+  ref: number;
   sample: number[];
   seen: number;
   nextRebin: number;
@@ -135,8 +138,18 @@ interface CategoricalPredictor {
   neg: number[];
   missPos: number;
   missNeg: number;
+  tp: number;
+  tn: number;
+  ref: number;
 }
 
+/**
+ * Both kinds also keep `tp` and `tn`, the sums of their positive and negative counts (kept as they are taught,
+ * not re-added from the bins), and `ref`, the total the bins' prior weights were last computed from: moved to
+ * the total once that has grown by a hundredth. Both are state, so that the terms a prediction uses are a function
+ * of the stored state alone: a model restored in another process, or replayed from the log, predicts and learns
+ * exactly as the one that learned in memory and kept its terms up to date one bin at a time.
+ */
 type Predictor = NumericPredictor | CategoricalPredictor;
 
 /** Per-predictor cache of log-likelihood ratios, rebuilt lazily after learning. */
@@ -153,8 +166,6 @@ interface Cache {
   factor: number;
   tp: number;
   tn: number;
-  /** Responses when the bins' prior weights q were computed; far past it the cache is rebuilt. */
-  total0: number;
   m: number;
   bins: number;
   /** Log-likelihood ratio of a value never seen (an unseen level): the prior says 0. */
@@ -344,42 +355,43 @@ export class AdaptiveBinnedBayes implements Learner {
   private cache(i: number): Cache {
     const cached = this.caches[i];
     if (cached) return cached;
-    const p = this.list[i]!;
-    const n = p.pos.length;
-    let tp = p.missPos;
-    let tn = p.missNeg;
-    for (let b = 0; b < n; b++) {
-      tp += p.pos[b]!;
-      tn += p.neg[b]!;
-    }
+    const n = this.list[i]!.pos.length;
     // The naive-Bayes sum adds the noise of every predictor, so with many predictors each bin needs more
     // evidence before it moves the log-odds: the prior grows with the square root of the predictor count.
     const m = this.o.binPrior * (this.o.scalePrior ? Math.max(1, Math.sqrt(this.list.length) / 4) : 1);
-    const bins = n + 1;
-    const total = tp + tn;
-    const a = new Float64Array(n);
-    const variance = new Float64Array(n);
-    for (let b = 0; b < n; b++) {
-      a[b] = binTerm(p.pos[b]!, p.neg[b]!, m, total, bins);
-      variance[b] = binVariance(p.pos[b]!, p.neg[b]!);
-    }
     const c: Cache = {
-      a,
-      missA: binTerm(p.missPos, p.missNeg, m, total, bins),
-      offset: Math.log(tp + m) - Math.log(tn + m),
-      variance,
-      missingVariance: binVariance(p.missPos, p.missNeg),
+      a: new Float64Array(n),
+      missA: 0,
+      offset: 0,
+      variance: new Float64Array(n),
+      missingVariance: 0,
       factor: 1,
-      tp,
-      tn,
-      total0: total,
+      tp: 0,
+      tn: 0,
       m,
-      bins,
+      bins: n + 1,
       active: !this.inactive.has(this.names[i]!),
     };
-    if (this.o.shrink && total > 0) c.factor = this.shrinkFactor(p, c);
+    this.fill(i, c);
     this.caches[i] = c;
     return c;
+  }
+
+  /** Computes every term of predictor i's cache from its counts, in place. */
+  private fill(i: number, c: Cache) {
+    const p = this.list[i]!;
+    const { tp, tn, ref } = p;
+    const { m, bins } = c;
+    for (let b = 0; b < c.a.length; b++) {
+      c.a[b] = binTerm(p.pos[b]!, p.neg[b]!, m, ref, bins);
+      c.variance[b] = binVariance(p.pos[b]!, p.neg[b]!);
+    }
+    c.missA = binTerm(p.missPos, p.missNeg, m, ref, bins);
+    c.missingVariance = binVariance(p.missPos, p.missNeg);
+    c.offset = Math.log(tp + m) - Math.log(tn + m);
+    c.tp = tp;
+    c.tn = tn;
+    if (this.o.shrink && tp + tn > 0) c.factor = this.shrinkFactor(p, c);
   }
 
   /**
@@ -407,25 +419,34 @@ export class AdaptiveBinnedBayes implements Learner {
     return trust * raw + (1 - trust);
   }
 
-  /** Keeps a predictor's cache current after one response landed in bin `b` (-1: the missing bin). */
-  private updateCache(i: number, b: number, wp: number, wn: number) {
-    const c = this.caches[i];
-    if (!c) return;
+  /**
+   * After predictor i counted one response in bin `b` (-1: the missing bin): moves its reference total once the
+   * total has grown by a hundredth and one response (all its terms change then), else updates the one term
+   * that changed.
+   * `reshaped`: its bins changed (a rebin, a new level), so all its terms change.
+   */
+  private counted(i: number, b: number, reshaped: boolean) {
     const p = this.list[i]!;
-    c.tp += wp;
-    c.tn += wn;
-    // The bins' prior weights drift as responses accumulate, and shrinkage looks at all bins: rebuild then.
-    if (this.o.shrink || c.tp + c.tn > 1.1 * c.total0 + 2 || b >= c.a.length) {
-      this.caches[i] = undefined;
-      return;
-    }
-    c.offset = Math.log(c.tp + c.m) - Math.log(c.tn + c.m);
-    if (b < 0) {
-      c.missA = binTerm(p.missPos, p.missNeg, c.m, c.tp + c.tn, c.bins);
-      c.missingVariance = binVariance(p.missPos, p.missNeg);
-    } else {
-      c.a[b] = binTerm(p.pos[b]!, p.neg[b]!, c.m, c.tp + c.tn, c.bins);
-      c.variance[b] = binVariance(p.pos[b]!, p.neg[b]!);
+    const c = this.caches[i];
+    const total = p.tp + p.tn;
+    const grown = total > 1.01 * p.ref + 1;
+    if (grown) p.ref = total;
+    if (reshaped) this.caches[i] = undefined;
+    else if (grown) {
+      if (c) this.fill(i, c);
+    } else if (c) {
+      // Shrinkage looks at all bins; without it only bin b's term and the offset moved.
+      if (this.o.shrink) return this.fill(i, c);
+      c.tp = p.tp;
+      c.tn = p.tn;
+      c.offset = Math.log(p.tp + c.m) - Math.log(p.tn + c.m);
+      if (b < 0) {
+        c.missA = binTerm(p.missPos, p.missNeg, c.m, p.ref, c.bins);
+        c.missingVariance = binVariance(p.missPos, p.missNeg);
+      } else {
+        c.a[b] = binTerm(p.pos[b]!, p.neg[b]!, c.m, p.ref, c.bins);
+        c.variance[b] = binVariance(p.pos[b]!, p.neg[b]!);
+      }
     }
   }
 
@@ -660,8 +681,7 @@ export class AdaptiveBinnedBayes implements Learner {
       const before = p.pos.length;
       const rebins = p.type === 'numeric' && p.seen + 1 >= p.nextRebin;
       const b = this.addToPredictor(p, v, wp, wn, i < known ? bins![i]! : -2);
-      if (rebins || p.pos.length !== before) this.caches[i] = undefined;
-      else this.updateCache(i, b, wp, wn);
+      this.counted(i, b, rebins || p.pos.length !== before);
     }
     // Predictors absent from x count the response as missing.
     if (this.list.length > present) {
@@ -670,7 +690,9 @@ export class AdaptiveBinnedBayes implements Learner {
         const p = this.list[i]!;
         p.missPos += wp;
         p.missNeg += wn;
-        this.updateCache(i, -1, wp, wn);
+        p.tp += wp;
+        p.tn += wn;
+        this.counted(i, -1, false);
       }
     }
     this.positives += wp;
@@ -736,6 +758,8 @@ export class AdaptiveBinnedBayes implements Learner {
       const p = this.list[i]!;
       const b = AdaptiveBinnedBayes.binOf(p, x[this.names[i]!]);
       if (b === -2) continue;
+      p.tp = less(p.tp, wp);
+      p.tn = less(p.tn, wn);
       if (b === -1) {
         p.missPos = less(p.missPos, wp);
         p.missNeg = less(p.missNeg, wn);
@@ -767,6 +791,9 @@ export class AdaptiveBinnedBayes implements Learner {
       }
       p.missPos *= f;
       p.missNeg *= f;
+      p.tp *= f;
+      p.tn *= f;
+      p.ref *= f;
     }
     for (let i = 0; i < this.weightH.length; i++) this.weightH[i] = this.weightH[i]! * f;
     this.pairs?.decay(f);
@@ -797,16 +824,31 @@ export class AdaptiveBinnedBayes implements Learner {
         neg: [0],
         missPos: 0,
         missNeg: 0,
+        tp: 0,
+        tn: 0,
+        ref: 0,
         sample: [],
         seen: 0,
         nextRebin: 4,
       };
     }
-    return { type: 'categorical', levels: new Map(), pos: [], neg: [], missPos: 0, missNeg: 0 };
+    return {
+      type: 'categorical',
+      levels: new Map(),
+      pos: [],
+      neg: [],
+      missPos: 0,
+      missNeg: 0,
+      tp: 0,
+      tn: 0,
+      ref: 0,
+    };
   }
 
   /** Counts one response in its bin and returns the bin (-1: missing); `known`: v's bin if known (>= 0). */
   private addToPredictor(p: Predictor, v: FeatureValue, wp: number, wn: number, known = -2): number {
+    p.tp += wp;
+    p.tn += wn;
     if (isMissing(v) || (p.type === 'numeric' && typeof v !== 'number')) {
       p.missPos += wp;
       p.missNeg += wn;
@@ -945,6 +987,9 @@ export class AdaptiveBinnedBayes implements Learner {
       if (p.type !== q.type) continue;
       p.missPos += q.missPos;
       p.missNeg += q.missNeg;
+      p.tp += q.tp;
+      p.tn += q.tn;
+      p.ref = p.tp + p.tn;
       if (p.type === 'numeric' && q.type === 'numeric') {
         const { pos, neg } = rebinCounts(q.cuts, q.pos, q.neg, p.cuts, q.sample);
         pos.forEach((v, i) => {
@@ -1000,7 +1045,8 @@ export class AdaptiveBinnedBayes implements Learner {
     const predictors: Record<string, unknown> = {};
     for (let i = 0; i < this.list.length; i++) {
       const name = this.names[i]!;
-      const p = this.list[i]!;
+      // Copies, not the live arrays: the state must not move when this model learns on.
+      const p = clonePredictor(this.list[i]!);
       const w = { weight: this.weights[i], weightH: this.weightH[i] };
       predictors[name] =
         p.type === 'numeric' ? { ...p, ...w } : { ...p, ...w, levels: [...p.levels.entries()] };
@@ -1051,15 +1097,27 @@ export class AdaptiveBinnedBayes implements Learner {
     }
     for (const [name, stored] of Object.entries(s.predictors)) {
       const { weight, weightH, ...p } = stored as { weight?: number; weightH?: number; type: string };
-      if (p.type === 'numeric')
-        m.addPredictor(name, { ...(p as unknown as NumericPredictor) }, weight ?? 1, weightH ?? 0);
-      else {
-        const c = p as unknown as Omit<CategoricalPredictor, 'levels'> & { levels: Array<[string, number]> };
-        m.addPredictor(name, { ...c, levels: new Map(c.levels) }, weight ?? 1, weightH ?? 0);
-      }
+      // Copies, not the state's arrays: the state must not move when the restored model learns.
+      const restored =
+        p.type === 'numeric'
+          ? (p as unknown as NumericPredictor)
+          : {
+              ...(p as unknown as Omit<CategoricalPredictor, 'levels'>),
+              levels: new Map((p as unknown as { levels: Array<[string, number]> }).levels),
+            };
+      m.addPredictor(name, withTotals(clonePredictor(restored)), weight ?? 1, weightH ?? 0);
     }
     return m;
   }
+}
+
+/** States stored before predictors kept their totals: the totals from the bins, the reference at the total. */
+function withTotals<P extends Predictor>(p: P): P {
+  if (typeof p.tp === 'number' && typeof p.tn === 'number' && typeof p.ref === 'number') return p;
+  p.tp = p.missPos + p.pos.reduce((a, b) => a + b, 0);
+  p.tn = p.missNeg + p.neg.reduce((a, b) => a + b, 0);
+  p.ref = p.tp + p.tn;
+  return p;
 }
 
 function clonePredictor(p: Predictor): Predictor {

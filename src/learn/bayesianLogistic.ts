@@ -278,7 +278,8 @@ export class BayesianLogistic implements Learner {
       options: this.o,
       positives: this.positives,
       negatives: this.negatives,
-      scales: [...this.scales.entries()],
+      // Copies: the running scales change in place as the model learns on.
+      scales: [...this.scales].map(([name, t]) => [name, [...t]]),
       weights,
     };
   }

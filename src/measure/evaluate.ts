@@ -102,8 +102,9 @@ export async function replayPolicy(
   const teachUntil = async (at: number) => {
     while (!next.done && next.value.at <= at) {
       const o = next.value;
-      // The log keeps a late positive, not the expiry it took back: there is no negative to take back here.
-      const lesson = lessonOf(catalog, o, false);
+      // As the engine's folds did: an expiry a fold had taught is in the log, and the late positive that took it
+      // back takes it back here too; an expiry taken back before any fold is not (and there is nothing to undo).
+      const lesson = lessonOf(catalog, o, o.corrects > 0 && o.correctsFolded);
       if (lesson) {
         models.teach(lesson);
         learnedSeq = Math.max(learnedSeq, o.seq);

@@ -272,6 +272,14 @@ export interface OpenChoice {
 /** An outcome that taught the model, with what the model saw at decision time (for replay). */
 export interface LearnedOutcome extends OutcomeRecord {
   features: Record<string, FeatureValue>;
+  /**
+   * The generation of the fold that taught it to the stored models (0: the next fold will). The stored models
+   * learned in the order of generation, then sequence number; on PostgreSQL, which folds in commit order, that
+   * may differ from sequence order.
+   */
+  foldedIn: number;
+  /** This late positive takes back an expiry that a fold had taught the stored models (so a replay must, too). */
+  correctsFolded: boolean;
 }
 
 /** What KPIs can be grouped by. */
@@ -354,8 +362,6 @@ export interface StoredEvent extends CustomerEvent {
 export interface FoldOutcome extends LearnedOutcome {
   /** Folded into the stored models already (replayed only into models being rebuilt). */
   folded: boolean;
-  /** The expiry this late positive corrects was folded (so the stored models must take it back). */
-  correctsFolded: boolean;
 }
 
 export interface ModelFold {

@@ -300,6 +300,19 @@ export function toTriggerJob(r: TriggerJobRow): TriggerJob {
   };
 }
 
+/**
+ * The order the stored models learned outcomes in (`o`: the outcomes table): by fold, then sequence number;
+ * those not folded yet last. A rebuild replays the log in it, so that it rebuilds the models that were stored.
+ */
+export const FOLD_ORDER = 'ORDER BY o.folded = 0, o.folded, o.seq';
+
+/**
+ * The outcomes the stored models learned (`o`: the outcomes table): the learned ones, and the expiries a late
+ * positive took back after a fold had taught them (no longer learned, but the models saw them, then unlearned
+ * them with the positive).
+ */
+export const STORED_HISTORY = '(o.learned = 1 OR o.folded > 0)';
+
 /** An outcome row joined with its decision's payload (and fold flags) as a learned outcome. */
 export function toFoldOutcome(
   r: OutcomeRow & { payload: string; folded?: number; corrects_folded?: number },
@@ -307,8 +320,9 @@ export function toFoldOutcome(
   return {
     ...toOutcome(r),
     features: (JSON.parse(r.payload) as Pick<DecisionRecord, 'features'>).features,
-    folded: Number(r.folded ?? 0) === 1,
-    correctsFolded: Number(r.corrects_folded ?? 0) === 1,
+    foldedIn: Number(r.folded ?? 0),
+    folded: Number(r.folded ?? 0) > 0,
+    correctsFolded: Number(r.corrects_folded ?? 0) > 0,
   };
 }
 

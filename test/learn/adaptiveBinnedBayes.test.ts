@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/core/random.ts';
 import { AdaptiveBinnedBayes, binAuc } from '../../src/learn/adaptiveBinnedBayes.ts';
-import { learnerConformance, syntheticStream } from './conformance.ts';
+import { learnerConformance, restoresExactly, syntheticStream } from './conformance.ts';
 
 describe('AdaptiveBinnedBayes', () => {
   learnerConformance(() => new AdaptiveBinnedBayes(), 0.04);
@@ -110,6 +110,24 @@ describe('AdaptiveBinnedBayes', () => {
     expect(JSON.stringify(predicted.toJSON())).toBe(JSON.stringify(plain.toJSON()));
   });
 
+  it('loads a state stored before predictors kept their totals, and predicts about as before', () => {
+    const m = new AdaptiveBinnedBayes();
+    const stream = syntheticStream(1500, 4);
+    for (const { x, y } of stream) m.learn(x, y);
+    const state = JSON.parse(JSON.stringify(m.toJSON()));
+    for (const p of Object.values(state.predictors) as Array<Record<string, unknown>>) {
+      expect(p.tp).toBeGreaterThan(0);
+      delete p.tp;
+      delete p.tn;
+      delete p.ref;
+    }
+    const old = AdaptiveBinnedBayes.fromJSON(state);
+    for (const { x } of stream.slice(0, 50))
+      expect(Math.abs(old.predict(x) - m.predict(x))).toBeLessThan(0.01);
+    old.learn(stream[0]!.x, 1);
+    expect(old.responses).toBeCloseTo(1501, 9);
+  });
+
   it('treats missing values as a bin of their own, and learns what missing means', () => {
     const m = new AdaptiveBinnedBayes();
     const rnd = mulberry32(4);
@@ -161,7 +179,17 @@ describe('AdaptiveBinnedBayes', () => {
   });
 });
 
+// The options that are off by default keep the same contract (a restored model is the model, and so on).
+describe.each([
+  { calibrate: true, shrink: true },
+  { weighted: false, scalePrior: false, maxLevels: 1 },
+])('AdaptiveBinnedBayes with %o', (options) => {
+  learnerConformance(() => new AdaptiveBinnedBayes(options), 0.06);
+});
+
 describe('AdaptiveBinnedBayes forgetting', () => {
+  restoresExactly(() => new AdaptiveBinnedBayes({ halfLife: 300 }));
+
   it('with a half-life it follows a rate that changed; without one it remembers the old rate', () => {
     const rnd = mulberry32(12);
     const forgetting = new AdaptiveBinnedBayes({ halfLife: 200 });

@@ -59,6 +59,25 @@ export function learnerConformance(make: () => Learner, mergeTolerance = 0.005) 
     expect(copy.report()).toEqual(m.report());
   });
 
+  restoresExactly(make, stream, probes);
+
+  // The engine keeps stored states beside its live models and replays folds from them: a state must not move
+  // when the model it came from, or a model restored from it, learns on.
+  it('its state is a snapshot: learning after toJSON or fromJSON leaves the state as it was', () => {
+    const m = make();
+    for (const { x, y } of stream.slice(0, 700)) m.learn(x, y);
+    const state = m.toJSON();
+    const before = JSON.stringify(state);
+    const restored = learnerFromJSON(state);
+    for (const { x, y } of stream.slice(700, 1400)) {
+      m.learn(x, y);
+      restored.learn(x, y);
+    }
+    m.forget(0.5);
+    restored.unlearn(stream[0]!.x, stream[0]!.y);
+    expect(JSON.stringify(state)).toBe(before);
+  });
+
   it('merge of two halves matches one learner fed both', () => {
     const whole = make();
     const left = make();
@@ -120,5 +139,28 @@ export function learnerConformance(make: () => Learner, mergeTolerance = 0.005) 
     expect(forgetting.predict(x)).toBeLessThan(remembering.predict(x) - 0.2);
     expect(() => forgetting.forget(0)).toThrow(RangeError);
     expect(() => forgetting.forget(1.5)).toThrow(RangeError);
+  });
+}
+
+// What several processes rely on: a model restored from its stored state and taught the rest of a stream is
+// the model that learned all of it in memory (state and every prediction on the way, exactly), wherever the
+// stream is cut. Predict before each learn, as the engine does.
+export function restoresExactly(
+  make: () => Learner,
+  stream = syntheticStream(2000, 11),
+  probes: readonly Features[] = [],
+) {
+  it('restored midway and taught the rest, it is the learner that learned the whole stream in memory', () => {
+    const whole = make();
+    const cuts = new Set([3, 40, 333, 1000, 1501]);
+    let restored = make();
+    stream.forEach(({ x, y }, i) => {
+      if (cuts.has(i)) restored = learnerFromJSON(JSON.parse(JSON.stringify(restored.toJSON())));
+      expect(restored.predict(x)).toBe(whole.predict(x));
+      whole.learn(x, y);
+      restored.learn(x, y);
+    });
+    expect(JSON.stringify(restored.toJSON())).toBe(JSON.stringify(whole.toJSON()));
+    for (const x of probes) expect(restored.predict(x)).toBe(whole.predict(x));
   });
 }

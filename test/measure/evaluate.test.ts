@@ -85,6 +85,8 @@ function source(log: LoggedDecision[]) {
           at: d.at + 0.5,
           learned: true,
           corrects: 0,
+          foldedIn: 0,
+          correctsFolded: false,
           features: d.features,
         });
   return { log: stream(log), outcomes: stream(outcomes), catalog };

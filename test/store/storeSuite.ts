@@ -227,6 +227,29 @@ export function storeSuite(make: () => Promise<Store>) {
     const accept = await store.recordOutcome({ ...base, outcome: 'accept', positive: true });
     expect(accept.record).toMatchObject({ learned: true, corrects: expired.record.seq });
     expect((await store.learnedOutcomesAfter(0, 10)).map((o) => o.outcome)).toEqual(['accept']);
+    expect((await store.learnedOutcomesAfter(0, 10))[0]).toMatchObject({
+      correctsFolded: false,
+      foldedIn: 0,
+    });
+    // Once a fold has taught an expiry to the stored models, the models' history keeps it (no longer learned)
+    // and the late positive says it takes back a folded expiry: a replay then learns what the models did.
+    await saveDecision(store, decisionRecord('d2', 'c1'), []);
+    const late = { ...base, decisionId: 'd2' };
+    const expiry = await store.recordOutcome({ ...late, outcome: 'expired' });
+    const fold = await store.foldModels({
+      since: 0,
+      replayAll: false,
+      pending: [],
+      quick: () => [],
+      replay: () => [],
+    });
+    expect(fold.folded).toEqual(expect.arrayContaining([expiry.record.seq]));
+    await store.recordOutcome({ ...late, outcome: 'accept', positive: true });
+    const history = (await store.learnedOutcomesAfter(0, 10)).filter((o) => o.decisionId === 'd2');
+    expect(history.map((o) => [o.outcome, o.learned, o.correctsFolded, o.foldedIn > 0])).toEqual([
+      ['expired', false, false, true],
+      ['accept', true, true, false],
+    ]);
   });
 
   it('lists chosen actions still waiting for a response', async () => {
@@ -410,7 +433,8 @@ export function storeSuite(make: () => Promise<Store>) {
     });
     expect(second).toEqual({ generation: 1, folded: [], maxSeq: b.record.seq, unsettled: [] });
     // A late positive after a folded expiry is replayed with that expiry to take back; replayAll passes
-    // folded outcomes too, flagged.
+    // folded outcomes too, flagged, in the order the folds taught them: the folded expiry among them (the
+    // stored models learned it before the positive took it back).
     await saveDecision(store, decisionRecord('d3', 'c3'), []);
     const expired = await store.recordOutcome({
       ...base,
@@ -461,6 +485,7 @@ export function storeSuite(make: () => Promise<Store>) {
     expect(replayed).toEqual([
       { seq: a.record.seq, folded: true, correctsFolded: false, features },
       { seq: b.record.seq, folded: true, correctsFolded: false, features },
+      { seq: expired.record.seq, folded: true, correctsFolded: false, features },
       { seq: late.record.seq, folded: false, correctsFolded: true, features },
       { seq: open.record.seq, folded: false, correctsFolded: false, features },
     ]);

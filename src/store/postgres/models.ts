@@ -1,5 +1,5 @@
 // Model states on PostgreSQL and folds of the outcome log into them, one fold at a time (src/engine/models.ts).
-import { type OutcomeRow, toFoldOutcome } from '../rows.ts';
+import { FOLD_ORDER, type OutcomeRow, STORED_HISTORY, toFoldOutcome } from '../rows.ts';
 import type { FoldResult, ModelFold, StoredModel } from '../store.ts';
 import { foldedSeq, generation, LOCK_APP, LOCK_FOLD, putSetting } from './sql.ts';
 import type { PostgresStore } from './store.ts';
@@ -43,7 +43,7 @@ export async function foldModels(s: PostgresStore, fold: ModelFold): Promise<Fol
               `SELECT o.*, d.payload AS payload, coalesce(x.folded, 0) AS corrects_folded
                FROM outcomes o JOIN decisions d ON d.id = o.decision_id
                  LEFT JOIN outcomes x ON x.seq = o.corrects AND o.corrects > 0
-               WHERE o.learned = 1 ${fold.replayAll ? '' : 'AND o.folded = 0'} ORDER BY o.seq`,
+               WHERE ${fold.replayAll ? STORED_HISTORY : 'o.learned = 1 AND o.folded = 0'} ${FOLD_ORDER}`,
             )
           ).rows;
           const outcomes = rows.map(toFoldOutcome);
@@ -72,7 +72,7 @@ export async function foldModels(s: PostgresStore, fold: ModelFold): Promise<Fol
            ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, version = excluded.version`,
           [states.map((m) => m.key), states.map((m) => JSON.stringify(m.state)), now, next],
         );
-        await c.query('UPDATE outcomes SET folded = 1 WHERE seq = ANY($1)', [unfolded]);
+        await c.query('UPDATE outcomes SET folded = $2 WHERE seq = ANY($1)', [unfolded, next]);
         await putSetting(c, 'models.generation', String(next));
         return {
           generation: next,

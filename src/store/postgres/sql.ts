@@ -57,7 +57,7 @@ export async function generation(c: Queryable): Promise<number> {
 
 export async function foldedSeq(c: Queryable): Promise<number> {
   const { rows } = await c.query<{ n: number }>(
-    'SELECT coalesce(max(seq), 0) AS n FROM outcomes WHERE folded = 1',
+    'SELECT coalesce(max(seq), 0) AS n FROM outcomes WHERE folded > 0',
   );
   return rows[0]!.n;
 }

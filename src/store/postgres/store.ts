@@ -19,6 +19,7 @@ import {
   type DecisionRow,
   type OutboundRow,
   type OutcomeRow,
+  STORED_HISTORY,
   type TriggerJobRow,
   toCatalog,
   toCustomerOutbound,
@@ -769,12 +770,14 @@ export class PostgresStore implements Store {
 
   async learnedOutcomesAfter(seq: number, limit: number): Promise<LearnedOutcome[]> {
     const rows = await this.query<OutcomeRow & { payload: string }>(
-      `SELECT o.*, d.payload AS payload FROM outcomes o JOIN decisions d ON d.id = o.decision_id
-       WHERE o.learned = 1 AND o.seq > $1 ORDER BY o.seq LIMIT $2`,
+      `SELECT o.*, d.payload AS payload, coalesce(c.folded, 0) AS corrects_folded
+       FROM outcomes o JOIN decisions d ON d.id = o.decision_id
+         LEFT JOIN outcomes c ON c.seq = o.corrects AND o.corrects > 0
+       WHERE ${STORED_HISTORY} AND o.seq > $1 ORDER BY o.seq LIMIT $2`,
       [seq, limit],
     );
     return rows.map((r) => {
-      const { folded: _f, correctsFolded: _c, ...learned } = toFoldOutcome(r);
+      const { folded: _f, ...learned } = toFoldOutcome(r);
       return learned;
     });
   }

@@ -1,5 +1,5 @@
 // Model states on SQLite and folds of the outcome log into them (src/engine/models.ts).
-import { type OutcomeRow, toFoldOutcome } from '../rows.ts';
+import { FOLD_ORDER, type OutcomeRow, STORED_HISTORY, toFoldOutcome } from '../rows.ts';
 import type { FoldOutcome, FoldResult, ModelFold, StoredModel } from '../store.ts';
 import type { SqliteStore } from './store.ts';
 
@@ -22,7 +22,7 @@ export function generation(s: SqliteStore): number {
 }
 
 export function foldedSeq(s: SqliteStore): number {
-  return (s.sql('SELECT coalesce(max(seq), 0) AS n FROM outcomes WHERE folded = 1').get() as { n: number }).n;
+  return (s.sql('SELECT coalesce(max(seq), 0) AS n FROM outcomes WHERE folded > 0').get() as { n: number }).n;
 }
 
 export async function foldModels(s: SqliteStore, fold: ModelFold): Promise<FoldResult> {
@@ -54,7 +54,8 @@ export async function foldModels(s: SqliteStore, fold: ModelFold): Promise<FoldR
        ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, version = excluded.version`,
     );
     for (const m of states) upsert.run(m.key, JSON.stringify(m.state), now, next);
-    s.sql('UPDATE outcomes SET folded = 1 WHERE seq IN (SELECT value FROM json_each(?))').run(
+    s.sql('UPDATE outcomes SET folded = ? WHERE seq IN (SELECT value FROM json_each(?))').run(
+      next,
       JSON.stringify(unfolded),
     );
     s.putSetting('models.generation', String(next));
@@ -83,7 +84,7 @@ export function* foldOutcomes(s: SqliteStore, all: boolean): Generator<FoldOutco
     .sql(
       `SELECT o.*, d.payload AS payload, coalesce(c.folded, 0) AS corrects_folded
      FROM outcomes o JOIN decisions d ON d.id = o.decision_id LEFT JOIN outcomes c ON c.seq = o.corrects AND o.corrects > 0
-     WHERE o.learned = 1 ${all ? '' : 'AND o.folded = 0'} ORDER BY o.seq`,
+     WHERE ${all ? STORED_HISTORY : 'o.learned = 1 AND o.folded = 0'} ${FOLD_ORDER}`,
     )
     .iterate() as IterableIterator<OutcomeRow & { payload: string; folded: number; corrects_folded: number }>;
   for (const r of rows) {

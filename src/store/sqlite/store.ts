@@ -25,6 +25,7 @@ import {
   type InteractionRow,
   type OutboundRow,
   type OutcomeRow,
+  STORED_HISTORY,
   type TriggerJobRow,
   toCatalog,
   toCustomerOutbound,
@@ -859,11 +860,13 @@ export class SqliteStore implements Store {
 
   async learnedOutcomesAfter(seq: number, limit: number): Promise<LearnedOutcome[]> {
     const rows = this.sql(
-      `SELECT o.*, d.payload AS payload FROM outcomes o JOIN decisions d ON d.id = o.decision_id
-         WHERE o.learned = 1 AND o.seq > ? ORDER BY o.seq LIMIT ?`,
+      `SELECT o.*, d.payload AS payload, coalesce(c.folded, 0) AS corrects_folded
+         FROM outcomes o JOIN decisions d ON d.id = o.decision_id
+           LEFT JOIN outcomes c ON c.seq = o.corrects AND o.corrects > 0
+         WHERE ${STORED_HISTORY} AND o.seq > ? ORDER BY o.seq LIMIT ?`,
     ).all(seq, limit) as Array<OutcomeRow & { payload: string }>;
     return rows.map((r) => {
-      const { folded: _f, correctsFolded: _c, ...learned } = toFoldOutcome(r);
+      const { folded: _f, ...learned } = toFoldOutcome(r);
       return learned;
     });
   }
