@@ -15,6 +15,7 @@ import {
   LEARNERS,
   type LearnerName,
 } from '../src/learn/registry.ts';
+import { expectedCalibrationError } from '../src/measure/modelQuality.ts';
 import { type Dataset, loadDataset, SHARED_DATA, shuffledOrder, stressed } from './lib/dataset.ts';
 import { runEnginePass } from './lib/enginePass.ts';
 import { progress, writeResult } from './lib/results.ts';
@@ -26,6 +27,8 @@ interface Row {
   isDefault: boolean;
   meanReward: number;
   sdReward: number;
+  /** Expected calibration error of the chosen actions' propensities (10 equal-mass bins), mean over seeds. */
+  ece: number;
   randomReward: number;
   mostFrequentReward: number;
   examplesPerSecond: number;
@@ -63,6 +66,9 @@ export function runPass(
   const arms: Arm[] = Array.from({ length: k }, () => ({ score: 0, propensity: 0, logitSd: 0 }));
   let reward = 0;
   const curve: number[] = [];
+  // The chosen action's propensity as predicted before its reward was known, for the calibration error.
+  const predicted = new Array<number>(order.length);
+  const rewarded = new Array<number>(order.length);
   const started = process.hrtime.bigint();
   for (let t = 0; t < order.length; t++) {
     const row = data.rows[order[t]!]!;
@@ -78,11 +84,18 @@ export function runPass(
     const action = sampleIndex(probabilities, draw);
     const r = action === row.label ? 1 : 0;
     reward += r;
+    predicted[t] = arms[action]!.propensity;
+    rewarded[t] = r;
     models[action]!.learn(row.x, r);
     if (every > 0 && (t + 1) % every === 0) curve.push(reward / (t + 1));
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { reward: reward / order.length, seconds, curve };
+  return {
+    reward: reward / order.length,
+    seconds,
+    curve,
+    ece: expectedCalibrationError(predicted, rewarded),
+  };
 }
 
 function classificationSets(dir: string): string[] {
@@ -190,12 +203,14 @@ async function main() {
     for (const [learner, explore] of pairs) {
       const tick = progress(`${data.name} ${learner}/${explore}`, seeds.length);
       const rewards: number[] = [];
+      const eces: number[] = [];
       const engineRewards: number[] = [];
       let seconds = 0;
       let engineSeconds = 0;
       for (const [i, seed] of seeds.entries()) {
         const r = runPass(data, learner, explore, seed, tuning);
         rewards.push(r.reward);
+        eces.push(r.ece);
         seconds += r.seconds;
         if (opts.engine) {
           // The same rows in the same order as the direct pass; the engine draws from its own seeded source.
@@ -222,6 +237,7 @@ async function main() {
           !opts.exploreOptions,
         meanReward: round(mean(rewards), 4),
         sdReward: round(sd(rewards), 4),
+        ece: round(mean(eces), 4),
         randomReward: round(1 / data.labels.length, 4),
         mostFrequentReward: round(mostFrequent, 4),
         examplesPerSecond: Math.round((data.rows.length * seeds.length) / seconds),
@@ -243,7 +259,7 @@ async function main() {
             .toFixed(4)
             .padEnd(
               7,
-            )} random ${row.randomReward.toFixed(4)}  mostFrequent ${row.mostFrequentReward.toFixed(4)}  ${String(
+            )} random ${row.randomReward.toFixed(4)}  mostFrequent ${row.mostFrequentReward.toFixed(4)}  ECE ${row.ece.toFixed(4)}  ${String(
             row.examplesPerSecond,
           ).padStart(7)} ex/s  ${row.peakRssMb} MB${row.isDefault ? '  (default)' : ''}`,
         );

@@ -1,11 +1,11 @@
-// npm run bench:propensity — progressive AUC and log loss of each learner on a binary data set
+// npm run bench:propensity — progressive AUC, log loss and calibration (ECE, slope) of each learner on a binary data set
 // (PROTOCOL.md section 2): predict p for each row before learning from it, seeded shuffles, one pass.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { mulberry32 } from '../src/core/random.ts';
 import { DEFAULT_LEARNER, LEARNERS, type LearnerName } from '../src/learn/registry.ts';
-import { auc } from '../src/measure/modelQuality.ts';
+import { auc, calibrationSlope, expectedCalibrationError } from '../src/measure/modelQuality.ts';
 import { loadDataset, SHARED_DATA, shuffledOrder } from './lib/dataset.ts';
 import { progress, writeResult } from './lib/results.ts';
 
@@ -15,6 +15,10 @@ interface Row {
   isDefault: boolean;
   auc: number;
   logLoss: number;
+  /** Expected calibration error over 10 equal-mass bins of the progressive predictions. */
+  ece: number;
+  /** Calibration slope (logistic regression of the outcome on the predictions' log-odds; 1: calibrated). */
+  calibrationSlope: number;
   examplesPerSecond: number;
 }
 
@@ -72,6 +76,8 @@ for (const learner of learners) {
   const tick = progress(`${data.name} ${learner}`, seeds.length);
   const aucs: number[] = [];
   const losses: number[] = [];
+  const eces: number[] = [];
+  const slopes: number[] = [];
   let seconds = 0;
   seeds.forEach((seed, s) => {
     const model = LEARNERS[learner](tuning);
@@ -92,6 +98,8 @@ for (const learner of learners) {
     seconds += Number(process.hrtime.bigint() - started) / 1e9;
     aucs.push(auc(scores, labels));
     losses.push(loss / order.length);
+    eces.push(expectedCalibrationError(scores, labels));
+    slopes.push(calibrationSlope(scores, labels).slope);
     tick(s + 1);
   });
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -101,12 +109,14 @@ for (const learner of learners) {
     isDefault: learner === DEFAULT_LEARNER && !tuning,
     auc: Math.round(mean(aucs) * 10000) / 10000,
     logLoss: Math.round(mean(losses) * 10000) / 10000,
+    ece: Math.round(mean(eces) * 10000) / 10000,
+    calibrationSlope: Math.round(mean(slopes) * 1000) / 1000,
     examplesPerSecond: Math.round((data.rows.length * seeds.length) / seconds),
   });
   const row = rows[rows.length - 1]!;
   if (!opts.json) {
     console.log(
-      `${row.dataset.padEnd(16)} ${learner.padEnd(22)} AUC ${row.auc.toFixed(4)}  log loss ${row.logLoss.toFixed(4)}  ${row.examplesPerSecond} ex/s${row.isDefault ? '  (default)' : ''}`,
+      `${row.dataset.padEnd(16)} ${learner.padEnd(22)} AUC ${row.auc.toFixed(4)}  log loss ${row.logLoss.toFixed(4)}  ECE ${row.ece.toFixed(4)}  slope ${row.calibrationSlope.toFixed(3)}  ${row.examplesPerSecond} ex/s${row.isDefault ? '  (default)' : ''}`,
     );
   }
 }

@@ -88,3 +88,61 @@ export function calibrationTable(
   }
   return out;
 }
+
+/**
+ * Expected calibration error: the mean absolute gap between predicted and observed rate over `bins` equal-mass
+ * bins of the sorted predictions, each weighted by its share of the responses (0: perfectly calibrated).
+ */
+export function expectedCalibrationError(
+  scores: readonly number[],
+  labels: readonly number[],
+  bins = 10,
+): number {
+  if (scores.length === 0) return Number.NaN;
+  let gap = 0;
+  for (const b of calibrationTable(scores, labels, bins))
+    gap += b.n * Math.abs(b.meanPredicted - b.observedRate);
+  return gap / scores.length;
+}
+
+/**
+ * Calibration intercept and slope: the logistic regression of the outcome on the prediction's log-odds, fitted by
+ * Newton's method. Slope 1 and intercept 0 when calibrated; a slope under 1 means overconfident predictions
+ * (too extreme), over 1 too timid. Hand-written: a two-parameter fit is not worth a dependency.
+ */
+export function calibrationSlope(
+  scores: readonly number[],
+  labels: readonly number[],
+): { intercept: number; slope: number } {
+  const z = scores.map((s) => {
+    const p = Math.min(1 - 1e-9, Math.max(1e-9, s));
+    return Math.log(p / (1 - p));
+  });
+  let a = 0;
+  let b = 1;
+  for (let iteration = 0; iteration < 50; iteration++) {
+    let ga = 0;
+    let gb = 0;
+    let haa = 0;
+    let hab = 0;
+    let hbb = 0;
+    for (let i = 0; i < z.length; i++) {
+      const p = 1 / (1 + Math.exp(-(a + b * z[i]!)));
+      const r = labels[i]! - p;
+      const w = p * (1 - p);
+      ga += r;
+      gb += r * z[i]!;
+      haa += w;
+      hab += w * z[i]!;
+      hbb += w * z[i]! * z[i]!;
+    }
+    const det = haa * hbb - hab * hab;
+    if (!(det > 1e-12)) break;
+    const da = (hbb * ga - hab * gb) / det;
+    const db = (haa * gb - hab * ga) / det;
+    a += da;
+    b += db;
+    if (Math.abs(da) + Math.abs(db) < 1e-10) break;
+  }
+  return { intercept: a, slope: b };
+}
