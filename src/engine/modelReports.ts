@@ -2,7 +2,14 @@
 
 import type { CompiledAction } from '../core/catalog.ts';
 import { rewardOfFlags } from '../measure/answers.ts';
-import { auc, averagePrecision, calibrationTable, logLoss } from '../measure/modelQuality.ts';
+import {
+  auc,
+  averagePrecision,
+  calibrationSlope,
+  calibrationTable,
+  expectedCalibrationError,
+  logLoss,
+} from '../measure/modelQuality.ts';
 import type { EngineContext } from './context.ts';
 import { EngineError } from './errors.ts';
 
@@ -58,6 +65,8 @@ export class ModelReports {
       averagePrecision: scores.length > 0 ? averagePrecision(scores, labels) : null,
       logLoss: scores.length > 0 ? logLoss(scores, labels) : null,
       calibration: calibrationTable(scores, labels),
+      ece: scores.length > 0 ? expectedCalibrationError(scores, labels) : null,
+      calibrationSlope: scores.length > 1 ? calibrationSlope(scores, labels).slope : null,
       predictors: model.importance?.() ?? [],
     };
   }

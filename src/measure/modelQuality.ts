@@ -1,5 +1,6 @@
 // How good a propensity model is, from predictions made before each outcome was known (progressive
 // validation): AUC, average precision, log loss and a calibration table. Pure functions over two arrays.
+import { wilson } from './stats.ts';
 
 /** Exact ROC AUC with ties counted half (rank-sum); 0.5 when one class is missing. */
 export function auc(scores: readonly number[], labels: readonly number[]): number {
@@ -63,6 +64,9 @@ export interface CalibrationBin {
   n: number;
   meanPredicted: number;
   observedRate: number;
+  /** Wilson 95 % interval of the observed rate. */
+  low: number;
+  high: number;
 }
 
 /** Predicted vs observed rate in up to `bins` equal-count bins of the sorted predictions (deciles by default). */
@@ -84,7 +88,7 @@ export function calibrationTable(
       y += labels[idx[i]!]!;
     }
     const n = to - from;
-    if (n > 0) out.push({ n, meanPredicted: p / n, observedRate: y / n });
+    if (n > 0) out.push({ n, meanPredicted: p / n, observedRate: y / n, ...wilson(y, n) });
   }
   return out;
 }

@@ -16,7 +16,11 @@ export function wilson(x: number, n: number, z = Z95): Interval {
   const z2 = z * z;
   const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
   const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+  // At x = 0 and x = n the bound is exactly 0 (or 1); the formula leaves a rounding error there.
+  return {
+    low: x <= 0 ? 0 : Math.max(0, centre - half),
+    high: x >= n ? 1 : Math.min(1, centre + half),
+  };
 }
 
 /**

@@ -603,8 +603,28 @@ export const modelReportResponse = modelSummary
     averagePrecision: z.number().nullable().describe('Progressive area under the precision-recall curve.'),
     logLoss: z.number().nullable(),
     calibration: z
-      .array(z.object({ n: z.number().int(), meanPredicted: z.number(), observedRate: z.number() }))
+      .array(
+        z.object({
+          n: z.number().int(),
+          meanPredicted: z.number(),
+          observedRate: z.number(),
+          low: z.number().describe('Wilson 95 % interval of the observed rate: lower bound.'),
+          high: z.number().describe('Upper bound.'),
+        }),
+      )
       .describe('Predicted vs observed acceptance in deciles of the prediction.'),
+    ece: z
+      .number()
+      .nullable()
+      .describe(
+        'Expected calibration error over the deciles: their mean |predicted − observed|, by responses.',
+      ),
+    calibrationSlope: z
+      .number()
+      .nullable()
+      .describe(
+        'Logistic regression of the outcome on the logged log-odds: 1 when calibrated, < 1 overconfident.',
+      ),
     predictors: z
       .array(z.object({ name: z.string(), importance: z.number(), active: z.boolean() }))
       .describe('Predictor importance (Gini of each predictor alone); empty for hashed learners.'),

@@ -91,6 +91,18 @@ describe('model reports', () => {
     expect(r1.body.auc).toBeGreaterThan(0.8);
     expect(r1.body.calibration.length).toBe(10);
     expect(r1.body.calibration.reduce((n: number, b: { n: number }) => n + b.n, 0)).toBe(r1.body.answered);
+    // Each decile's observed rate with its Wilson interval, and the error and slope computed from the deciles.
+    type Bin = { n: number; meanPredicted: number; observedRate: number; low: number; high: number };
+    const bins = r1.body.calibration as Bin[];
+    for (const bin of bins) {
+      expect(bin.low).toBeLessThanOrEqual(bin.observedRate);
+      expect(bin.high).toBeGreaterThanOrEqual(bin.observedRate);
+      expect(bin.high - bin.low).toBeGreaterThan(0);
+    }
+    const ece =
+      bins.reduce((e, b) => e + b.n * Math.abs(b.meanPredicted - b.observedRate), 0) / r1.body.answered;
+    expect(r1.body.ece).toBeCloseTo(ece, 9);
+    expect(r1.body.calibrationSlope).toBeGreaterThan(0);
     expect(r1.body.predictors[0].name).toBe('customer.age');
     const missing = await s.call('GET', '/v1/models/nope/report', { key: ADMIN_KEY });
     expect(missing.status).toBe(404);

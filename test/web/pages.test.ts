@@ -125,6 +125,19 @@ describe.skipIf(!haveChromium).each(DIALECTS)('dashboard and agent page in Chrom
     await p.context().close();
   });
 
+  it('reports a model: AUC, calibration error and slope, the calibration deciles with their intervals', async () => {
+    const p = await page('/');
+    await p.locator('#tabs button[data-tab="models"]').click();
+    const first = p.locator('#models-table tbody tr').first();
+    await first.waitFor({ timeout: 10_000 });
+    await first.locator('button').click();
+    await expect
+      .poll(() => p.locator('#model-title').textContent(), { timeout: 10_000 })
+      .toMatch(/AUC [\d.,]+ · calibration error \(ECE\) [\d.,]+ · calibration slope -?[\d.,]+/);
+    expect(await p.locator('#calibration-chart').isVisible()).toBe(true);
+    await p.context().close();
+  });
+
   it('lists recent decisions and explains one', async () => {
     const p = await page('/');
     await p.locator('#tabs button[data-tab="decisions"]').click();

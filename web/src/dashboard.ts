@@ -63,7 +63,9 @@ interface ModelSummary {
 }
 interface ModelReport extends ModelSummary {
   auc: number | null;
-  calibration: Array<{ n: number; meanPredicted: number; observedRate: number }>;
+  calibration: Array<{ n: number; meanPredicted: number; observedRate: number; low: number; high: number }>;
+  ece: number | null;
+  calibrationSlope: number | null;
   predictors: Array<{ name: string; importance: number; active: boolean }>;
 }
 interface Explanation {
@@ -411,7 +413,7 @@ async function modelReport(actionId: string) {
   const r = await api<ModelReport>('GET', `/v1/models/${encodeURIComponent(actionId)}/report`);
   $('#model-report').hidden = false;
   $('#model-title').textContent =
-    `${actionId} · ${t('auc')} ${number(r.auc, 3)} · ${number(r.responses)} ${t('responses')}`;
+    `${actionId} · ${t('auc')} ${number(r.auc, 3)} · ${t('ece')} ${number(r.ece, 3)} · ${t('calibrationSlope')} ${number(r.calibrationSlope, 2)} · ${number(r.responses)} ${t('responses')}`;
   chart('calibration-chart', {
     type: 'scatter',
     data: {
@@ -422,13 +424,26 @@ async function modelReport(actionId: string) {
           backgroundColor: '#1f6feb',
         },
         {
+          // Each decile's 95 % interval as a vertical segment (a gap between segments).
+          label: t('interval95'),
+          type: 'line',
+          data: r.calibration.flatMap((c) => [
+            { x: c.meanPredicted, y: c.low },
+            { x: c.meanPredicted, y: c.high },
+            { x: c.meanPredicted, y: null },
+          ]),
+          borderColor: '#9ec5fe',
+          pointRadius: 0,
+          spanGaps: false,
+        },
+        {
           label: t('predicted'),
           type: 'line',
           data: [
             { x: 0, y: 0 },
             {
-              x: Math.max(0.05, ...r.calibration.map((c) => Math.max(c.meanPredicted, c.observedRate))),
-              y: Math.max(0.05, ...r.calibration.map((c) => Math.max(c.meanPredicted, c.observedRate))),
+              x: Math.max(0.05, ...r.calibration.map((c) => Math.max(c.meanPredicted, c.high))),
+              y: Math.max(0.05, ...r.calibration.map((c) => Math.max(c.meanPredicted, c.high))),
             },
           ],
           borderColor: '#8a8f98',
