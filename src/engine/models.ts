@@ -112,7 +112,7 @@ export class ModelRegistry {
         for (const key of rebuild) set.reset(key);
         const catalog = this.context().catalog;
         for (const o of outcomes) {
-          if (!o.folded) {
+          if (o.foldedIn === 0) {
             const lesson = lessonOf(catalog, o, o.corrects > 0 && o.correctsFolded);
             if (lesson) set.teach(lesson);
           } else if (catalog.actionsById.has(o.actionId)) {

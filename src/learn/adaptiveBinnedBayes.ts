@@ -164,8 +164,6 @@ interface Cache {
   missingVariance: number;
   /** Multiplier of the ratios (the shrinkage factor; 1 without shrinkage). */
   factor: number;
-  tp: number;
-  tn: number;
   m: number;
   bins: number;
   /** Log-likelihood ratio of a value never seen (an unseen level): the prior says 0. */
@@ -366,8 +364,6 @@ export class AdaptiveBinnedBayes implements Learner {
       variance: new Float64Array(n),
       missingVariance: 0,
       factor: 1,
-      tp: 0,
-      tn: 0,
       m,
       bins: n + 1,
       active: !this.inactive.has(this.names[i]!),
@@ -389,8 +385,6 @@ export class AdaptiveBinnedBayes implements Learner {
     c.missA = binTerm(p.missPos, p.missNeg, m, ref, bins);
     c.missingVariance = binVariance(p.missPos, p.missNeg);
     c.offset = Math.log(tp + m) - Math.log(tn + m);
-    c.tp = tp;
-    c.tn = tn;
     if (this.o.shrink && tp + tn > 0) c.factor = this.shrinkFactor(p, c);
   }
 
@@ -399,7 +393,7 @@ export class AdaptiveBinnedBayes implements Learner {
    * is more than their sampling noise? Pure-noise predictors shrink to 0, strong ones keep about 1.
    */
   private shrinkFactor(p: Predictor, c: Cache): number {
-    const total = c.tp + c.tn;
+    const total = p.tp + p.tn;
     const n = p.pos.length;
     const missing = c.missA - c.offset;
     let mean = (p.missPos + p.missNeg) * missing;
@@ -415,7 +409,7 @@ export class AdaptiveBinnedBayes implements Learner {
     const raw = spread > 0 ? Math.max(0, 1 - noise / spread) : 0;
     // With few responses the noise estimate itself is unreliable: start as plain naive Bayes and hand over
     // to the shrinkage as positives and negatives accumulate.
-    const trust = Math.min(1, Math.min(c.tp, c.tn) / this.o.shrinkAfter);
+    const trust = Math.min(1, Math.min(p.tp, p.tn) / this.o.shrinkAfter);
     return trust * raw + (1 - trust);
   }
 
@@ -437,8 +431,6 @@ export class AdaptiveBinnedBayes implements Learner {
     } else if (c) {
       // Shrinkage looks at all bins; without it only bin b's term and the offset moved.
       if (this.o.shrink) return this.fill(i, c);
-      c.tp = p.tp;
-      c.tn = p.tn;
       c.offset = Math.log(p.tp + c.m) - Math.log(p.tn + c.m);
       if (b < 0) {
         c.missA = binTerm(p.missPos, p.missNeg, c.m, p.ref, c.bins);

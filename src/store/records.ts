@@ -358,11 +358,11 @@ export interface StoredEvent extends CustomerEvent {
   receivedAt: number;
 }
 
-/** A learned outcome as a fold replays it. */
-export interface FoldOutcome extends LearnedOutcome {
-  /** Folded into the stored models already (replayed only into models being rebuilt). */
-  folded: boolean;
-}
+/**
+ * A learned outcome as a fold replays it (`foldedIn` > 0: in the stored models already, so replayed only into
+ * models being rebuilt).
+ */
+export type FoldOutcome = LearnedOutcome;
 
 export interface ModelFold {
   /** The generation the caller's models are at: stored models written after it are passed as `changed`. */

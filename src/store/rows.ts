@@ -313,6 +313,11 @@ export const FOLD_ORDER = 'ORDER BY o.folded = 0, o.folded, o.seq';
  */
 export const STORED_HISTORY = '(o.learned = 1 OR o.folded > 0)';
 
+/** Outcomes (`o`) with their decision's payload and whether the expiry each corrects was folded (`toFoldOutcome`). */
+export const LEARNED_OUTCOMES = `SELECT o.*, d.payload AS payload, coalesce(c.folded, 0) AS corrects_folded
+  FROM outcomes o JOIN decisions d ON d.id = o.decision_id
+    LEFT JOIN outcomes c ON c.seq = o.corrects AND o.corrects > 0`;
+
 /** An outcome row joined with its decision's payload (and fold flags) as a learned outcome. */
 export function toFoldOutcome(
   r: OutcomeRow & { payload: string; folded?: number; corrects_folded?: number },
@@ -321,7 +326,6 @@ export function toFoldOutcome(
     ...toOutcome(r),
     features: (JSON.parse(r.payload) as Pick<DecisionRecord, 'features'>).features,
     foldedIn: Number(r.folded ?? 0),
-    folded: Number(r.folded ?? 0) > 0,
     correctsFolded: Number(r.corrects_folded ?? 0) > 0,
   };
 }

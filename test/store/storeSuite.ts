@@ -474,7 +474,7 @@ export function storeSuite(make: () => Promise<Store>) {
         for (const o of outcomes)
           replayed.push({
             seq: o.seq,
-            folded: o.folded,
+            folded: o.foldedIn > 0,
             correctsFolded: o.correctsFolded,
             features: o.features,
           });

@@ -1,5 +1,5 @@
 // Model states on PostgreSQL and folds of the outcome log into them, one fold at a time (src/engine/models.ts).
-import { FOLD_ORDER, type OutcomeRow, STORED_HISTORY, toFoldOutcome } from '../rows.ts';
+import { FOLD_ORDER, LEARNED_OUTCOMES, type OutcomeRow, STORED_HISTORY, toFoldOutcome } from '../rows.ts';
 import type { FoldResult, ModelFold, StoredModel } from '../store.ts';
 import { foldedSeq, generation, LOCK_APP, LOCK_FOLD, putSetting } from './sql.ts';
 import type { PostgresStore } from './store.ts';
@@ -40,9 +40,7 @@ export async function foldModels(s: PostgresStore, fold: ModelFold): Promise<Fol
         if (!states) {
           const rows = (
             await c.query<OutcomeRow & { payload: string; folded: number; corrects_folded: number }>(
-              `SELECT o.*, d.payload AS payload, coalesce(x.folded, 0) AS corrects_folded
-               FROM outcomes o JOIN decisions d ON d.id = o.decision_id
-                 LEFT JOIN outcomes x ON x.seq = o.corrects AND o.corrects > 0
+              `${LEARNED_OUTCOMES}
                WHERE ${fold.replayAll ? STORED_HISTORY : 'o.learned = 1 AND o.folded = 0'} ${FOLD_ORDER}`,
             )
           ).rows;

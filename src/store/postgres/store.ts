@@ -17,6 +17,7 @@ import {
   type CustomerOutboundRow,
   DAY,
   type DecisionRow,
+  LEARNED_OUTCOMES,
   type OutboundRow,
   type OutcomeRow,
   STORED_HISTORY,
@@ -770,16 +771,11 @@ export class PostgresStore implements Store {
 
   async learnedOutcomesAfter(seq: number, limit: number): Promise<LearnedOutcome[]> {
     const rows = await this.query<OutcomeRow & { payload: string }>(
-      `SELECT o.*, d.payload AS payload, coalesce(c.folded, 0) AS corrects_folded
-       FROM outcomes o JOIN decisions d ON d.id = o.decision_id
-         LEFT JOIN outcomes c ON c.seq = o.corrects AND o.corrects > 0
+      `${LEARNED_OUTCOMES}
        WHERE ${STORED_HISTORY} AND o.seq > $1 ORDER BY o.seq LIMIT $2`,
       [seq, limit],
     );
-    return rows.map((r) => {
-      const { folded: _f, ...learned } = toFoldOutcome(r);
-      return learned;
-    });
+    return rows.map(toFoldOutcome);
   }
 
   // ---- models ---------------------------------------------------------------------------------------------

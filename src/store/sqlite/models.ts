@@ -1,5 +1,5 @@
 // Model states on SQLite and folds of the outcome log into them (src/engine/models.ts).
-import { FOLD_ORDER, type OutcomeRow, STORED_HISTORY, toFoldOutcome } from '../rows.ts';
+import { FOLD_ORDER, LEARNED_OUTCOMES, type OutcomeRow, STORED_HISTORY, toFoldOutcome } from '../rows.ts';
 import type { FoldOutcome, FoldResult, ModelFold, StoredModel } from '../store.ts';
 import type { SqliteStore } from './store.ts';
 
@@ -82,8 +82,7 @@ export function unsettled(s: SqliteStore, seqs: readonly number[]): number[] {
 export function* foldOutcomes(s: SqliteStore, all: boolean): Generator<FoldOutcome> {
   const rows = s
     .sql(
-      `SELECT o.*, d.payload AS payload, coalesce(c.folded, 0) AS corrects_folded
-     FROM outcomes o JOIN decisions d ON d.id = o.decision_id LEFT JOIN outcomes c ON c.seq = o.corrects AND o.corrects > 0
+      `${LEARNED_OUTCOMES}
      WHERE ${all ? STORED_HISTORY : 'o.learned = 1 AND o.folded = 0'} ${FOLD_ORDER}`,
     )
     .iterate() as IterableIterator<OutcomeRow & { payload: string; folded: number; corrects_folded: number }>;

@@ -23,6 +23,7 @@ import {
   type CustomerOutboundRow,
   type DecisionRow,
   type InteractionRow,
+  LEARNED_OUTCOMES,
   type OutboundRow,
   type OutcomeRow,
   STORED_HISTORY,
@@ -860,15 +861,10 @@ export class SqliteStore implements Store {
 
   async learnedOutcomesAfter(seq: number, limit: number): Promise<LearnedOutcome[]> {
     const rows = this.sql(
-      `SELECT o.*, d.payload AS payload, coalesce(c.folded, 0) AS corrects_folded
-         FROM outcomes o JOIN decisions d ON d.id = o.decision_id
-           LEFT JOIN outcomes c ON c.seq = o.corrects AND o.corrects > 0
+      `${LEARNED_OUTCOMES}
          WHERE ${STORED_HISTORY} AND o.seq > ? ORDER BY o.seq LIMIT ?`,
     ).all(seq, limit) as Array<OutcomeRow & { payload: string }>;
-    return rows.map((r) => {
-      const { folded: _f, ...learned } = toFoldOutcome(r);
-      return learned;
-    });
+    return rows.map(toFoldOutcome);
   }
 
   async loadModels(): Promise<{ models: StoredModel[]; generation: number; maxSeq: number }> {
