@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { mulberry32 } from '../src/core/random.ts';
+import { RowViews } from '../src/learn/binned/rowView.ts';
 import type { Arm } from '../src/learn/explorer.ts';
 import { sampleIndex } from '../src/learn/explorer.ts';
 import {
@@ -57,7 +58,9 @@ export function runPass(
   every = 0,
 ) {
   const k = data.labels.length;
-  const models = Array.from({ length: k }, () => LEARNERS[learner](tuning.learner));
+  // One row view for the pass's models, as the engine's model set has: each row is read once for all k.
+  const views = new RowViews();
+  const models = Array.from({ length: k }, () => LEARNERS[learner](tuning.learner, views));
   const explorer = EXPLORERS[explore](tuning.explore);
   const needsSd = explore === 'thompson';
   const order = shuffledOrder(data.rows.length, seed, mulberry32);

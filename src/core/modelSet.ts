@@ -3,6 +3,7 @@
 // replays the log with it (src/engine/models.ts), shadow models are part of it, and `nextbest evaluate` replays a
 // candidate with it (src/measure/evaluate.ts), so offline figures estimate the policy that would run.
 
+import { RowViews } from '../learn/binned/rowView.ts';
 import type { Features, Learner, LearnerState } from '../learn/learner.ts';
 import { LEARNERS, type LearnerName, learnerFromJSON } from '../learn/registry.ts';
 import type { Catalog, CompiledAction } from './catalog.ts';
@@ -85,6 +86,13 @@ export class ModelSet {
   readonly forgottenAt = new Map<string, number>();
   /** Keys changed since the set was loaded. */
   readonly dirty = new Set<string>();
+  /**
+   * Stored models that could not be read (a state written by a newer version, or damaged), with why: they are
+   * rebuilt from the outcome log (see changedKeys) instead of failing the engine or serving a broken model.
+   */
+  readonly unreadable = new Map<string, string>();
+  /** One row view for all models of the set: a decision's frozen row is read once for all of them. */
+  private readonly views = new RowViews();
 
   constructor(private readonly context: () => ModelContext) {}
 
@@ -98,14 +106,29 @@ export class ModelSet {
     return set;
   }
 
-  /** Replaces one model by a stored state. */
+  /**
+   * Replaces one model by a stored state. A state that cannot be read leaves the model out (the next use builds
+   * it afresh) and is listed in `unreadable`, so that the owner rebuilds it from the log.
+   */
   put(m: ModelState): void {
     const { spec, actions, forgottenAt, ...state } = m.state as LearnerState & {
       spec?: string;
       actions?: string[];
       forgottenAt?: number;
     };
-    this.models.set(m.key, learnerFromJSON(state as LearnerState));
+    let model: Learner;
+    try {
+      model = learnerFromJSON(state as LearnerState, this.views);
+    } catch (error) {
+      this.models.delete(m.key);
+      this.specs.delete(m.key);
+      this.members.delete(m.key);
+      this.forgottenAt.delete(m.key);
+      this.unreadable.set(m.key, error instanceof Error ? error.message : String(error));
+      return;
+    }
+    this.unreadable.delete(m.key);
+    this.models.set(m.key, model);
     if (spec !== undefined) this.specs.set(m.key, spec);
     else this.specs.delete(m.key);
     // Before model states carried their actions, a model's key was its action's id.
@@ -133,6 +156,7 @@ export class ModelSet {
     this.specs.delete(key);
     this.members.delete(key);
     this.forgottenAt.delete(key);
+    this.unreadable.delete(key);
     this.model(key);
     this.dirty.add(key);
   }
@@ -210,7 +234,7 @@ export class ModelSet {
     if (!m) {
       const spec = this.specFor(key);
       const prior = this.groupPrior(key);
-      m = LEARNERS[spec.kind](prior ? { ...spec.options, ...prior } : spec.options);
+      m = LEARNERS[spec.kind](prior ? { ...spec.options, ...prior } : spec.options, this.views);
       this.models.set(key, m);
       this.specs.set(key, spec.key);
       this.members.set(key, new Set());
@@ -252,10 +276,11 @@ export class ModelSet {
   /**
    * The keys that must be rebuilt from the whole log: the catalog asks for other learner settings (kind, options,
    * forgetting, sharing) than a model was built with, routes an action with history into a model that has not
-   * learned from it (an action joins or leaves a shared model), or starts a shadow policy.
+   * learned from it (an action joins or leaves a shared model), or starts a shadow policy; and the stored models
+   * that could not be read.
    */
   changedKeys(): Set<string> {
-    const rebuild = new Set<string>();
+    const rebuild = new Set<string>(this.unreadable.keys());
     const learnedBy = new Map<string, string[]>();
     for (const [key, actions] of this.members) {
       for (const a of actions) learnedBy.set(a, [...(learnedBy.get(a) ?? []), key]);

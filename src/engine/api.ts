@@ -41,6 +41,8 @@ export interface EngineOptions {
   healthProbeMs?: number;
   /** Store probe interval while degraded (ms, default 1000). */
   degradedProbeMs?: number;
+  /** Where the engine reports what an operator should know (default: stderr). */
+  log?: (line: string) => void;
 }
 
 export interface DecideRequest {

@@ -73,7 +73,7 @@ export class Engine {
       webhook: undefined,
     } as { -readonly [K in keyof EngineContext]: EngineContext[K] };
     context.catalogs = new Catalogs(context);
-    context.registry = new ModelRegistry(store, () => context.catalogs.active);
+    context.registry = new ModelRegistry(store, () => context.catalogs.active, options.log);
     this.c = context;
     this.catalogs = context.catalogs;
     this.registry = context.registry;

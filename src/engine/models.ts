@@ -41,6 +41,7 @@ export class ModelRegistry {
   constructor(
     private readonly store: ModelRepository,
     private readonly context: () => ModelContext,
+    private readonly log: (line: string) => void = (line) => console.error(line),
   ) {
     this.live = new ModelSet(context);
   }
@@ -86,7 +87,12 @@ export class ModelRegistry {
     await this.folding;
   }
 
-  private async foldOnce(rebuild: ReadonlySet<string>): Promise<void> {
+  private async foldOnce(requested: ReadonlySet<string>): Promise<void> {
+    // Stored models this process could not read (a newer version's state, a damaged one) are rebuilt from the
+    // whole log, which holds every outcome they learned.
+    const rebuild = new Set([...requested, ...this.live.unreadable.keys()]);
+    for (const [key, why] of this.live.unreadable)
+      this.log(`model ${key}: the stored state cannot be read (${why}); rebuilding it from the outcome log`);
     // The result is built inside the store's transaction but adopted only once it is committed.
     // `stored`: the stored states the result was built on (the last fold's, with what others wrote since).
     let adopted: { set: ModelSet; written: StoredModel[]; stored: Map<string, StoredModel> } | undefined;
@@ -123,6 +129,9 @@ export class ModelRegistry {
             if (lesson) set.teach(lesson, (key) => rebuild.has(key));
           }
         }
+        // A model another process stored since, unreadable here, is not overwritten by a model that learned
+        // only the unfolded outcomes: it stays unreadable in the adopted set, so the next fold rebuilds it.
+        for (const key of set.unreadable.keys()) set.dirty.delete(key);
         const written = [...set.dirty].map((key) => set.state(key));
         adopted = { set, written, stored: base };
         return written;

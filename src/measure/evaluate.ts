@@ -121,7 +121,7 @@ export async function replayPolicy(
     if (!top || d.candidates.length === 0) skipped.noCandidates++;
     else if (reward === null || reward === undefined) skipped.unanswered++;
     else {
-      // Frozen: all candidates' models score this one row, which they then read once (see learn/rowView.ts).
+      // Frozen: all candidates' models score this one row, which they then read once (see learn/binned/rowView.ts).
       const x = Object.freeze({ ...d.features });
       const dist = policyDistribution(
         spec,

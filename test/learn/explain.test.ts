@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/core/random.ts';
-import { AdaptiveBinnedBayes } from '../../src/learn/adaptiveBinnedBayes.ts';
 import { BayesianLogistic } from '../../src/learn/bayesianLogistic.ts';
+import { AdaptiveBinnedBayes } from '../../src/learn/binned/model.ts';
 import type { Learner } from '../../src/learn/learner.ts';
 
 // 'plan' drives the rate (gold 40 %, basic 5 %), 'noise' does not.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../src/core/random.ts';
-import { AdaptiveBinnedBayes, binAuc } from '../../src/learn/adaptiveBinnedBayes.ts';
-import { learnerConformance, restoresExactly, syntheticStream } from './conformance.ts';
+import { mulberry32 } from '../../../src/core/random.ts';
+import { AdaptiveBinnedBayes, binAuc } from '../../../src/learn/binned/model.ts';
+import { learnerConformance, restoresExactly, syntheticStream } from '../conformance.ts';
 
 describe('AdaptiveBinnedBayes', () => {
   learnerConformance(() => new AdaptiveBinnedBayes(), 0.04);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../src/core/random.ts';
-import { AdaptiveBinnedBayes } from '../../src/learn/adaptiveBinnedBayes.ts';
-import type { Features } from '../../src/learn/learner.ts';
-import { auc } from '../../src/measure/modelQuality.ts';
+import { mulberry32 } from '../../../src/core/random.ts';
+import { AdaptiveBinnedBayes } from '../../../src/learn/binned/model.ts';
+import type { Features } from '../../../src/learn/learner.ts';
+import { auc } from '../../../src/measure/modelQuality.ts';
 
 /** y depends only on whether a and b agree: each alone says nothing, so naive Bayes cannot see it. */
 function agreementStream(n: number, seed: number): Array<{ x: Features; y: number }> {

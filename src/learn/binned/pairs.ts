@@ -6,9 +6,9 @@
 // pair), and each chosen pair adds log P(a,b|1)P(a|0)P(b|0) / (P(a,b|0)P(a|1)P(b|1)) to the log-odds, weighted
 // by a learned weight like the single predictors. Hand-written: it is part of the learner.
 
+import type { Features, FeatureValue } from '../learner.ts';
 import { integerBinTable } from './integerBins.ts';
-import type { Features, FeatureValue } from './learner.ts';
-import { numericView, slotOf } from './rowView.ts';
+import { RowViews } from './rowView.ts';
 
 /** Codes per predictor: 0..15 bins or levels, 16 missing. */
 const CODES = 17;
@@ -80,14 +80,20 @@ export class PairCorrections {
   private sinceRebuild = 0;
   private seen = 0;
   private codes: Int32Array;
-  /** Per predictor: its slot in the shared row view and, for numeric ones, the fast coder (see rowView.ts). */
+  /** Per predictor: its slot in the owner's row view and, for numeric ones, the fast coder (see rowView.ts). */
   private readonly slots: number[];
   private readonly fast: Array<FastNumeric | undefined>;
 
-  constructor(names: string[], coders: Coder[], tables?: Float32Array[]) {
+  /** `views`: the row views of the model's owner (a private one when left out). */
+  constructor(
+    names: string[],
+    coders: Coder[],
+    private readonly views: RowViews = new RowViews(),
+    tables?: Float32Array[],
+  ) {
     this.names = names;
     this.coders = coders;
-    this.slots = names.map((name) => slotOf(name));
+    this.slots = names.map((name) => views.slotOf(name));
     this.fast = coders.map((c) => (c.kind === 'numeric' ? fastNumeric(c.cuts) : undefined));
     const n = names.length;
     this.tables =
@@ -109,7 +115,7 @@ export class PairCorrections {
   }
 
   private encode(x: Features): Int32Array {
-    const view = numericView(x);
+    const view = this.views.view(x);
     for (let i = 0; i < this.names.length; i++) this.codes[i] = this.code(i, x, view);
     return this.codes;
   }
@@ -208,7 +214,7 @@ export class PairCorrections {
 
   /** The chosen pairs' terms at x (before their weights), in `out`. */
   terms(x: Features, out: Float64Array): void {
-    const view = numericView(x);
+    const view = this.views.view(x);
     for (let k = 0; k < this.chosen.length; k++) {
       const c = this.chosen[k]!;
       out[k] = c.terms[this.code(c.i, x, view) * CODES + this.code(c.j, x, view)]!;
@@ -295,7 +301,11 @@ export class PairCorrections {
     };
   }
 
-  static fromJSON(s: ReturnType<PairCorrections['toJSON']>): PairCorrections {
+  /** `seen` is absent in states stored before it was kept. */
+  static fromJSON(
+    s: Omit<ReturnType<PairCorrections['toJSON']>, 'seen'> & { seen?: number | undefined },
+    views?: RowViews,
+  ): PairCorrections {
     const coders: Coder[] = s.coders.map((c) =>
       c.kind === 'numeric'
         ? { kind: 'numeric', cuts: c.cuts ?? [] }
@@ -306,7 +316,7 @@ export class PairCorrections {
       for (let k = 0; k + 1 < sparse.length; k += 2) t[sparse[k]!] = sparse[k + 1]!;
       return t;
     });
-    const p = new PairCorrections(s.names, coders, tables);
+    const p = new PairCorrections(s.names, coders, views, tables);
     p.chosen = s.chosen.map((c) => p.newChosen(c.i, c.j, c.weight, c.weightH));
     p.seen = s.seen ?? 0;
     p.rebuildTerms();
