@@ -92,12 +92,28 @@ export class AdaptiveBinnedBayes implements Learner {
       weights: this.weights,
       slots: this.slots,
       cache: (i) => this.caches[i] ?? this.cache(i),
+      scale: () => this.evidenceScale(),
     };
     this.view = new ScoringView(source);
   }
 
   private computeBaseLogOdds(): number {
     return Math.log((this.o.priorPositives + this.positives) / (this.o.priorNegatives + this.negatives));
+  }
+
+  /**
+   * How far a thin model trusts its predictors: their terms count n / (n + trustAfter), n the responses of the
+   * rarer kind (positive or negative). Naive Bayes with a handful of responses of one kind is badly
+   * overconfident: the kind it has few responses of keeps its flat prior over the bins while the other's counts are
+   * sharp, so a bin that held few responses reads as a sign of the rare kind, on every predictor at once (with no
+   * positive yet, an empty bin adds log((negatives + m) / m)); an action that has only failed can then outrank the
+   * one that succeeds half the time. Without responses of both kinds the model predicts its base rate.
+   */
+  private evidenceScale(): number {
+    const a = this.o.trustAfter;
+    if (a === 0) return 1;
+    const n = Math.min(this.positives, this.negatives);
+    return n / (n + a);
   }
 
   get options(): Readonly<Options> {
@@ -152,8 +168,13 @@ export class AdaptiveBinnedBayes implements Learner {
   /** Each predictor's weighted log-likelihood ratio at x: exactly the terms logOdds adds up. */
   explain(x: Features): FeatureContribution[] {
     const t = this.terms(x);
+    const scale = this.evidenceScale();
     return rankContributions([
-      ...this.names.map((name, i) => ({ name, value: x[name], contribution: t[i]! * this.weights[i]! })),
+      ...this.names.map((name, i) => ({
+        name,
+        value: x[name],
+        contribution: t[i]! * (this.weights[i]! * scale),
+      })),
       ...(this.pairs?.contributions(x) ?? []),
     ]);
   }
@@ -162,6 +183,8 @@ export class AdaptiveBinnedBayes implements Learner {
   private learnWeights(x: Features, reward: number, weight: number, bins: Int32Array | undefined) {
     const t = this.terms(x, bins);
     const n = this.list.length;
+    const scale = this.evidenceScale();
+    if (scale !== 1) for (let i = 0; i < n; i++) t[i] = t[i]! * scale;
     let z = this.baseLogOdds;
     for (let i = 0; i < n; i++) z += t[i]! * this.weights[i]!;
     const pairs = this.pairs && this.pairs.size > 0 ? this.pairs : undefined;
@@ -180,12 +203,13 @@ export class AdaptiveBinnedBayes implements Learner {
   logitSd(x: Features): number {
     let v = 1 / (this.o.priorPositives + this.positives) + 1 / (this.o.priorNegatives + this.negatives);
     if (this.o.sdScale === 0) return Math.sqrt(v);
+    const scale = this.evidenceScale();
     for (let i = 0; i < this.list.length; i++) {
       const c = this.cache(i);
       if (!c.active) continue;
       const b = binOf(this.list[i]!, x[this.names[i]!]);
       if (b === -2) continue;
-      const w = c.factor * this.weights[i]!;
+      const w = c.factor * this.weights[i]! * scale;
       v += (b === -1 ? c.missingVariance : c.variance[b]!) * w * w;
     }
     return Math.sqrt(v) * this.o.sdScale * (this.o.calibrate ? this.calibration.b : 1);

@@ -27,6 +27,8 @@ export interface ViewSource {
   readonly slots: readonly number[];
   /** Predictor i's terms, built when missing. */
   cache(i: number): Cache;
+  /** The multiplier of every predictor's term (see the model's evidenceScale). */
+  scale(): number;
 }
 
 export class ScoringView {
@@ -42,6 +44,8 @@ export class ScoringView {
   private laidOut: Array<readonly number[] | undefined> = [];
   /** False after any change to counts, weights or predictors. */
   current = false;
+  /** The source's scale when the view was compiled. */
+  private s = 1;
 
   constructor(private readonly src: ViewSource) {}
 
@@ -53,6 +57,7 @@ export class ScoringView {
   compile(): void {
     const { list, slots, weights } = this.src;
     const n = list.length;
+    this.s = this.src.scale();
     if (this.kind.length < n) {
       const size = Math.max(n, 2 * this.kind.length, 8);
       this.kind = new Uint8Array(size);
@@ -79,7 +84,7 @@ export class ScoringView {
       if (this.laidOut[i] !== p.cuts) this.layout(i, p.cuts);
       if (!c.active) continue;
       const base = i * FAST_STRIDE;
-      const w = weights[i]!;
+      const w = weights[i]! * this.s;
       for (let b = 0; b <= p.cuts.length; b++) this.terms[base + b] = (c.a[b]! - c.offset) * c.factor * w;
       this.missing[i] = (c.missA - c.offset) * c.factor * w;
     }
@@ -124,7 +129,7 @@ export class ScoringView {
       const c = this.src.cache(i);
       const b = binOf(list[i]!, x[names[i]!]);
       if (b === -2) continue;
-      z += ((b === -1 ? c.missA : c.a[b]!) - c.offset) * c.factor * weights[i]!;
+      z += ((b === -1 ? c.missA : c.a[b]!) - c.offset) * c.factor * (weights[i]! * this.s);
     }
     return z;
   }

@@ -177,6 +177,39 @@ describe('AdaptiveBinnedBayes', () => {
       ]),
     ).toBe(0.5);
   });
+
+  it('a model that has only failed predicts its base rate wherever the row lies, and trusts its bins as evidence of both kinds grows', () => {
+    const rnd = mulberry32(11);
+    const row = () => ({
+      age: Math.floor(rnd() * 80),
+      score: rnd() * 10,
+      segment: ['a', 'b', 'c'][Math.floor(rnd() * 3)]!,
+    });
+    const thin = new AdaptiveBinnedBayes();
+    const naive = new AdaptiveBinnedBayes({ trustAfter: 0 });
+    // Ten predictors, twenty failures spread over their values: each bin holds a failure or two.
+    const rowOf = (v: (f: number) => number) =>
+      Object.fromEntries([...Array(10).keys()].map((f) => [`f${f}`, v(f)]));
+    for (let i = 0; i < 20; i++) {
+      const x = rowOf((f) => (i * 7 + f * 3) % 20);
+      thin.learn(x, 0);
+      naive.learn(x, 0);
+    }
+    // Base rate with the prior Beta(1, 9) after 20 failures: 1 / 30.
+    const unusual = rowOf((f) => (f * 5) % 20);
+    expect(thin.predict(unusual)).toBeCloseTo(1 / 30, 12);
+    expect(thin.explain(unusual)).toEqual([]);
+    // Plain naive Bayes reads bins with few failures as signs of success, on every predictor at once.
+    expect(naive.predict(unusual)).toBeGreaterThan(1.5 / 30);
+    // With positives the bins count again, in proportion n / (n + 4) of the rarer kind.
+    const m = new AdaptiveBinnedBayes();
+    for (let i = 0; i < 400; i++) {
+      const x = row();
+      m.learn(x, x.age < 30 ? 1 : 0);
+    }
+    expect(m.predict({ age: 20, score: 5, segment: 'a' })).toBeGreaterThan(0.8);
+    expect(m.predict({ age: 60, score: 5, segment: 'a' })).toBeLessThan(0.1);
+  });
 });
 
 // The options that are off by default keep the same contract (a restored model is the model, and so on).
