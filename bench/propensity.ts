@@ -1,12 +1,14 @@
-// npm run bench:propensity — progressive AUC, log loss and calibration (ECE, slope) of each learner on a binary data set
-// (PROTOCOL.md section 2): predict p for each row before learning from it, seeded shuffles, one pass.
+// npm run bench:propensity — progressive AUC, log loss and calibration (ECE, slope) of each learner on binary data
+// sets (PROTOCOL.md section 2): predict p for each row before learning from it, seeded shuffles, one pass. Without
+// --data: bank marketing from the shared data and every set `npm run bench:data` wrote (churn, credit, loan
+// default, attrition), each skipped with a line when absent.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { mulberry32 } from '../src/core/random.ts';
 import { DEFAULT_LEARNER, LEARNERS, type LearnerName } from '../src/learn/registry.ts';
 import { auc, calibrationSlope, expectedCalibrationError } from '../src/measure/modelQuality.ts';
-import { loadDataset, SHARED_DATA, shuffledOrder } from './lib/dataset.ts';
+import { type Dataset, loadDataset, SHARED_DATA, shuffledOrder } from './lib/dataset.ts';
 import { progress, writeResult } from './lib/results.ts';
 
 interface Row {
@@ -22,8 +24,28 @@ interface Row {
   examplesPerSecond: number;
 }
 
+/** A binary set: its file, target column and positive label. */
+interface BinarySet {
+  file: string;
+  target: string;
+  positive: string;
+}
+
+/** Where `npm run bench:data` writes the sets beyond bank marketing (NEXTBEST_EXTRA_DATA overrides it). */
+const EXTRA_DATA = process.env.NEXTBEST_EXTRA_DATA ?? resolve(import.meta.dirname, 'data-extra');
+/** Sets of other kinds than bank marketing (bench/data/modeldata.R): positive is the event a model would flag. */
+const EXTRA_SETS: BinarySet[] = [
+  { file: join(EXTRA_DATA, 'churn.csv'), target: 'churn', positive: 'yes' },
+  { file: join(EXTRA_DATA, 'credit.csv'), target: 'Status', positive: 'bad' },
+  { file: join(EXTRA_DATA, 'lending-club.csv'), target: 'Class', positive: 'bad' },
+  { file: join(EXTRA_DATA, 'attrition.csv'), target: 'Attrition', positive: 'Yes' },
+];
+
 const opts = new Command()
-  .option('--data <csv>', 'a binary CSV (default: ../shared/bench/data/bank-marketing.csv)')
+  .option(
+    '--data <csv>',
+    'one binary CSV (default: bank marketing from ../shared/bench/data and the sets of npm run bench:data)',
+  )
   .option('--target <column>', 'target column', 'y')
   .option('--positive <value>', 'the positive label', 'yes')
   .option('--learner <name>', `one learner (${Object.keys(LEARNERS).join(', ')})`)
@@ -43,15 +65,9 @@ const opts = new Command()
     json?: boolean;
   }>();
 
-const file = opts.data ?? join(SHARED_DATA, 'bank-marketing.csv');
-if (!existsSync(file)) {
-  if (opts.data) {
-    console.error(`--data: ${file}: no such file`);
-    process.exit(1);
-  }
-  console.error(`shared data not found at ${file}: skipping the propensity benchmark`);
-  if (opts.json) console.log('[]');
-  process.exit(0);
+if (opts.data && !existsSync(opts.data)) {
+  console.error(`--data: ${opts.data}: no such file`);
+  process.exit(1);
 }
 if (opts.learner && !(opts.learner in LEARNERS)) {
   console.error(`--learner: unknown learner '${opts.learner}'`);
@@ -59,20 +75,20 @@ if (opts.learner && !(opts.learner in LEARNERS)) {
 }
 const seeds = opts.seeds.split(',').map((s) => Number(s.trim()));
 const tuning = opts.learnerOptions ? (JSON.parse(opts.learnerOptions) as object) : undefined;
-const data = loadDataset(file, opts.target);
-const positive = data.labels.indexOf(opts.positive);
-if (positive < 0) {
-  console.error(
-    `--positive: '${opts.positive}' is not a value of ${opts.target} (values: ${data.labels.join(', ')})`,
-  );
-  process.exit(1);
-}
+const candidates: BinarySet[] = opts.data
+  ? [{ file: opts.data, target: opts.target, positive: opts.positive }]
+  : [{ file: join(SHARED_DATA, 'bank-marketing.csv'), target: 'y', positive: 'yes' }, ...EXTRA_SETS];
+const sets = candidates.filter((set) => {
+  if (existsSync(set.file)) return true;
+  if (!opts.json) console.error(`${set.file} not found: skipped (see npm run bench:data and PROTOCOL.md)`);
+  return false;
+});
 const learners = (Object.keys(LEARNERS) as LearnerName[]).filter((l) =>
   opts.default ? l === DEFAULT_LEARNER : !opts.learner || l === opts.learner,
 );
 
 const rows: Row[] = [];
-for (const learner of learners) {
+function run(data: Dataset, positive: number, learner: LearnerName): void {
   const tick = progress(`${data.name} ${learner}`, seeds.length);
   const aucs: number[] = [];
   const losses: number[] = [];
@@ -119,6 +135,17 @@ for (const learner of learners) {
       `${row.dataset.padEnd(16)} ${learner.padEnd(22)} AUC ${row.auc.toFixed(4)}  log loss ${row.logLoss.toFixed(4)}  ECE ${row.ece.toFixed(4)}  slope ${row.calibrationSlope.toFixed(3)}  ${row.examplesPerSecond} ex/s${row.isDefault ? '  (default)' : ''}`,
     );
   }
+}
+for (const set of sets) {
+  const data = loadDataset(set.file, set.target);
+  const positive = data.labels.indexOf(set.positive);
+  if (positive < 0) {
+    console.error(
+      `--positive: '${set.positive}' is not a value of ${set.target} in ${set.file} (values: ${data.labels.join(', ')})`,
+    );
+    process.exit(1);
+  }
+  for (const learner of learners) run(data, positive, learner);
 }
 const path = writeResult(
   'propensity',
