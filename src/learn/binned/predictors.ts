@@ -3,10 +3,8 @@
 // how bins move, and how two predictors' counts add up.
 import type { FeatureValue } from '../learner.ts';
 
-export interface NumericPredictor {
-  type: 'numeric';
-  /** Upper bounds of all bins but the last, ascending: bin i holds values in (cuts[i-1], cuts[i]]. */
-  cuts: number[];
+/** What both kinds count: positives and negatives per bin, for missing values, and in total (see Predictor). */
+interface Counts {
   pos: number[];
   neg: number[];
   missPos: number;
@@ -14,21 +12,20 @@ export interface NumericPredictor {
   tp: number;
   tn: number;
   ref: number;
+}
+
+export interface NumericPredictor extends Counts {
+  type: 'numeric';
+  /** Upper bounds of all bins but the last, ascending: bin i holds values in (cuts[i-1], cuts[i]]. */
+  cuts: number[];
   sample: number[];
   seen: number;
   nextRebin: number;
 }
 
-export interface CategoricalPredictor {
+export interface CategoricalPredictor extends Counts {
   type: 'categorical';
   levels: Map<string, number>;
-  pos: number[];
-  neg: number[];
-  missPos: number;
-  missNeg: number;
-  tp: number;
-  tn: number;
-  ref: number;
 }
 
 /**
