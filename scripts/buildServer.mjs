@@ -1,5 +1,5 @@
 // `npm run build:server`: compiles src/ to dist/ (tsconfig.build.json) from a clean dist/, then copies the files
-// the compiled code reads beside itself (the stores' SQL migrations) to the same place under dist/.
+// the compiled code reads beside itself (the stores' SQL migrations, the OpenAPI examples) to the same place under dist/.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,3 +17,5 @@ for (const dialect of readdirSync(join(root, 'src/store'), { withFileTypes: true
   if (dialect.isDirectory() && existsSync(from))
     cpSync(from, join(root, 'dist/store', dialect.name, 'migrations'), { recursive: true });
 }
+// The OpenAPI document's examples (src/server/openapi/examples.ts reads them beside itself).
+cpSync(join(root, 'src/server/openapi/examples.json'), join(root, 'dist/server/openapi/examples.json'));

@@ -55,6 +55,10 @@ await call('POST', '/v1/outcomes', {
 });
 const models = await call('GET', '/v1/models');
 if (!Array.isArray(models.models) || models.models.length === 0) fail('no models');
+// The document's examples are read from a file the build copies beside the compiled code.
+const spec = await call('GET', '/docs/json');
+if (!spec.paths['/v1/decide'].post.requestBody.content['application/json'].example)
+  fail('the OpenAPI document has no examples (src/server/openapi/examples.json not in dist/?)');
 clearTimeout(timer);
 stopping = true;
 server.kill('SIGTERM');

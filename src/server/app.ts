@@ -19,6 +19,7 @@ import { allows, identityOf, type Scope } from './auth.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './config.ts';
 import { declareErrors, errorHandler, sendError } from './errors.ts';
 import type { ApiKeys } from './keys.ts';
+import { addExamples } from './openapi/examples.ts';
 import { registerProtection } from './protection.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { catalogRoutes } from './routes/catalog.ts';
@@ -100,7 +101,10 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
         request.headers.authorization
           ? 'headers.authorization: wrong API key'
           : 'headers.authorization: missing (send Bearer <key>)',
-        { field: 'headers.authorization' },
+        {
+          code: request.headers.authorization ? 'NB_ERR_KEY_INVALID' : 'NB_ERR_KEY_MISSING',
+          field: 'headers.authorization',
+        },
       );
     }
     const needed: readonly Scope[] = typeof scope === 'string' ? [scope] : scope;
@@ -133,8 +137,9 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
-    // Fills components.schemas with every schema that has a meta id, so the document's $refs resolve.
-    transformObject: jsonSchemaTransformObject,
+    // Fills components.schemas with every schema that has a meta id, so the document's $refs resolve, then
+    // gives every body an example (openapi/examples.ts).
+    transformObject: (input) => addExamples(jsonSchemaTransformObject(input)),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
@@ -145,7 +150,9 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
   );
 
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, 404, `no route ${request.method} ${request.url.split('?')[0]}`),
+    sendError(reply, 404, `no route ${request.method} ${request.url.split('?')[0]}`, {
+      code: 'NB_ERR_NO_ROUTE',
+    }),
   );
 
   app.setErrorHandler(errorHandler(app));

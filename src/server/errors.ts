@@ -5,12 +5,20 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { CatalogError } from '../core/catalogSchema.ts';
 import { EngineError } from '../engine/engine.ts';
 import { StoreUnavailableError } from '../store/unavailable.ts';
+import { codeForStatus, type ErrorCode } from './errorCodes.ts';
 import { errorSchema } from './schemas.ts';
 
 /** What a 503 asks clients to wait: about the degraded-mode probe interval and then some. */
 const RETRY_AFTER_SECONDS = 5;
 
-export function errorBody(statusCode: number, message: string, extra: Record<string, unknown> = {}) {
+/** What an error body may carry beside its status and message; `code` defaults to its status's general code. */
+export interface ErrorExtra {
+  code?: ErrorCode;
+  field?: string;
+  issues?: Array<{ field: string; message: string }>;
+}
+
+export function errorBody(statusCode: number, message: string, extra: ErrorExtra = {}) {
   const names: Record<number, string> = {
     400: 'Bad Request',
     401: 'Unauthorized',
@@ -20,17 +28,14 @@ export function errorBody(statusCode: number, message: string, extra: Record<str
     413: 'Payload Too Large',
     415: 'Unsupported Media Type',
     429: 'Too Many Requests',
+    500: 'Internal Server Error',
     503: 'Service Unavailable',
   };
-  return { statusCode, error: names[statusCode] ?? 'Error', message, ...extra };
+  const { code = codeForStatus(statusCode), ...rest } = extra;
+  return { statusCode, code, error: names[statusCode] ?? 'Error', message, ...rest };
 }
 
-export function sendError(
-  reply: FastifyReply,
-  statusCode: number,
-  message: string,
-  extra: Record<string, unknown> = {},
-) {
+export function sendError(reply: FastifyReply, statusCode: number, message: string, extra: ErrorExtra = {}) {
   return reply.code(statusCode).send(errorBody(statusCode, message, extra));
 }
 
@@ -97,7 +102,7 @@ export function errorHandler(app: FastifyInstance) {
             message: `unknown field '${params.keys.join("', '")}'`,
           };
         }
-        return { field, message: v.message };
+        return { field, message: v.message ?? 'invalid' };
       });
       const first = issues[0]!;
       return sendError(reply, 400, `${first.field}: ${first.message}`, { field: first.field, issues });
@@ -118,14 +123,18 @@ export function errorHandler(app: FastifyInstance) {
         message: i.message,
       }));
       return sendError(reply, 400, `invalid catalog: ${error.message.split('\n')[0]}`, {
-        field: issues[0]?.field,
+        code: 'NB_ERR_INVALID_CATALOG',
+        field: issues[0]?.field ?? 'catalog',
         issues,
       });
     }
     switch (error.code) {
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return sendError(reply, 400, `body: malformed JSON (${error.message})`, { field: 'body' });
+        return sendError(reply, 400, `body: malformed JSON (${error.message})`, {
+          code: 'NB_ERR_MALFORMED_JSON',
+          field: 'body',
+        });
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return sendError(
           reply,
@@ -148,9 +157,7 @@ export function errorHandler(app: FastifyInstance) {
       return sendError(reply, error.statusCode, error.message);
     }
     request.log.error(error);
-    return reply
-      .code(500)
-      .send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+    return sendError(reply, 500, `internal error (request ${request.id})`);
   };
 }
 
@@ -172,7 +179,7 @@ export function declareErrors(route: RouteOptions) {
     | undefined;
   if (!schema || schema.hide) return;
   const scope = (route.config as { scope?: string | readonly string[] } | undefined)?.scope;
-  const statuses: number[] = [503];
+  const statuses: number[] = [500, 503];
   const methods = Array.isArray(route.method) ? route.method : [route.method];
   if (route.url.startsWith('/v1/')) statuses.push(404, 429);
   if (schema.body || schema.querystring || schema.params) statuses.push(400);

@@ -5,6 +5,7 @@ import { DATA_LIMITS, dataLimitIssue, ID_MAX_LENGTH } from '../core/limits.ts';
 import { type Attributes, DROP_STAGES, OUTCOME_TYPES, RECORDED_OUTCOMES } from '../core/types.ts';
 import { parseKpiDimensions } from '../measure/kpis.ts';
 import { KPI_DIMENSIONS } from '../store/store.ts';
+import { ERROR_CODE_NAMES, errorCodeTable } from './errorCodes.ts';
 
 const id = z.string().min(1).max(ID_MAX_LENGTH);
 
@@ -34,12 +35,26 @@ const amount = z.number().min(-DATA_LIMITS.maxNumber).max(DATA_LIMITS.maxNumber)
 export const errorSchema = z
   .object({
     statusCode: z.number().int(),
+    code: z
+      .enum(ERROR_CODE_NAMES)
+      .describe('Stable error code: branch on it, not on the message (the table in the description).'),
     error: z.string(),
     message: z.string(),
     field: z.string().optional(),
     issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
   })
-  .meta({ id: 'Error' });
+  .meta({
+    id: 'Error',
+    description: `Every answer that is not a success has this shape.\n\n${errorCodeTable()}`,
+    example: {
+      statusCode: 400,
+      code: 'NB_ERR_VALIDATION',
+      error: 'Bad Request',
+      message: 'body.channel: Invalid input',
+      field: 'body.channel',
+      issues: [{ field: 'body.channel', message: 'Invalid input' }],
+    },
+  });
 
 export const healthResponse = z
   .object({

@@ -3,12 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { OpenAPIV3 } from 'openapi-types';
 import { Engine, type EngineOptions } from '../../src/engine/engine.ts';
 import { buildServer, type ServerOptions } from '../../src/server/app.ts';
 import { API_KEY_SCOPES, KeyRing } from '../../src/server/auth.ts';
 import { ApiKeys } from '../../src/server/keys.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/store.ts';
+import { contractCheck } from './contract.ts';
 
 export const API_KEY = 'test-api-key-0123456789';
 export const ADMIN_KEY = 'test-admin-key-0123456789';
@@ -54,6 +56,8 @@ export async function startServer(
     ...server,
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  // Every answer is held to the OpenAPI document (test/server/contract.ts).
+  const contract = contractCheck(app.swagger() as OpenAPIV3.Document);
   return {
     url,
     app,
@@ -76,6 +80,7 @@ export async function startServer(
       } catch {
         // not JSON (e.g. the docs page)
       }
+      contract(method, path, res.status, res.headers.get('content-type'), parsed);
       return { status: res.status, body: parsed };
     },
     async stop() {
