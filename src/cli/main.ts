@@ -202,7 +202,9 @@ program
       const range = kpiRange(opts.from, opts.to, Date.now());
       const report = await kpiReport(store, { ...range, by: opts.by });
       const stored = await store.activeCatalog();
-      const definition = stored ? compileCatalog(parseCatalogSource(stored.source)).definition : undefined;
+      const definition = stored
+        ? compileCatalog(parseCatalogSource(stored.source), { stored: true }).definition
+        : undefined;
       const journey = opts.journey
         ? await journeyReport(store, { ...range, positive: definition?.learning.positive ?? ['accept'] })
         : undefined;
@@ -266,7 +268,7 @@ program
       const stored = await store.activeCatalog();
       if (!stored) fail(`--logs: ${opts.logs} has no catalog, so no decisions to replay`);
       // The candidate learns the outcomes under the catalog the engine learned them with.
-      const catalog = compileCatalog(parseCatalogSource(stored.source));
+      const catalog = compileCatalog(parseCatalogSource(stored.source), { stored: true });
       const positive = catalog.definition.learning.positive;
       const from = opts.from ?? 0;
       const to = opts.to ?? Date.now();

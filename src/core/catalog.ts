@@ -12,6 +12,7 @@ import {
   type ContactPolicyDefinition,
   catalogFileSchema,
   type Selector,
+  treatmentSchema,
 } from './catalogSchema.ts';
 import { eventsConfigIssues, featureTypes } from './events.ts';
 import {
@@ -40,6 +41,8 @@ export interface CompiledAction {
   eligibility: CompiledRule<boolean> | undefined;
   applicability: CompiledRule<boolean> | undefined;
   suitability: CompiledRule<boolean> | undefined;
+  /** The consent rules that apply to it (catalog `consent`), checked before its eligibility. */
+  consents: CompiledConsent[];
   /** Indices into `Catalog.contactPolicies` that apply to this action. */
   contactPolicies: number[];
   /** Context weights that apply to this action. */
@@ -78,6 +81,16 @@ export interface Catalog {
   arms: ArmSettings;
   /** Triggers by event type, in catalog order. */
   triggersByEvent: ReadonlyMap<string, CompiledTrigger[]>;
+  /** What a stored version held that this release leaves out (see CompileOptions.stored). */
+  ignored: readonly CatalogIssue[];
+}
+
+export interface CompiledConsent {
+  id: string;
+  /** The channels it applies on; undefined: all. */
+  channels: ReadonlySet<string> | undefined;
+  /** Undefined only when it did not compile (the catalog is then refused). */
+  requires: CompiledRule<boolean> | undefined;
 }
 
 export interface CompiledTrigger {
@@ -102,12 +115,30 @@ function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
-function zodIssues(error: z.ZodError, prefix = ''): CatalogIssue[] {
+/** The value at a path of the parsed input (undefined where there is none). */
+function valueAt(input: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let v = input;
+  for (const part of path)
+    v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[part] : undefined;
+  return v;
+}
+
+function zodIssues(error: z.ZodError, prefix = '', input?: unknown): CatalogIssue[] {
   return error.issues.map((issue) => {
-    const path = formatPath(issue.path);
+    // An unknown key's path names it (as the API's field does): `actions[0].treatments.web.explained`.
+    const path = formatPath(
+      issue.code === 'unrecognized_keys' && issue.keys.length === 1
+        ? [...issue.path, issue.keys[0]!]
+        : issue.path,
+    );
     let message = issue.message;
-    if (issue.code === 'unrecognized_keys')
+    if (issue.code === 'unrecognized_keys') {
       message = `unknown field ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+      // `{ title: Your bill, explained }` in YAML is a title cut at the comma and a key `explained` without value.
+      const owner = valueAt(input, issue.path) as Record<string, unknown> | undefined;
+      if (issue.keys.some((k) => owner?.[k] === null))
+        message += " (an unquoted comma in a YAML flow map? quote the value: title: 'a, b')";
+    }
     return { path: prefix && path ? `${prefix}.${path}` : prefix || path, message };
   });
 }
@@ -169,9 +200,53 @@ function withoutPrototypes<T>(value: T): T {
  * Validates a parsed catalog document (from YAML or JSON) and compiles its rules.
  * Throws CatalogError listing every problem with its path, e.g. `actions[3].eligibility: unknown field 'tenur'`.
  */
-export function compileCatalog(input: unknown): Catalog {
+const TREATMENT_KEYS = new Set(Object.keys(treatmentSchema.shape));
+
+/**
+ * A stored catalog's treatments without the keys treatments no longer accept (they were loose before), and
+ * which were dropped: a version stored by an older release keeps loading, and says what it lost.
+ */
+function withoutUnknownTreatmentKeys(input: unknown, dropped: CatalogIssue[]): unknown {
+  const actions = (input as { actions?: unknown } | null)?.actions;
+  if (!Array.isArray(actions)) return input;
+  const cleaned = actions.map((action: unknown, i) => {
+    const treatments = (action as { treatments?: unknown } | null)?.treatments;
+    if (!treatments || typeof treatments !== 'object') return action;
+    const kept: Record<string, unknown> = {};
+    for (const [channel, t] of Object.entries(treatments)) {
+      if (!t || typeof t !== 'object') {
+        kept[channel] = t;
+        continue;
+      }
+      kept[channel] = Object.fromEntries(
+        Object.entries(t).filter(([key]) => {
+          if (TREATMENT_KEYS.has(key)) return true;
+          dropped.push({
+            path: `actions[${i}].treatments.${channel}.${key}`,
+            message: `ignored: treatments accept ${[...TREATMENT_KEYS].join(', ')} (a touchpoint's own fields go under data)`,
+          });
+          return false;
+        }),
+      );
+    }
+    return { ...(action as object), treatments: kept };
+  });
+  return { ...(input as object), actions: cleaned };
+}
+
+export interface CompileOptions {
+  /**
+   * A version the store already holds (written by an older release, perhaps): what newer rules no longer accept
+   * but can be left out is left out and listed in `catalog.ignored`, instead of refusing to load it.
+   */
+  stored?: boolean;
+}
+
+export function compileCatalog(input: unknown, options: CompileOptions = {}): Catalog {
+  const ignored: CatalogIssue[] = [];
+  if (options.stored) input = withoutUnknownTreatmentKeys(input, ignored);
   const parsed = catalogFileSchema.safeParse(input);
-  if (!parsed.success) throw new CatalogError(zodIssues(parsed.error));
+  if (!parsed.success) throw new CatalogError(zodIssues(parsed.error, '', input));
   const def = withoutPrototypes(parsed.data);
   const issues: CatalogIssue[] = [];
 
@@ -228,6 +303,22 @@ export function compileCatalog(input: unknown): Catalog {
             : compileRule(`contextWeights[${i}].when`, () => env.compileCondition(w.when!)),
         weight: w.weight,
       } satisfies CompiledContextWeight,
+    };
+  });
+
+  const consentIds = new Set<string>();
+  const consents = def.consent.map((c, i) => {
+    checkChannels(c.channels, `consent[${i}].channels`);
+    if (consentIds.has(c.id))
+      issues.push({ path: `consent[${i}].id`, message: `duplicate consent '${c.id}'` });
+    consentIds.add(c.id);
+    return {
+      selector: c.appliesTo,
+      compiled: {
+        id: c.id,
+        channels: c.channels ? new Set(c.channels) : undefined,
+        requires: compileRule(`consent[${i}].requires`, () => env.compileCondition(c.requires)),
+      } satisfies CompiledConsent,
     };
   });
 
@@ -297,6 +388,7 @@ export function compileCatalog(input: unknown): Catalog {
           : compileRule(`${path}.suitability`, () => env.compileCondition(a.suitability!)),
       contactPolicies: def.contactPolicies.flatMap((p, j) => (selectorMatches(p.appliesTo, a) ? [j] : [])),
       contextWeights: weights.filter((w) => selectorMatches(w.selector, a)).map((w) => w.compiled),
+      consents: consents.filter((c) => selectorMatches(c.selector, a)).map((c) => c.compiled),
       learner:
         def.learning.overrides.find((o) => o.learner !== undefined && selectorMatches(o.appliesTo, a))
           ?.learner ?? def.learning.learner,
@@ -352,6 +444,7 @@ export function compileCatalog(input: unknown): Catalog {
     explorer: def.learning.explorer,
     arms,
     triggersByEvent,
+    ignored,
   };
 }
 

@@ -21,10 +21,19 @@ const fieldSchema = z.record(
 
 const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'not an ISO 8601 date');
 
-const treatmentSchema = z.looseObject({
+/**
+ * What a touchpoint shows. Strict: an unknown key is an error (a YAML flow map with an unquoted comma otherwise
+ * cut the title and passed unseen); fields of a touchpoint's own go under `data`.
+ */
+export const treatmentSchema = z.strictObject({
   title: z.string().min(1),
   text: z.string().optional(),
   link: z.string().optional(),
+  image: z.string().optional().describe('Address of an image the touchpoint shows with it.'),
+  data: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    .optional()
+    .describe("A touchpoint's own fields (a button label, a script id), passed through as they are."),
 });
 
 const selectorSchema = z.strictObject({
@@ -106,6 +115,19 @@ const contextWeightSchema = z.strictObject({
   weight: z.number().finite().nonnegative(),
 });
 
+/**
+ * Consent: the actions `appliesTo` selects may be offered on `channels` (default: every channel) only where
+ * `requires` holds (CEL over customer.*, features.*, context.* and channel). Missing data is no consent: an
+ * anonymous visitor or a profile without the attribute gets none of them. Dropped at stage `consent`.
+ */
+const consentSchema = z.strictObject({
+  id: identifier,
+  description: z.string().optional(),
+  appliesTo: selectorSchema.default({}),
+  channels: z.array(z.string()).min(1).optional(),
+  requires: z.string().min(1),
+});
+
 const armSharesSchema = {
   /** Share of decisions in the random control arm (uniform among the eligible actions). */
   controlShare: z.number().min(0).max(0.5).optional(),
@@ -154,6 +176,7 @@ export const catalogFileSchema = z.strictObject({
   actions: z.array(actionSchema).min(1),
   contactPolicies: z.array(contactPolicySchema).default([]),
   contextWeights: z.array(contextWeightSchema).default([]),
+  consent: z.array(consentSchema).default([]),
   arbitration: z
     .strictObject({
       onePerGroup: z.boolean().default(true),

@@ -170,6 +170,21 @@ export function decide(input: DecideInput): DecideResult {
       continue;
     }
     let failed = false;
+    for (const consent of action.consents) {
+      if (consent.channels && !consent.channels.has(channel)) continue;
+      let given = false;
+      try {
+        given = consent.requires ? evaluate(consent.requires) === true : false;
+      } catch {
+        // No data, no consent.
+      }
+      if (!given) {
+        drop('consent', `${consent.id}: not given (${consent.requires?.source ?? 'no rule'})`);
+        failed = true;
+        break;
+      }
+    }
+    if (failed) continue;
     for (const stage of ['eligibility', 'applicability', 'suitability'] as const) {
       const rule = action[stage];
       if (!rule) continue;

@@ -37,12 +37,15 @@ export interface BudgetUsage {
   total: number;
 }
 
-export interface Treatment {
+/** What a touchpoint shows (catalogSchema.ts's treatmentSchema checks it). */
+// A type, not an interface, so that it is assignable to the answers' loose treatment.
+export type Treatment = {
   title: string;
   text?: string | undefined;
   link?: string | undefined;
-  [extra: string]: unknown;
-}
+  image?: string | undefined;
+  data?: Record<string, string | number | boolean> | undefined;
+};
 
 /** The stages at which a candidate can be dropped, in the order a decision runs them. */
 export const DROP_STAGES = [
@@ -50,6 +53,7 @@ export const DROP_STAGES = [
   'trigger',
   'channel',
   'validity',
+  'consent',
   'eligibility',
   'applicability',
   'suitability',

@@ -55,7 +55,9 @@ export class Catalogs {
       const compiled = compileCatalog(parseCatalogSource(defaultCatalogSource));
       stored = await this.c.store.addCatalog(defaultCatalogSource, compiled.version, this.c.clock());
     }
-    this.activate(stored, compileCatalog(parseCatalogSource(stored.source)));
+    const catalog = compileCatalog(parseCatalogSource(stored.source), { stored: true });
+    for (const i of catalog.ignored) this.c.log(`catalog version ${stored.version}: ${i.path}: ${i.message}`);
+    this.activate(stored, catalog);
   }
 
   activate(stored: StoredCatalog, catalog: Catalog) {

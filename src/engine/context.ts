@@ -10,6 +10,8 @@ export interface EngineContext {
   readonly store: Store;
   readonly clock: () => number;
   readonly rng: () => number;
+  /** Where the engine reports what an operator should know (EngineOptions.log, default stderr). */
+  readonly log: (line: string) => void;
   readonly catalogs: Catalogs;
   readonly registry: ModelRegistry;
   /** Recently used profiles, for decisions while the store is unavailable. */

@@ -70,10 +70,11 @@ export class Engine {
       profiles: new ProfileCache(clock),
       clock,
       rng: mulberry32(options.seed ?? randomInt(2 ** 31)),
+      log: options.log ?? ((line: string) => console.error(line)),
       webhook: undefined,
     } as { -readonly [K in keyof EngineContext]: EngineContext[K] };
     context.catalogs = new Catalogs(context);
-    context.registry = new ModelRegistry(store, () => context.catalogs.active, options.log);
+    context.registry = new ModelRegistry(store, () => context.catalogs.active, context.log);
     this.c = context;
     this.catalogs = context.catalogs;
     this.registry = context.registry;

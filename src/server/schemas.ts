@@ -1,6 +1,7 @@
 // Wire schemas of the HTTP API (zod). They validate requests and feed the OpenAPI document.
 import { z } from 'zod';
 import { ARMS } from '../core/arms.ts';
+import { treatmentSchema } from '../core/catalogSchema.ts';
 import { DATA_LIMITS, dataLimitIssue, ID_MAX_LENGTH } from '../core/limits.ts';
 import { type Attributes, DROP_STAGES, OUTCOME_TYPES, RECORDED_OUTCOMES } from '../core/types.ts';
 import { parseKpiDimensions } from '../measure/kpis.ts';
@@ -86,11 +87,9 @@ export const decideBody = z
   })
   .meta({ id: 'DecideRequest' });
 
-const treatment = z.looseObject({
-  title: z.string(),
-  text: z.string().optional(),
-  link: z.string().optional(),
-});
+// The catalog's own treatment schema; loose in answers, since decisions logged under an older release may carry
+// keys treatments no longer accept.
+const treatment = treatmentSchema.loose();
 
 export const chosenAction = z.object({
   actionId: z.string(),

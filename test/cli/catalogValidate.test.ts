@@ -18,7 +18,7 @@ describe('nextbest catalog validate', () => {
     expect(res.stdout).not.toContain('warning');
   });
 
-  it('warns of a title cut by an unquoted comma in a flow map', () => {
+  it('refuses a title cut by an unquoted comma in a flow map, and says how to fix it', () => {
     const file = join(dir, 'comma.yaml');
     writeFileSync(
       file,
@@ -29,10 +29,9 @@ describe('nextbest catalog validate', () => {
       ].join('\n'),
     );
     const res = run('catalog', 'validate', file);
-    expect(res.status).toBe(0);
-    expect(res.stdout).toContain('1 warning:');
-    expect(res.stdout).toContain(
-      "warning: actions[0].treatments.web.explained: no value: an unquoted comma in a flow map? Quote the text before it ('…, explained')",
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain(
+      "actions[0].treatments.web.explained: unknown field 'explained' (an unquoted comma in a YAML flow map? quote the value: title: 'a, b')",
     );
   });
 

@@ -60,7 +60,62 @@ describe('catalog', () => {
   it('rejects unknown fields in the file itself', () => {
     const doc = smallCatalogDoc();
     (doc.actions as Array<Record<string, unknown>>)[0]!.elegibility = 'true';
-    expect(issuesOf(doc)).toEqual([{ path: 'actions[0]', message: "unknown field 'elegibility'" }]);
+    expect(issuesOf(doc)).toEqual([
+      { path: 'actions[0].elegibility', message: "unknown field 'elegibility'" },
+    ]);
+  });
+
+  it('treatments are strict: an unknown key is an error (the flow-map comma case with a hint), own fields go under data', () => {
+    const cut = parseCatalogSource(
+      [
+        'channels: [{ id: web }]',
+        'actions:',
+        '  - { id: A, name: A, issue: I, group: G, treatments: { web: { title: Your bill, explained, link: /b } } }',
+      ].join('\n'),
+    );
+    expect(issuesOf(cut)).toEqual([
+      {
+        path: 'actions[0].treatments.web.explained',
+        message:
+          "unknown field 'explained' (an unquoted comma in a YAML flow map? quote the value: title: 'a, b')",
+      },
+    ]);
+    const typo = smallCatalogDoc({
+      actions: [action('A', 'I', 'G', { treatments: { web: { title: 'T', lnk: '/x' } } })],
+    });
+    expect(issuesOf(typo)).toEqual([
+      { path: 'actions[0].treatments.web.lnk', message: "unknown field 'lnk'" },
+    ]);
+    const own = compileCatalog(
+      smallCatalogDoc({
+        actions: [
+          action('A', 'I', 'G', {
+            treatments: {
+              web: { title: 'T', image: '/i.png', data: { button: 'Book now', slot: 3, urgent: true } },
+            },
+          }),
+        ],
+      }),
+    );
+    expect(own.actionsById.get('A')!.treatments.get('web')).toEqual({
+      title: 'T',
+      image: '/i.png',
+      data: { button: 'Book now', slot: 3, urgent: true },
+    });
+  });
+
+  it('a stored version with treatment keys older releases accepted still loads, without them, and lists them', () => {
+    const doc = smallCatalogDoc({
+      actions: [action('A', 'I', 'G', { treatments: { web: { title: 'T', cta: 'Go', explained: null } } })],
+    });
+    expect(issuesOf(doc).map((i) => i.path)).toEqual(['actions[0].treatments.web']);
+    const stored = compileCatalog(doc, { stored: true });
+    expect(stored.actionsById.get('A')!.treatments.get('web')).toEqual({ title: 'T' });
+    expect(stored.ignored.map((i) => i.path)).toEqual([
+      'actions[0].treatments.web.cta',
+      'actions[0].treatments.web.explained',
+    ]);
+    expect(compileCatalog(smallCatalogDoc(), { stored: true }).ignored).toEqual([]);
   });
 
   it('checks channels named by policies and weights', () => {

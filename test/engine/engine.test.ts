@@ -181,3 +181,29 @@ describe('engine learning', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('a stored catalog of an older release', () => {
+  it('loads without the treatment keys treatments no longer accept, and the engine says which', async () => {
+    const store = new SqliteStore(':memory:');
+    await store.init();
+    const doc = smallCatalogDoc();
+    const actions = doc.actions as Array<{ treatments: Record<string, Record<string, unknown>> }>;
+    actions[0]!.treatments.web!.cta = 'Go';
+    // Written as an older release would have (it accepted any treatment key), past today's validation.
+    await store.addCatalog(JSON.stringify(doc), 'old', 0);
+    const lines: string[] = [];
+    const engine = await Engine.open(store, undefined, {
+      seed: 1,
+      checkpointMs: 0,
+      log: (l) => lines.push(l),
+    });
+    expect(lines).toEqual([
+      "catalog version 1: actions[0].treatments.web.cta: ignored: treatments accept title, text, link, image, data (a touchpoint's own fields go under data)",
+    ]);
+    expect(engine.activeCatalog.catalog.actionsById.get('A1')!.treatments.get('web')).toEqual({
+      title: 'A1 on web',
+    });
+    await engine.close();
+    await store.close();
+  });
+});

@@ -26,10 +26,8 @@ function info(c: Omit<StoredCatalog, 'source'>) {
 }
 
 function full(c: StoredCatalog) {
-  const catalog = compileCatalog(parseCatalogSource(c.source)).definition as unknown as Record<
-    string,
-    unknown
-  >;
+  const catalog = compileCatalog(parseCatalogSource(c.source), { stored: true })
+    .definition as unknown as Record<string, unknown>;
   return { ...info(c), source: c.source, catalog };
 }
 
