@@ -1,6 +1,7 @@
 // Starts the installed package's `nextbest serve` (two workers, a fresh SQLite file), decides, records an
 // outcome, reads the models, and stops it; exits 1 with what went wrong (scripts/prodSmoke.sh).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = process.argv[2];
@@ -55,6 +56,20 @@ await call('POST', '/v1/outcomes', {
 });
 const models = await call('GET', '/v1/models');
 if (!Array.isArray(models.models) || models.models.length === 0) fail('no models');
+// The typed client, imported by its package name as an integrator would (the exports map, the build, openapi-fetch
+// as a production dependency).
+writeFileSync(
+  join(dir, 'client-smoke.mjs'),
+  `import { createClient } from 'nextbest/client';
+const nb = createClient({ baseUrl: process.argv[2], key: process.argv[3] });
+const { data, error } = await nb.POST('/v1/decide', { body: { customerId: 'C00002', channel: 'web', limit: 1 } });
+if (error || data.actions.length !== 1) { console.error(JSON.stringify(error ?? data)); process.exit(1); }
+const missing = await nb.GET('/v1/customers/{id}', { params: { path: { id: 'nobody' } } });
+if (missing.error?.code !== 'NB_ERR_NOT_FOUND') { console.error(JSON.stringify(missing.error)); process.exit(1); }
+`,
+);
+const client = spawnSync(process.execPath, ['client-smoke.mjs', url, KEY], { cwd: dir, encoding: 'utf8' });
+if (client.status !== 0) fail(`the typed client (nextbest/client): ${client.stderr}${client.stdout}`);
 // The document's examples are read from a file the build copies beside the compiled code.
 const spec = await call('GET', '/docs/json');
 if (!spec.paths['/v1/decide'].post.requestBody.content['application/json'].example)

@@ -3,6 +3,7 @@
 // decisions, answer according to hidden propensities, and live through events (router faults, moves, surveys)
 // that feed the features and fire the catalog's triggers. Seeded: the same seed gives the same population and
 // the same sequence of visits (the answers depend on what the engine chooses).
+import { createClient, type NextbestClient, type Schemas } from '../client/index.ts';
 import { mulberry32 } from '../core/random.ts';
 import type { Attributes } from '../core/types.ts';
 import {
@@ -137,11 +138,7 @@ export function acceptProbability(
   return sigmoid(logit);
 }
 
-interface DecisionAnswer {
-  decisionId: string;
-  arm: string;
-  actions: Array<{ actionId: string; issue: string; group: string }>;
-}
+type EventBody = Schemas['EventInput'];
 
 export class DemoSimulator {
   readonly stats: DemoStats = {
@@ -156,49 +153,48 @@ export class DemoSimulator {
   private readonly byId: Map<string, SimCustomer>;
   private readonly rnd: () => number;
   private stopped = false;
+  /** The server, through the package's typed client as any integrator would use it. */
+  private readonly api: NextbestClient;
 
   constructor(private readonly options: DemoOptions) {
+    this.api = createClient({ baseUrl: options.url, key: options.adminKey });
     this.population = demoPopulation(options.customers, options.seed);
     this.byId = new Map(this.population.map((c) => [c.id, c]));
     this.rnd = mulberry32(options.seed + 1);
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T | undefined> {
+  /** A call's answer, or undefined after counting (and logging the first few of) its failures. */
+  private async ok<T>(
+    what: string,
+    call: Promise<{ data?: T; error?: unknown; response: Response }>,
+  ): Promise<T | undefined> {
     try {
-      const res = await fetch(`${this.options.url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.options.adminKey}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      if (!res.ok) {
-        if (this.stats.errors++ < 5)
-          this.options.log?.(`demo: ${method} ${path} → ${res.status} ${text.slice(0, 200)}`);
-        return undefined;
-      }
-      return (text ? JSON.parse(text) : undefined) as T;
-    } catch (error) {
+      const { data, error, response } = await call;
+      if (error === undefined && response.ok) return data;
       if (this.stats.errors++ < 5)
-        this.options.log?.(`demo: ${method} ${path} failed: ${(error as Error).message}`);
-      return undefined;
+        this.options.log?.(`demo: ${what} → ${response.status} ${JSON.stringify(error).slice(0, 200)}`);
+    } catch (error) {
+      if (this.stats.errors++ < 5) this.options.log?.(`demo: ${what} failed: ${(error as Error).message}`);
     }
+    return undefined;
   }
 
   /** Writes the population's profiles (skipped when the last one is there already). */
   async loadCustomers(): Promise<void> {
     const last = this.population[this.population.length - 1]!;
-    const found = await fetch(`${this.options.url}/v1/customers/${last.id}`, {
-      headers: { authorization: `Bearer ${this.options.adminKey}` },
-    });
-    if (found.ok) return;
+    const found = await this.api.GET('/v1/customers/{id}', { params: { path: { id: last.id } } });
+    if (found.response.ok) return;
     let next = 0;
     const worker = async () => {
       while (next < this.population.length) {
         const c = this.population[next++]!;
-        await this.call('PUT', `/v1/customers/${c.id}`, { attributes: c.attributes });
+        await this.ok(
+          `PUT /v1/customers/${c.id}`,
+          this.api.PUT('/v1/customers/{id}', {
+            params: { path: { id: c.id } },
+            body: { attributes: c.attributes },
+          }),
+        );
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
@@ -245,12 +241,10 @@ export class DemoSimulator {
     const channel = weighted<Channel>(this.rnd, c.persona.channels);
     const intent = weighted<Intent>(this.rnd, c.persona.intents);
     const limit = channel === 'chat' ? 1 : 3;
-    const d = await this.call<DecisionAnswer>('POST', '/v1/decide', {
-      customerId: c.id,
-      channel,
-      limit,
-      context: { intent },
-    });
+    const d = await this.ok(
+      'POST /v1/decide',
+      this.api.POST('/v1/decide', { body: { customerId: c.id, channel, limit, context: { intent } } }),
+    );
     if (!d) return;
     const now = Date.now();
     let accepted = false;
@@ -286,12 +280,15 @@ export class DemoSimulator {
     await Promise.all(answers);
   }
 
-  private outcome(decisionId: string, actionId: string, outcome: string) {
-    return this.call('POST', '/v1/outcomes', { decisionId, actionId, outcome });
+  private outcome(decisionId: string, actionId: string, outcome: 'accept' | 'reject') {
+    return this.ok(
+      'POST /v1/outcomes',
+      this.api.POST('/v1/outcomes', { body: { decisionId, actionId, outcome } }),
+    );
   }
 
-  private async events(events: unknown[]): Promise<void> {
-    const ack = await this.call<{ accepted: number }>('POST', '/v1/events', events);
+  private async events(events: EventBody[]): Promise<void> {
+    const ack = await this.ok('POST /v1/events', this.api.POST('/v1/events', { body: events }));
     this.stats.events += ack?.accepted ?? 0;
   }
 
@@ -299,7 +296,7 @@ export class DemoSimulator {
   private lifeEvents(elapsedMs: number): Promise<void> {
     const days = elapsedMs / 60_000;
     const now = Date.now();
-    const batch: Attributes[] = [];
+    const batch: EventBody[] = [];
     // Expected counts over the whole population, drawn customer by customer only when they happen.
     const expectedFaults = this.population.length * 0.03 * days;
     const expectedMoves = this.population.length * 0.003 * days;
@@ -342,17 +339,18 @@ export class DemoSimulator {
 
   /** The campaign tool: sends what the triggers queued and reports the answers. */
   private async outbound(channel: 'sms' | 'email'): Promise<void> {
-    const claimed = await this.call<{
-      items: Array<{
-        id: number;
-        claimToken: string;
-        decisionId: string;
-        customerId: string;
-        actions: Array<{ actionId: string; issue: string; group: string }>;
-      }>;
-    }>('GET', `/v1/outbound?channel=${channel}&limit=100&leaseSeconds=30`);
+    const claimed = await this.ok(
+      `GET /v1/outbound (${channel})`,
+      this.api.GET('/v1/outbound', { params: { query: { channel, limit: 100, leaseSeconds: 30 } } }),
+    );
     for (const item of claimed?.items ?? []) {
-      await this.call('POST', `/v1/outbound/${item.id}/ack`, { claimToken: item.claimToken });
+      await this.ok(
+        `POST /v1/outbound/${item.id}/ack`,
+        this.api.POST('/v1/outbound/{id}/ack', {
+          params: { path: { id: item.id } },
+          body: { claimToken: item.claimToken },
+        }),
+      );
       const c = this.byId.get(item.customerId);
       const first = item.actions[0];
       if (!c || !first) continue;
