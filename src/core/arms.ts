@@ -10,6 +10,8 @@ import { DAY_MS } from './contactPolicy.ts';
 
 export const ARMS = ['adaptive', 'control', 'businessRule'] as const;
 export type Arm = (typeof ARMS)[number];
+/** The arms the adaptive one is compared with (lift). */
+export const BASELINE_ARMS = ['control', 'businessRule'] as const satisfies readonly Arm[];
 
 export interface ArmShares {
   control: number;

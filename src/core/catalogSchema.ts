@@ -50,6 +50,14 @@ const channelSchema = z.strictObject({
   direction: z.enum(['inbound', 'outbound']).default('inbound'),
 });
 
+/** The business's push on an action's priority: 1 is neutral, 0 switches it off, at most 100. */
+export const leverSchema = z.number().finite().min(0).max(100);
+/** How often an action may be chosen, per day and in total. */
+export const budgetSchema = z.strictObject({
+  maxPerDay: z.number().int().positive().optional(),
+  total: z.number().int().positive().optional(),
+});
+
 const actionSchema = z.strictObject({
   id: identifier,
   name: z.string().min(1),
@@ -59,13 +67,8 @@ const actionSchema = z.strictObject({
   treatments: z.record(z.string(), treatmentSchema),
   value: z.union([z.number().finite(), z.string().min(1)]).default(1),
   validity: z.strictObject({ start: isoDate.optional(), end: isoDate.optional() }).optional(),
-  lever: z.number().finite().nonnegative().default(1),
-  budget: z
-    .strictObject({
-      maxPerDay: z.number().int().positive().optional(),
-      total: z.number().int().positive().optional(),
-    })
-    .optional(),
+  lever: leverSchema.default(1),
+  budget: budgetSchema.optional(),
   tags: z.array(z.string()).default([]),
   eligibility: z.string().optional(),
   applicability: z.string().optional(),

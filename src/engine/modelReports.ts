@@ -9,6 +9,7 @@ import {
   calibrationTable,
   expectedCalibrationError,
   logLoss,
+  maturityOf,
 } from '../measure/modelQuality.ts';
 import type { EngineContext } from './context.ts';
 import { EngineError } from './errors.ts';
@@ -23,8 +24,7 @@ export class ModelReports {
 
   private modelSummary(a: CompiledAction) {
     const report = this.c.registry.live.model(a.model.key).report();
-    const maturity: 'cold' | 'learning' | 'mature' =
-      report.responses < 50 ? 'cold' : report.responses < 1000 ? 'learning' : 'mature';
+    const maturity = maturityOf(report.responses);
     return { actionId: a.id, model: a.model.key, shared: a.model.shared, ...report, maturity };
   }
 

@@ -1,6 +1,8 @@
 // KPIs and lift: rates with their Wilson intervals, and the adaptive arm's lift over the control (and the
 // business-rule) arm as a ratio of acceptance rates with the Katz log interval, plus the difference in
 // acceptance rate with Newcombe's hybrid score interval. Pure: it gets counts and returns figures.
+
+import type { BASELINE_ARMS } from '../core/arms.ts';
 import { DAY_MS } from '../core/contactPolicy.ts';
 import { KPI_DIMENSIONS, type KpiDimension, type Store } from '../store/store.ts';
 import { type KpiCounts, kpiCounts } from './answers.ts';
@@ -23,7 +25,7 @@ export interface KpiRow extends KpiCounts {
 export interface Lift {
   /** The group this lift is for (the dimensions asked for, without the arm). */
   key: Partial<Record<KpiDimension, string>>;
-  baseline: 'control' | 'businessRule';
+  baseline: (typeof BASELINE_ARMS)[number];
   adaptive: { offers: number; accepts: number; acceptRate: number };
   other: { offers: number; accepts: number; acceptRate: number };
   /** Relative lift of the accept rate (0.5 = +50 %); null when the baseline has no offers. */

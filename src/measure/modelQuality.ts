@@ -2,6 +2,19 @@
 // validation): AUC, average precision, log loss and a calibration table. Pure functions over two arrays.
 import { wilson } from './stats.ts';
 
+/** How far a model has come, by its evidence: cold below 50 responses, learning below 1,000, then mature. */
+export const MATURITY_LEVELS = ['cold', 'learning', 'mature'] as const;
+export type Maturity = (typeof MATURITY_LEVELS)[number];
+export const MATURITY_THRESHOLDS = { learning: 50, mature: 1000 } as const;
+
+export function maturityOf(responses: number): Maturity {
+  return responses < MATURITY_THRESHOLDS.learning
+    ? 'cold'
+    : responses < MATURITY_THRESHOLDS.mature
+      ? 'learning'
+      : 'mature';
+}
+
 /** Exact ROC AUC with ties counted half (rank-sum); 0.5 when one class is missing. */
 export function auc(scores: readonly number[], labels: readonly number[]): number {
   const idx = scores.map((_, i) => i).sort((a, b) => scores[a]! - scores[b]!);

@@ -1,10 +1,12 @@
 // Wire schemas of the HTTP API (zod). They validate requests and feed the OpenAPI document.
 import { z } from 'zod';
-import { ARMS } from '../core/arms.ts';
-import { treatmentSchema } from '../core/catalogSchema.ts';
+import { ARMS, BASELINE_ARMS } from '../core/arms.ts';
+import { budgetSchema, leverSchema, treatmentSchema } from '../core/catalogSchema.ts';
 import { DATA_LIMITS, dataLimitIssue, ID_MAX_LENGTH } from '../core/limits.ts';
 import { type Attributes, DROP_STAGES, OUTCOME_TYPES, RECORDED_OUTCOMES } from '../core/types.ts';
 import { parseKpiDimensions } from '../measure/kpis.ts';
+import { MATURITY_LEVELS, MATURITY_THRESHOLDS } from '../measure/modelQuality.ts';
+import { OPE_ESTIMATORS } from '../measure/ope.ts';
 import { KPI_DIMENSIONS } from '../store/store.ts';
 import { ERROR_CODE_NAMES, errorCodeTable } from './errorCodes.ts';
 
@@ -384,7 +386,7 @@ export const timelineResponse = z
           at: z.string(),
           decisionId: z.string(),
           channel: z.string(),
-          arm: z.enum(['adaptive', 'control', 'businessRule']),
+          arm: z.enum(ARMS),
           actions: z.array(z.string()),
           trigger: triggerRefSchema().optional(),
         }),
@@ -515,7 +517,7 @@ export const rangeQuery = z.strictObject({
 });
 
 const opeEstimate = z.object({
-  estimator: z.enum(['DM', 'IPS', 'SNIPS', 'DR']),
+  estimator: z.enum(OPE_ESTIMATORS),
   estimate: z.number(),
   ci: z.tuple([z.number(), z.number()]).describe('95 % normal-approximation interval.'),
   effectiveSampleSize: z.number(),
@@ -575,7 +577,7 @@ export const kpiResponse = z
     lift: z.array(
       z.object({
         key: kpiKey,
-        baseline: z.enum(['control', 'businessRule']),
+        baseline: z.enum(BASELINE_ARMS),
         adaptive: z.object({ offers: z.number(), accepts: z.number(), acceptRate: z.number() }),
         other: z.object({ offers: z.number(), accepts: z.number(), acceptRate: z.number() }),
         lift: z.number().nullable().describe('Relative lift of the accept rate: 0.5 means +50 %.'),
@@ -602,8 +604,10 @@ const modelSummary = z.object({
   positives: z.number(),
   successRate: z.number(),
   maturity: z
-    .enum(['cold', 'learning', 'mature'])
-    .describe('cold < 50 responses ≤ learning < 1,000 ≤ mature'),
+    .enum(MATURITY_LEVELS)
+    .describe(
+      `cold < ${MATURITY_THRESHOLDS.learning} responses ≤ learning < ${MATURITY_THRESHOLDS.mature.toLocaleString('en')} ≤ mature`,
+    ),
 });
 
 export const modelListResponse = z.object({ models: z.array(modelSummary) }).meta({ id: 'Models' });
@@ -766,17 +770,8 @@ export const actionPatchParams = z.strictObject({ id });
 
 export const actionPatchBody = z
   .strictObject({
-    lever: z
-      .number()
-      .min(0)
-      .max(100)
-      .optional()
-      .describe('Business lever multiplying the priority (1 = neutral).'),
-    budget: z
-      .strictObject({
-        maxPerDay: z.number().int().positive().optional(),
-        total: z.number().int().positive().optional(),
-      })
+    lever: leverSchema.optional().describe('Business lever multiplying the priority (1 = neutral).'),
+    budget: budgetSchema
       .nullable()
       .optional()
       .describe('How often the action may be chosen per day and in total; null removes the budget.'),
@@ -794,7 +789,7 @@ export const recentDecisionsResponse = z.object({
       customerId: z.string().nullable(),
       channel: z.string(),
       at: z.string(),
-      arm: z.enum(['adaptive', 'control', 'businessRule']),
+      arm: z.enum(ARMS),
       actions: z.array(z.string()),
       trigger: z.string().optional().describe('The trigger that made it, if one did.'),
     }),

@@ -118,6 +118,14 @@ describe('catalog', () => {
     expect(compileCatalog(smallCatalogDoc(), { stored: true }).ignored).toEqual([]);
   });
 
+  it('caps a lever at 100 as PATCH /v1/catalog/actions/:id does (one schema for both)', () => {
+    const doc = smallCatalogDoc({ actions: [action('A', 'I', 'G', { lever: 150 })] });
+    expect(issuesOf(doc).map((i) => i.path)).toEqual(['actions[0].lever']);
+    expect(
+      compileCatalog(smallCatalogDoc({ actions: [action('A', 'I', 'G', { lever: 100 })] })).actions[0]!.lever,
+    ).toBe(100);
+  });
+
   it('checks channels named by policies and weights', () => {
     const issues = issuesOf(
       smallCatalogDoc({
