@@ -156,14 +156,21 @@ async function startEngine(opts: ServeOptions, say: (line: string) => void) {
     const { stored, created } = await engine.putCatalog(readFileSync(opts.catalog, 'utf8'));
     if (created) say(`catalog ${opts.catalog} activated as version ${stored.version}`);
   }
-  if (
-    opts.demoData &&
-    (await store.countCustomers()) === 0 &&
-    engine.activeCatalog.stored.source === bundled
-  ) {
+  // Example customers go into an empty database whichever catalog is active, as long as their profiles fit its
+  // schema (the first one is the test); otherwise the reason is said, so that no catalog silently starts empty.
+  if (opts.demoData && (await store.countCustomers()) === 0) {
     const customers = telcoCustomers(1000);
-    for (const c of customers) await engine.putCustomer(c.id, c.attributes);
-    say(`loaded ${customers.length} example customers (C00001 … C01000)`);
+    const fits = await engine.putCustomer(customers[0]!.id, customers[0]!.attributes).then(
+      () => undefined,
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+    if (fits === undefined) {
+      for (const c of customers.slice(1)) await engine.putCustomer(c.id, c.attributes);
+      say(`loaded ${customers.length} example customers (C00001 … C01000)`);
+    } else
+      say(
+        `no example customers loaded: their profiles do not fit this catalog's schema (${fits}); --no-demo-data says nothing`,
+      );
   }
   const keys = await resolveKeys(engine.store, process.env, configOf(opts)).catch((error: unknown) =>
     fail((error as Error).message),

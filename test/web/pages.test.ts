@@ -120,6 +120,12 @@ describe.skipIf(!haveChromium).each(DIALECTS)('dashboard and agent page in Chrom
     const nps = p.locator('[data-testid="nps"] .value');
     await nps.waitFor({ timeout: 10_000 });
     expect(await nps.textContent()).toMatch(/^-?\d+$/);
+    // Its interval, or "n too small" below 10 answers, and the count either way.
+    const sub = (await p.locator('[data-testid="nps"] .sub').textContent()) ?? '';
+    const answers = Number(/· ([\d,]+) answers/.exec(sub)?.[1]?.replace(/,/g, ''));
+    expect(answers, sub).toBeGreaterThan(0);
+    if (answers < 10) expect(sub).toContain('n too small for an interval');
+    else expect(sub).toMatch(/^95 %: -?\d+ … -?\d+ · /);
     expect(await p.locator('#contacts-table tbody tr').count()).toBeGreaterThan(1);
     if (SHOTS) await p.screenshot({ path: join(SHOTS, 'journeys.png'), fullPage: true });
     await p.context().close();

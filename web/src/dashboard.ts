@@ -130,6 +130,20 @@ function tile(label: string, value: string, sub = '', testid = ''): string {
   return `<div class="tile" ${testid ? `data-testid="${testid}"` : ''}><div class="label">${esc(label)}</div><div class="value">${esc(value)}</div><div class="sub">${esc(sub)}</div></div>`;
 }
 
+/** Below this many observations an interval says so instead of showing bounds that mean little. */
+const MIN_INTERVAL_N = 10;
+
+/** A 95 % interval as text, or "n too small" when it rests on fewer than MIN_INTERVAL_N observations. */
+function interval(
+  ci: readonly [number, number] | null | undefined,
+  n: number | undefined,
+  show: (x: number | undefined) => string,
+  unit = '',
+): string {
+  if ((n ?? 0) < MIN_INTERVAL_N) return t('nTooSmall');
+  return ci ? `95 %: ${show(ci[0])} … ${show(ci[1])}${unit}` : '';
+}
+
 // ---- overview -------------------------------------------------------------------------------------------
 
 const ARM_COLOURS: Record<ArmName, string> = {
@@ -165,8 +179,8 @@ async function overview() {
     return tile(
       label,
       percent(a?.cumRate),
-      a?.cumCi
-        ? `${percent(a.cumCi[0])} – ${percent(a.cumCi[1])} · ${number(a.cumAccepts)} / ${number(a.cumOffers)}`
+      a
+        ? `${interval(a.cumCi, a.cumOffers, percent)} · ${number(a.cumAccepts)} / ${number(a.cumOffers)}`
         : '',
       `rate-${arm}`,
     );
@@ -185,7 +199,11 @@ async function overview() {
       last?.lift === null || last?.lift === undefined
         ? '–'
         : `${last.lift >= 0 ? '+' : ''}${percent(last.lift, 0)}`,
-      last?.liftCi ? `95 %: ${percent(last.liftCi[0], 0)} … ${percent(last.liftCi[1], 0)}` : '',
+      last
+        ? interval(last.liftCi, Math.min(last.arms.adaptive.cumOffers, last.arms.control.cumOffers), (x) =>
+            percent(x, 0),
+          )
+        : '',
       'lift',
     ),
     tile(t('valuePerDecision'), number(decisions > 0 ? value / decisions : null, 2)),
@@ -531,7 +549,7 @@ async function journeys() {
       ? tile(
           t('nps'),
           number(nps.nps, 0),
-          `95 %: ${number(nps.npsCi?.[0], 0)} … ${number(nps.npsCi?.[1], 0)} · ${number(nps.responses)} ${t('responsesShort')}`,
+          `${interval(nps.npsCi, nps.responses, (x) => number(x, 0))} · ${number(nps.responses)} ${t('responsesShort')}`,
           'nps',
         )
       : '',
@@ -539,7 +557,7 @@ async function journeys() {
       ? tile(
           t('csat'),
           `${number(csat.csat, 0)} %`,
-          `95 %: ${number(csat.csatCi?.[0], 0)} … ${number(csat.csatCi?.[1], 0)} % · ${number(csat.responses)} ${t('responsesShort')}`,
+          `${interval(csat.csatCi, csat.responses, (x) => number(x, 0), ' %')} · ${number(csat.responses)} ${t('responsesShort')}`,
           'csat',
         )
       : '',
