@@ -152,7 +152,7 @@ export function formatKpiReport(report: KpiReport): string {
     'decisions',
     'offers',
     'accepts',
-    'accept rate',
+    'accept rate per offer',
     '95 % CI',
     'conversions',
     'value/decision',

@@ -354,7 +354,7 @@ async function actions() {
     ['name', t('action'), false],
     ['offers', t('offers'), true],
     ['accepts', t('accepts'), true],
-    ['acceptRate', t('acceptRate'), true],
+    ['acceptRate', t('acceptRatePerOffer'), true],
     ['value', t('value'), true],
     ['lever', t('lever'), true],
   ];
@@ -417,7 +417,7 @@ async function models() {
     handle(error, table);
     return;
   }
-  table.innerHTML = `<thead><tr><th>${esc(t('action'))}</th><th>${esc(t('learner'))}</th><th class="num">${esc(t('responses'))}</th><th class="num">${esc(t('acceptRate'))}</th><th>${esc(t('maturity'))}</th></tr></thead><tbody>${list.models
+  table.innerHTML = `<thead><tr><th>${esc(t('action'))}</th><th>${esc(t('learner'))}</th><th class="num">${esc(t('responses'))}</th><th class="num">${esc(t('acceptRatePerResponse'))}</th><th>${esc(t('maturity'))}</th></tr></thead><tbody>${list.models
     .map(
       (m) =>
         `<tr data-action="${esc(m.actionId)}"><td><button type="button" class="link">${esc(m.actionId)}</button></td><td>${esc(m.kind)}</td><td class="num">${number(m.responses)}</td><td class="num">${percent(m.successRate)}</td><td>${esc(m.maturity)}</td></tr>`,
