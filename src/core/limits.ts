@@ -34,6 +34,19 @@ export const RULE_LIMITS = {
   decideMs: 50,
 } as const;
 
+/**
+ * A decision's time budget: over once `limitMs` have passed on the wall clock *and* the process has spent that much
+ * CPU since the start. The wall clock alone would empty answers on a machine that merely deschedules the process
+ * (a loaded host: 200 concurrent requests beside other work once dropped every candidate of a 5-action catalog);
+ * the CPU clock alone would count other threads' work (the SQLite writer) as the decision's. The CPU clock is read
+ * only once the wall clock says the time is up, so the check costs nothing on the usual path.
+ */
+export function timeBudget(limitMs: number, wallMs: () => number, cpuMs: () => number): () => boolean {
+  const wall0 = wallMs();
+  const cpu0 = cpuMs();
+  return () => wallMs() - wall0 > limitMs && cpuMs() - cpu0 > limitMs;
+}
+
 type Path = Array<string | number>;
 
 /** Why a value breaks the data limits, with the path at fault (`['a', 'b', 3]`), or undefined when it is fine. */

@@ -8,7 +8,7 @@ import { capCheckOf, DAY_MS, hasDecisionCap } from '../core/contactPolicy.ts';
 import { decide } from '../core/decide.ts';
 import { featureValues } from '../core/events.ts';
 import { explainDecision } from '../core/explain.ts';
-import { RULE_LIMITS } from '../core/limits.ts';
+import { RULE_LIMITS, timeBudget } from '../core/limits.ts';
 import { SHADOW } from '../core/modelSet.ts';
 import { policyDistribution } from '../core/policy.ts';
 import type {
@@ -34,6 +34,12 @@ import { EngineError } from './errors.ts';
 
 /** A decision is arbitrated at most this often when its commit finds limits taken meanwhile. */
 const MAX_COMMIT_ATTEMPTS = 4;
+
+/** CPU time this process has spent, in milliseconds (user and system). */
+function processCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
 
 export class Decisions {
   private readonly budgets: BudgetCounters;
@@ -169,9 +175,8 @@ export class Decisions {
         }
       }
       // The time budget counts rules and scoring only: a slow store read must not empty the answer.
-      const started = performance.now();
       const result = decide({
-        overBudget: () => performance.now() - started > RULE_LIMITS.decideMs,
+        overBudget: timeBudget(RULE_LIMITS.decideMs, performance.now.bind(performance), processCpuMs),
         arm,
         catalog,
         channel: request.channel,
