@@ -165,6 +165,13 @@ describe.skipIf(!haveChromium).each(DIALECTS)('dashboard and agent page in Chrom
     expect(await p.locator('h1').textContent()).toBe('nextbest Dashboard');
     expect(await p.locator('html').getAttribute('lang')).toBe('de');
     if (SHOTS) await p.screenshot({ path: join(SHOTS, 'overview-de.png'), fullPage: true });
+    // The models tab names maturity in German too (the API sends cold / learning / mature).
+    await p.locator('#tabs button[data-tab="models"]').click();
+    const maturity = p.locator('#models-table tbody tr td:nth-child(5)');
+    await maturity.first().waitFor({ timeout: 10_000 });
+    const shown = await maturity.allTextContents();
+    expect(shown.length).toBeGreaterThan(0);
+    for (const m of shown) expect(['kalt', 'lernend', 'ausgereift']).toContain(m);
     await p.locator('button[data-lang="en"]').click();
     await expect.poll(() => tab.textContent()).toBe('Overview');
     await p.context().close();

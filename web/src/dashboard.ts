@@ -130,6 +130,19 @@ function tile(label: string, value: string, sub = '', testid = ''): string {
   return `<div class="tile" ${testid ? `data-testid="${testid}"` : ''}><div class="label">${esc(label)}</div><div class="value">${esc(value)}</div><div class="sub">${esc(sub)}</div></div>`;
 }
 
+/** A model's maturity and a measurement arm in the page's language (the API sends their English names). */
+function maturityText(maturity: string): string {
+  const keys: Record<string, 'maturityCold' | 'maturityLearning' | 'maturityMature'> = {
+    cold: 'maturityCold',
+    learning: 'maturityLearning',
+    mature: 'maturityMature',
+  };
+  return keys[maturity] ? t(keys[maturity]) : maturity;
+}
+function armText(arm: string): string {
+  return arm === 'adaptive' || arm === 'control' || arm === 'businessRule' ? t(arm) : arm;
+}
+
 /** Below this many observations an interval says so instead of showing bounds that mean little. */
 const MIN_INTERVAL_N = 10;
 
@@ -420,7 +433,7 @@ async function models() {
   table.innerHTML = `<thead><tr><th>${esc(t('action'))}</th><th>${esc(t('learner'))}</th><th class="num">${esc(t('responses'))}</th><th class="num">${esc(t('acceptRatePerResponse'))}</th><th>${esc(t('maturity'))}</th></tr></thead><tbody>${list.models
     .map(
       (m) =>
-        `<tr data-action="${esc(m.actionId)}"><td><button type="button" class="link">${esc(m.actionId)}</button></td><td>${esc(m.kind)}</td><td class="num">${number(m.responses)}</td><td class="num">${percent(m.successRate)}</td><td>${esc(m.maturity)}</td></tr>`,
+        `<tr data-action="${esc(m.actionId)}"><td><button type="button" class="link">${esc(m.actionId)}</button></td><td>${esc(m.kind)}</td><td class="num">${number(m.responses)}</td><td class="num">${percent(m.successRate)}</td><td>${esc(maturityText(m.maturity))}</td></tr>`,
     )
     .join('')}</tbody>`;
   for (const tr of table.querySelectorAll<HTMLTableRowElement>('tbody tr'))
@@ -641,7 +654,7 @@ async function explain(id: string) {
     const e = await api<Explanation>('GET', `/v1/decisions/${encodeURIComponent(id)}/explain`);
     const statusText = { chosen: t('chosen'), notChosen: t('notChosen'), dropped: t('dropped') };
     $('#decision-result').innerHTML =
-      `<p>arm: <b>${esc(e.arm)}</b></p><table><thead><tr><th>${esc(t('action'))}</th><th>${esc(t('status'))}</th><th class="num">${esc(t('propensity'))}</th><th class="num">${esc(t('priority'))}</th><th>${esc(t('reason'))}</th><th>${esc(t('topFeatures'))}</th></tr></thead><tbody>${e.candidates
+      `<p>${esc(t('arm'))}: <b>${esc(armText(e.arm))}</b></p><table><thead><tr><th>${esc(t('action'))}</th><th>${esc(t('status'))}</th><th class="num">${esc(t('propensity'))}</th><th class="num">${esc(t('priority'))}</th><th>${esc(t('reason'))}</th><th>${esc(t('topFeatures'))}</th></tr></thead><tbody>${e.candidates
         .map(
           (c) =>
             `<tr><td>${esc(c.actionId)}</td><td class="status-${c.status}">${esc(statusText[c.status])}</td><td class="num">${percent(c.propensity, 1)}</td><td class="num">${number(c.priority, 2)}</td><td>${esc(c.reason)}</td><td>${esc(
