@@ -1,30 +1,13 @@
 // The OpenAPI document as the server serves it, and the client types openapi-typescript makes of it (shared by
 // `npm run docs:client` and the test that checks the committed types are current).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
-import { Engine } from '../src/engine/engine.ts';
-import { buildServer } from '../src/server/app.ts';
-import { KeyRing } from '../src/server/auth.ts';
-import { ApiKeys } from '../src/server/keys.ts';
-import { openStore } from '../src/store/open.ts';
+import { ROOT, withExampleServer } from './exampleServer.ts';
 
-const ROOT = join(import.meta.dirname, '..');
 export const CLIENT_TYPES_PATH = join(ROOT, 'src/client/openapi.ts');
 
-export async function openApiDocument(): Promise<object> {
-  const store = await openStore(':memory:');
-  const engine = await Engine.open(store, readFileSync(join(ROOT, 'examples/telco/catalog.yaml'), 'utf8'), {
-    seed: 1,
-    checkpointMs: 0,
-  });
-  const app = await buildServer(engine, { keys: new ApiKeys(store, new KeyRing()), rateLimits: false });
-  await app.ready();
-  const doc = app.swagger();
-  await app.close();
-  await engine.close();
-  await store.close();
-  return doc;
+export function openApiDocument(): Promise<object> {
+  return withExampleServer(async (app) => app.swagger());
 }
 
 /** The document without its examples: types do not need them, and they would fill the file. */

@@ -39,7 +39,7 @@ export const RULE_LIMITS = {
  * CPU since the start. The wall clock alone would empty answers on a machine that merely deschedules the process
  * (a loaded host: 200 concurrent requests beside other work once dropped every candidate of a 5-action catalog);
  * the CPU clock alone would count other threads' work (the SQLite writer) as the decision's. The CPU clock is read
- * only once the wall clock says the time is up, so the check costs nothing on the usual path.
+ * at the start and then only once the wall clock says the time is up: one read per decision on the usual path.
  */
 export function timeBudget(limitMs: number, wallMs: () => number, cpuMs: () => number): () => boolean {
   const wall0 = wallMs();

@@ -5,29 +5,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileCatalog } from '../../src/core/catalog.ts';
 import { parseCatalogSource } from '../../src/core/catalogSource.ts';
+import { telcoCustomers } from '../../src/demo/telcoCustomers.ts';
 import { ADMIN_KEY, type Running, startServer } from './harness.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const source = readFileSync(join(ROOT, 'examples/telco/catalog.yaml'), 'utf8');
 const catalog = compileCatalog(parseCatalogSource(source));
 
+// One of the example customers, with a router, no open ticket and no marketing consent.
 const profile = {
-  segment: 'consumer',
-  plan: 'fibre-500',
-  products: ['mobile', 'fibre'],
-  tenureMonths: 30,
-  monthlySpend: 60,
-  dataUsageGb: 12,
-  churnRisk: 0.2,
-  age: 45,
-  region: 'north',
+  ...telcoCustomers(1)[0]!.attributes,
   hasRouter: true,
   openTickets: 0,
-  paymentsOverdue: 0,
-  contractEndsInDays: 200,
-  deviceAgeMonths: 20,
   marketingConsent: false,
-  usesApp: true,
 };
 const now = () => new Date().toISOString();
 /** For every trigger of the example, the single event that should fire it for a customer with `profile`. */

@@ -2,7 +2,6 @@
 // (scripts/captureExamples.ts, `npm run docs:examples`), and one error body per error status.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { codeForStatus } from '../errorCodes.ts';
 import { errorBody } from '../errors.ts';
 
 /** Per operation (`POST /v1/decide`): its request body and one answer per successful status. */
@@ -25,10 +24,8 @@ const ERROR_MESSAGES: Record<string, [string, string?]> = {
 
 function errorExample(status: string): unknown {
   const [message, field] = ERROR_MESSAGES[status] ?? ['error'];
-  return errorBody(Number(status), message, {
-    code: codeForStatus(Number(status)),
-    ...(field ? { field } : {}),
-  });
+  // errorBody gives it its status's code.
+  return errorBody(Number(status), message, field ? { field } : {});
 }
 
 interface MediaTypes {
