@@ -17,6 +17,7 @@ import { progress, writeResult } from './lib/results.ts';
 import {
   benchCatalog,
   benchCustomer,
+  cpuMs,
   decideBody,
   type LoadFigures,
   load,
@@ -42,8 +43,13 @@ const opts = new Command()
     process.env.NEXTBEST_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test',
   )
   .option('--connections <n>', 'connections', Number, 16)
-  .option('--profile', 'CPU-profile the one-worker servers and print where the time went')
+  .option('--profile', 'CPU-profile the servers and print where the time went')
   .option('--from-source', 'serve the TypeScript sources through tsx instead of the production build')
+  .option(
+    '--server-root <dir>',
+    'serve another checkout (e.g. a `git worktree` of the last release) with this load',
+    '.',
+  )
   .option('--json', 'print only the JSON rows')
   .parse()
   .opts<{
@@ -58,6 +64,7 @@ const opts = new Command()
     connections: number;
     profile?: boolean;
     fromSource?: boolean;
+    serverRoot: string;
     json?: boolean;
   }>();
 
@@ -71,7 +78,10 @@ const log = (...args: unknown[]) => {
 // What operators run: the compiled build (README, production build), made afresh from this checkout.
 if (!opts.fromSource) {
   log('building dist/ (npm run build:server) …');
-  const built = spawnSync('npm', ['run', '--silent', 'build:server'], { stdio: 'inherit' });
+  const built = spawnSync('npm', ['run', '--silent', 'build:server'], {
+    stdio: 'inherit',
+    cwd: opts.serverRoot,
+  });
   if (built.status !== 0) throw new Error('npm run build:server failed');
 }
 
@@ -95,6 +105,9 @@ interface Row {
   p95Ms: number;
   p99Ms: number;
   peakRssMb: number;
+  /** CPU ms per request of the server's processes: on all their threads, and on their event loops. */
+  cpuMsPerRequest: number;
+  eventLoopCpuMsPerRequest: number;
   ratioToBare: number;
   bareRequestsPerSecond: number;
   decisionsWithActions: number;
@@ -173,8 +186,26 @@ function scenarioRequests(scenario: string, seed: number) {
   return { next, withActions: () => (decisions === 0 ? 0 : withActions / decisions) };
 }
 
+/** CPU per request between two readings of the server's processes (a process started meanwhile counts from 0). */
+function cpuPerRequest(
+  before: Array<{ main: number; all: number }>,
+  after: Array<{ main: number; all: number }>,
+  requests: number,
+) {
+  const spent = (key: 'main' | 'all') =>
+    after.reduce((s, c) => s + c[key], 0) - before.reduce((s, c) => s + c[key], 0);
+  const per = (ms: number) => (requests > 0 ? Math.round((ms / requests) * 1000) / 1000 : Number.NaN);
+  return { cpuMsPerRequest: per(spent('all')), eventLoopCpuMsPerRequest: per(spent('main')) };
+}
+
 const rows: Row[] = [];
-const profiles: Array<{ store: string; actions: number; summary: ProfileSummary }> = [];
+const profiles: Array<{
+  store: string;
+  actions: number;
+  workers: number;
+  summary: ProfileSummary;
+  workerThreads: ProfileSummary;
+}> = [];
 try {
   const bare = await start(['--import', 'tsx', 'bench/bareServer.ts']);
   const bareLoad = () =>
@@ -189,11 +220,11 @@ try {
       const catalogPath = join(dir, `catalog-${actions}.json`);
       writeFileSync(catalogPath, JSON.stringify(benchCatalog(actions, { budgets: true })));
       for (const workers of workerCounts) {
-        const profileDir = join(dir, `profile-${store}-${actions}`);
-        const profiled = opts.profile === true && workers === 1;
+        const profileDir = join(dir, `profile-${store}-${actions}-${workers}`);
+        const profiled = opts.profile === true;
         const server = await start(
           [
-            'bin/nextbest.mjs',
+            join(opts.serverRoot, 'bin/nextbest.mjs'),
             'serve',
             '--db',
             db,
@@ -218,6 +249,8 @@ try {
         for (const scenario of opts.scenarios) {
           const before = await bareLoad();
           const requests = scenarioRequests(scenario, actions * 31 + workers);
+          const cpuOf = () => processTree(server.child.pid!).map(cpuMs);
+          const cpu0 = cpuOf();
           const figures: LoadFigures = await load(`${server.url}/v1/decide`, {
             connections: opts.connections,
             seconds,
@@ -234,6 +267,7 @@ try {
             p95Ms: figures.p95Ms,
             p99Ms: figures.p99Ms,
             peakRssMb: Math.max(...processTree(server.child.pid!).map(peakRssMb)),
+            ...cpuPerRequest(cpu0, cpuOf(), figures.total),
             ratioToBare: Math.round((figures.requestsPerSecond / before.requestsPerSecond) * 1000) / 1000,
             bareRequestsPerSecond: before.requestsPerSecond,
             decisionsWithActions: Math.round(requests.withActions() * 1000) / 1000,
@@ -243,25 +277,37 @@ try {
           else log(row);
         }
         await stop(server.child);
-        if (profiled) profiles.push({ store, actions, summary: summariseProfiles(profileDir) });
+        if (profiled)
+          profiles.push({
+            store,
+            actions,
+            workers,
+            summary: summariseProfiles(profileDir),
+            workerThreads: summariseProfiles(profileDir, 10, 'workers'),
+          });
       }
     }
   }
   await stop(bare.child);
   if (!opts.json) {
     console.log(
-      '| store | actions | workers | scenario | req/s | p50 ms | p95 ms | p99 ms | peak RSS MB | ratio to bare |',
+      '| store | actions | workers | scenario | req/s | p50 ms | p95 ms | p99 ms | peak RSS MB | CPU ms/req (event loop) | ratio to bare |',
     );
-    console.log('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|');
+    console.log('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of rows)
       console.log(
-        `| ${r.store} | ${r.actions} | ${r.workers} | ${r.scenario} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p95Ms} | ${r.p99Ms} | ${r.peakRssMb} | ${r.ratioToBare} |`,
+        `| ${r.store} | ${r.actions} | ${r.workers} | ${r.scenario} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p95Ms} | ${r.p99Ms} | ${r.peakRssMb} | ${r.cpuMsPerRequest} (${r.eventLoopCpuMsPerRequest}) | ${r.ratioToBare} |`,
       );
     for (const p of profiles) {
-      console.log(`\nprofile, ${p.store}, ${p.actions} actions, 1 worker (percent of busy time):`);
+      console.log(
+        `\nprofile, ${p.store}, ${p.actions} actions, ${p.workers} worker(s) (percent of busy time):`,
+      );
       for (const g of p.summary.groups) console.log(`  ${g.percent.toFixed(1).padStart(5)} %  ${g.group}`);
       console.log('  top functions:');
       for (const f of p.summary.functions) console.log(`  ${f.percent.toFixed(1).padStart(5)} %  ${f.fn}`);
+      console.log('  worker threads (the SQLite writer):');
+      for (const f of p.workerThreads.functions)
+        console.log(`  ${f.percent.toFixed(1).padStart(5)} %  ${f.fn}`);
     }
   }
   const path = writeResult(

@@ -16,16 +16,16 @@ interface CpuProfile {
 }
 
 const GROUPS: Array<[string, RegExp]> = [
-  ['store: SQLite', /better-sqlite3|\/src\/store\/sqlite\//],
-  ['store: PostgreSQL', /\/node_modules\/(pg|pg-protocol|pg-pool)\/|\/src\/store\/postgres\//],
-  ['store: shared', /\/src\/store\//],
-  ['rules (CEL)', /cel-js|\/src\/core\/rules\.ts/],
-  ['scoring and learning', /\/src\/learn\//],
-  ['decision logic (core)', /\/src\/core\//],
-  ['engine services', /\/src\/engine\//],
+  ['store: SQLite', /better-sqlite3|\/(?:src|dist)\/store\/sqlite\//],
+  ['store: PostgreSQL', /\/node_modules\/(pg|pg-protocol|pg-pool)\/|\/(?:src|dist)\/store\/postgres\//],
+  ['store: shared', /\/(?:src|dist)\/store\//],
+  ['rules (CEL)', /cel-js|\/(?:src|dist)\/core\/rules\.[jt]s/],
+  ['scoring and learning', /\/(?:src|dist)\/learn\//],
+  ['decision logic (core)', /\/(?:src|dist)\/core\//],
+  ['engine services', /\/(?:src|dist)\/engine\//],
   ['schemas (zod)', /\/zod\/|fastify-type-provider-zod/],
   ['HTTP (Fastify)', /fastify|find-my-way|avvio|light-my-request|fast-json-stringify|pino/],
-  ['server routes', /\/src\/server\//],
+  ['server routes', /\/(?:src|dist)\/server\//],
   ['Node.js (net, http, streams)', /^node:/],
 ];
 
@@ -46,13 +46,21 @@ export interface ProfileSummary {
 }
 
 /**
- * Where the busy time of the event-loop threads went: every main-thread .cpuprofile in `dir` (node names them
+ * Where the busy time of the event-loop threads (or of the worker threads) went: every such .cpuprofile in `dir` (node names them
  * CPU.<date>.<time>.<pid>.<thread>.<n>; thread 0 is the main thread, others are workers and loaders).
  */
-export function summariseProfiles(dir: string, top = 15): ProfileSummary {
+export function summariseProfiles(
+  dir: string,
+  top = 15,
+  threads: 'main' | 'workers' = 'main',
+): ProfileSummary {
   const ms = new Map<string, number>();
   const fns = new Map<string, number>();
-  for (const file of readdirSync(dir).filter((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f))) {
+  const pattern =
+    threads === 'main'
+      ? /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/
+      : /^CPU\.\d+\.\d+\.\d+\.[1-9]\d*\.\d+\.cpuprofile$/;
+  for (const file of readdirSync(dir).filter((f) => pattern.test(f))) {
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));
     const parent = new Map<number, number>();
@@ -68,7 +76,7 @@ export function summariseProfiles(dir: string, top = 15): ProfileSummary {
       const found = own
         ? {
             group: own,
-            fn: `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|src)\//, '')}`,
+            fn: `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|src|dist)\//, '')}`,
           }
         : up === undefined
           ? { group: 'V8 and native (no script)', fn: functionName }

@@ -2,7 +2,7 @@
 // with autocannon from this process (PROTOCOL.md section 4) and reading a process tree's peak memory.
 import type { ChildProcess } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { mulberry32 } from '../../src/core/random.ts';
 
@@ -197,4 +197,26 @@ export function peakRssMb(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * CPU time (user + system, ms) a process has spent: on its main thread (the event loop) and on all its threads
+ * (workers such as the SQLite writer, libuv's pool, V8's helpers), or zeros where /proc cannot tell.
+ */
+export function cpuMs(pid: number): { main: number; all: number } {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  let main = 0;
+  let all = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(fields[11]) + Number(fields[12])) * tick;
+      all += ms;
+      if (tid === String(pid)) main += ms;
+    }
+  } catch {
+    // not Linux, or the process is gone
+  }
+  return { main, all };
 }

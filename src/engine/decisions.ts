@@ -8,7 +8,7 @@ import { capCheckOf, DAY_MS, hasDecisionCap } from '../core/contactPolicy.ts';
 import { decide } from '../core/decide.ts';
 import { featureValues } from '../core/events.ts';
 import { explainDecision } from '../core/explain.ts';
-import { RULE_LIMITS, timeBudget } from '../core/limits.ts';
+import { RULE_LIMITS, recentReading, timeBudget } from '../core/limits.ts';
 import { SHADOW } from '../core/modelSet.ts';
 import { policyDistribution } from '../core/policy.ts';
 import type {
@@ -40,6 +40,10 @@ function processCpuMs(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 }
+
+const wallMs = performance.now.bind(performance);
+/** The starting CPU reading of a decision's time budget: at most 5 ms old (a few decisions share one read). */
+const cpuAtStart = recentReading(5, wallMs, processCpuMs);
 
 export class Decisions {
   private readonly budgets: BudgetCounters;
@@ -176,7 +180,7 @@ export class Decisions {
       }
       // The time budget counts rules and scoring only: a slow store read must not empty the answer.
       const result = decide({
-        overBudget: timeBudget(RULE_LIMITS.decideMs, performance.now.bind(performance), processCpuMs),
+        overBudget: timeBudget(RULE_LIMITS.decideMs, wallMs, processCpuMs, cpuAtStart),
         arm,
         catalog,
         channel: request.channel,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { timeBudget } from '../../src/core/limits.ts';
+import { recentReading, timeBudget } from '../../src/core/limits.ts';
 
 describe('a decision time budget', () => {
   it('is over only when both the wall clock and the CPU clock passed the limit', () => {
@@ -37,5 +37,30 @@ describe('a decision time budget', () => {
     wall = 60;
     over();
     expect(reads).toBe(2);
+  });
+
+  it('reuses a starting reading while it is recent, so decisions close together share one CPU read', () => {
+    let wall = 0;
+    let reads = 0;
+    const start = recentReading(
+      5,
+      () => wall,
+      () => ++reads,
+    );
+    expect(start()).toBe(1);
+    wall = 4;
+    expect(start()).toBe(1);
+    wall = 5.5;
+    expect(start()).toBe(2);
+    // Through the budget: the fresh clock is read only once the wall clock is past the limit.
+    let fresh = 0;
+    const over = timeBudget(
+      50,
+      () => wall,
+      () => ++fresh,
+      start,
+    );
+    expect(over()).toBe(false);
+    expect([reads, fresh]).toEqual([2, 0]);
   });
 });

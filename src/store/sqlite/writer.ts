@@ -5,32 +5,46 @@
 // time, so every check made inside a transaction (budgets, caps, idempotency) holds as before.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore } from './store.ts';
-import { WRITER_METHODS, type WriterCall, type WriterReply } from './writerClient.ts';
+import { WRITER_METHODS, type WriterMessage, type WriterReply } from './writerClient.ts';
 
 const { path } = workerData as { path: string };
 const store = new SqliteStore(path);
 const port = parentPort!;
 
-port.on('message', (call: WriterCall | 'close') => {
-  if (call === 'close') {
+/** Answers settled in this turn, sent together (one message per commit instead of one per call). */
+let replies: WriterReply[] = [];
+function reply(r: WriterReply): void {
+  if (replies.length === 0)
+    setImmediate(() => {
+      const out = replies;
+      replies = [];
+      port.postMessage(out);
+    });
+  replies.push(r);
+}
+
+port.on('message', (message: WriterMessage) => {
+  if (message === 'close') {
     // The thread's loader (tsx) keeps a handle open: the thread ends itself once the connection is closed.
     void store.close().then(() => process.exit(0));
     return;
   }
-  if (!WRITER_METHODS.includes(call.method)) {
-    port.postMessage({ id: call.id, ok: false, error: { message: `not a writer method: ${call.method}` } });
-    return;
+  for (const call of message) {
+    if (!WRITER_METHODS.includes(call.method)) {
+      reply({ id: call.id, ok: false, error: { message: `not a writer method: ${call.method}` } });
+      continue;
+    }
+    const method = store[call.method] as (...args: unknown[]) => Promise<unknown>;
+    method.apply(store, call.args).then(
+      (value) => reply({ id: call.id, ok: true, value }),
+      (error: unknown) => {
+        const e = error as { message?: string; name?: string; code?: string };
+        reply({
+          id: call.id,
+          ok: false,
+          error: { message: e?.message ?? String(error), name: e?.name, code: e?.code },
+        });
+      },
+    );
   }
-  const method = store[call.method] as (...args: unknown[]) => Promise<unknown>;
-  method.apply(store, call.args).then(
-    (value) => port.postMessage({ id: call.id, ok: true, value } satisfies WriterReply),
-    (error: unknown) => {
-      const e = error as { message?: string; name?: string; code?: string };
-      port.postMessage({
-        id: call.id,
-        ok: false,
-        error: { message: e?.message ?? String(error), name: e?.name, code: e?.code },
-      } satisfies WriterReply);
-    },
-  );
 });

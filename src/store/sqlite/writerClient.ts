@@ -12,6 +12,9 @@ export interface WriterCall {
   args: unknown[];
 }
 
+/** What crosses to the thread: the calls made in one turn of the event loop, as one message. */
+export type WriterMessage = WriterCall[] | 'close';
+
 export type WriterReply =
   | { id: number; ok: true; value: unknown }
   | {
@@ -34,12 +37,14 @@ export class WriterThread {
 
   constructor(path: string) {
     this.worker = new Worker(new URL(WRITER_ENTRY, import.meta.url), { workerData: { path } });
-    this.worker.on('message', (reply: WriterReply) => {
-      const waiting = this.pending.get(reply.id);
-      if (!waiting) return;
-      this.pending.delete(reply.id);
-      if (reply.ok) waiting.resolve(reply.value);
-      else waiting.reject(Object.assign(new Error(reply.error.message), reply.error));
+    this.worker.on('message', (replies: WriterReply[]) => {
+      for (const reply of replies) {
+        const waiting = this.pending.get(reply.id);
+        if (!waiting) continue;
+        this.pending.delete(reply.id);
+        if (reply.ok) waiting.resolve(reply.value);
+        else waiting.reject(Object.assign(new Error(reply.error.message), reply.error));
+      }
     });
     // A thread that fails (it could not open the file, it ran out of memory) fails what waits on it and
     // every later write: nothing is acknowledged that it did not commit.
@@ -57,13 +62,28 @@ export class WriterThread {
     return this.failure !== undefined;
   }
 
+  /** Calls waiting for the end of this turn of the event loop. */
+  private outbox: WriterCall[] = [];
+
+  /**
+   * The calls of one turn of the event loop go as one message (posting costs about as much as a small commit's
+   * inserts, and the thread then commits them together); the thread answers each commit's calls as one message.
+   */
   call<T>(method: WriterMethod, args: unknown[]): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
     const id = ++this.next;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, method, args } satisfies WriterCall);
+      if (this.outbox.length === 0) setImmediate(() => this.post());
+      this.outbox.push({ id, method, args });
     });
+  }
+
+  private post(): void {
+    const calls = this.outbox;
+    this.outbox = [];
+    if (this.failure) return; // fail() has rejected them
+    this.worker.postMessage(calls satisfies WriterMessage);
   }
 
   /** Waits for the writes under way, then stops the thread. */
@@ -74,7 +94,7 @@ export class WriterThread {
       return;
     }
     const exited = new Promise((r) => this.worker.once('exit', r));
-    this.worker.postMessage('close');
+    this.worker.postMessage('close' satisfies WriterMessage);
     await exited;
   }
 }
