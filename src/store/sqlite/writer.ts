@@ -5,23 +5,14 @@
 // time, so every check made inside a transaction (budgets, caps, idempotency) holds as before.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore } from './store.ts';
-import { WRITER_METHODS, type WriterMessage, type WriterReply } from './writerClient.ts';
+import { perTurn, WRITER_METHODS, type WriterMessage, type WriterReply } from './writerClient.ts';
 
 const { path } = workerData as { path: string };
 const store = new SqliteStore(path);
 const port = parentPort!;
 
-/** Answers settled in this turn, sent together (one message per commit instead of one per call). */
-let replies: WriterReply[] = [];
-function reply(r: WriterReply): void {
-  if (replies.length === 0)
-    setImmediate(() => {
-      const out = replies;
-      replies = [];
-      port.postMessage(out);
-    });
-  replies.push(r);
-}
+/** Answers settled in one turn (one commit's) go back as one message. */
+const reply = perTurn<WriterReply>((replies) => port.postMessage(replies));
 
 port.on('message', (message: WriterMessage) => {
   if (message === 'close') {

@@ -23,6 +23,23 @@ export type WriterReply =
       error: { message: string; name?: string | undefined; code?: string | undefined };
     };
 
+/**
+ * Collects what is sent during one turn of the event loop and sends it as one message: both sides of the writer
+ * thread post far fewer messages when decisions arrive together (each post wakes the other thread).
+ */
+export function perTurn<T>(send: (items: T[]) => void): (item: T) => void {
+  let items: T[] = [];
+  return (item) => {
+    if (items.length === 0)
+      setImmediate(() => {
+        const out = items;
+        items = [];
+        send(out);
+      });
+    items.push(item);
+  };
+}
+
 /** From the sources the thread registers its own TypeScript loader first; the build runs the writer as it is. */
 const WRITER_ENTRY = import.meta.url.endsWith('.ts') ? './writerThread.mjs' : './writer.js';
 
@@ -62,28 +79,18 @@ export class WriterThread {
     return this.failure !== undefined;
   }
 
-  /** Calls waiting for the end of this turn of the event loop. */
-  private outbox: WriterCall[] = [];
+  /** The calls of one turn go as one message (the thread commits them together and answers them as one). */
+  private readonly send = perTurn<WriterCall>((calls) => {
+    if (!this.failure) this.worker.postMessage(calls satisfies WriterMessage); // else fail() rejected them
+  });
 
-  /**
-   * The calls of one turn of the event loop go as one message (posting costs about as much as a small commit's
-   * inserts, and the thread then commits them together); the thread answers each commit's calls as one message.
-   */
   call<T>(method: WriterMethod, args: unknown[]): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
     const id = ++this.next;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      if (this.outbox.length === 0) setImmediate(() => this.post());
-      this.outbox.push({ id, method, args });
+      this.send({ id, method, args });
     });
-  }
-
-  private post(): void {
-    const calls = this.outbox;
-    this.outbox = [];
-    if (this.failure) return; // fail() has rejected them
-    this.worker.postMessage(calls satisfies WriterMessage);
   }
 
   /** Waits for the writes under way, then stops the thread. */
