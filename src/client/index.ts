@@ -12,8 +12,8 @@ export type NextbestClient = Client<paths>;
 export interface ClientOptions {
   /** Where the server is, e.g. `http://127.0.0.1:8080`. */
   baseUrl: string;
-  /** An API key with the scopes of the routes the caller uses. */
-  key: string;
+  /** An API key with the scopes of the routes the caller uses, or a function answering the current one. */
+  key: string | (() => string);
   /** A fetch of the caller's own (tests, proxies); default globalThis.fetch. */
   fetch?: typeof fetch;
 }
@@ -26,9 +26,19 @@ export interface ClientOptions {
  *     const { data } = await nb.POST('/v1/decide', { body: { customerId: 'C00042', channel: 'app' } });
  */
 export function createClient(options: ClientOptions): NextbestClient {
-  return createFetchClient<paths>({
+  const { key } = options;
+  const client = createFetchClient<paths>({
     baseUrl: options.baseUrl,
-    headers: { authorization: `Bearer ${options.key}` },
+    ...(typeof key === 'string' ? { headers: { authorization: `Bearer ${key}` } } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
+  // A key that may change between calls (a page where the user signs in again) is read at each request.
+  if (typeof key === 'function')
+    client.use({
+      onRequest({ request }) {
+        request.headers.set('authorization', `Bearer ${key()}`);
+        return request;
+      },
+    });
+  return client;
 }

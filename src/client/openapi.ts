@@ -3319,14 +3319,19 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every action with its propensity model: learner, evidence, success rate and maturity
+         * Every action with its propensity model: learner, evidence, success rate, maturity and progressive AUC
          * @description Needs a key with scope `read` (or `admin`).
          *
          *     Needs a key with scope `read` (or `admin`).
          */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Start (inclusive), ISO 8601; default: 30 days before `to`. */
+                    from?: string;
+                    /** @description End (exclusive), ISO 8601; default: now. */
+                    to?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -4503,7 +4508,385 @@ export interface components {
             source: string;
             /** @description The validated catalog with defaults filled in. */
             catalog: {
-                [key: string]: unknown;
+                /** @default catalog */
+                name: string;
+                description?: string;
+                channels: {
+                    id: string;
+                    name?: string;
+                    /**
+                     * @default inbound
+                     * @enum {string}
+                     */
+                    direction: "inbound" | "outbound";
+                }[];
+                /**
+                 * @default {
+                 *       "customer": {},
+                 *       "context": {},
+                 *       "features": {}
+                 *     }
+                 */
+                schema: {
+                    /** @default {} */
+                    customer: {
+                        [key: string]: "number" | "string" | "boolean" | "list<string>" | "list<number>" | "map";
+                    };
+                    /** @default {} */
+                    context: {
+                        [key: string]: "number" | "string" | "boolean" | "list<string>" | "list<number>" | "map";
+                    };
+                    /** @default {} */
+                    features: {
+                        [key: string]: "number" | "string" | "boolean" | "list<string>" | "list<number>" | "map";
+                    };
+                };
+                issues?: {
+                    [key: string]: {
+                        description?: string;
+                        groups?: {
+                            [key: string]: {
+                                description?: string;
+                            };
+                        };
+                    };
+                };
+                actions: {
+                    id: string;
+                    name: string;
+                    /** @default  */
+                    description: string;
+                    issue: string;
+                    group: string;
+                    treatments: {
+                        [key: string]: {
+                            title: string;
+                            text?: string;
+                            link?: string;
+                            /** @description Address of an image the touchpoint shows with it. */
+                            image?: string;
+                            /** @description A touchpoint's own fields (a button label, a script id), passed through as they are. */
+                            data?: {
+                                [key: string]: string | number | boolean;
+                            };
+                        };
+                    };
+                    /** @default 1 */
+                    value: number | string;
+                    validity?: {
+                        start?: string;
+                        end?: string;
+                    };
+                    /** @default 1 */
+                    lever: number;
+                    budget?: {
+                        maxPerDay?: number;
+                        total?: number;
+                    };
+                    /** @default [] */
+                    tags: string[];
+                    eligibility?: string;
+                    applicability?: string;
+                    suitability?: string;
+                    responseWindowHours?: number;
+                    /** @default false */
+                    safeWhenDegraded: boolean;
+                }[];
+                /** @default [] */
+                contactPolicies: ({
+                    id: string;
+                    description?: string;
+                    appliesTo?: {
+                        issue?: string;
+                        group?: string;
+                        action?: string;
+                        tags?: string[];
+                    };
+                    channels?: string[];
+                    /**
+                     * @default action
+                     * @enum {string}
+                     */
+                    scope: "action" | "group" | "issue" | "customer";
+                    /** @enum {string} */
+                    type: "maxContacts";
+                    count: number;
+                    days: number;
+                    /**
+                     * @default decision
+                     * @enum {string}
+                     */
+                    countOn: "decision" | "impression";
+                } | {
+                    id: string;
+                    description?: string;
+                    appliesTo?: {
+                        issue?: string;
+                        group?: string;
+                        action?: string;
+                        tags?: string[];
+                    };
+                    channels?: string[];
+                    /**
+                     * @default action
+                     * @enum {string}
+                     */
+                    scope: "action" | "group" | "issue" | "customer";
+                    /** @enum {string} */
+                    type: "pauseAfterReject";
+                    days: number;
+                } | {
+                    id: string;
+                    description?: string;
+                    appliesTo?: {
+                        issue?: string;
+                        group?: string;
+                        action?: string;
+                        tags?: string[];
+                    };
+                    channels?: string[];
+                    /**
+                     * @default action
+                     * @enum {string}
+                     */
+                    scope: "action" | "group" | "issue" | "customer";
+                    /** @enum {string} */
+                    type: "stopAfterAccept";
+                    days?: number;
+                })[];
+                /** @default [] */
+                contextWeights: {
+                    id?: string;
+                    channel?: string | string[];
+                    when?: string;
+                    appliesTo?: {
+                        issue?: string;
+                        group?: string;
+                        action?: string;
+                        tags?: string[];
+                    };
+                    weight: number;
+                }[];
+                /** @default [] */
+                consent: {
+                    id: string;
+                    description?: string;
+                    /** @default {} */
+                    appliesTo: {
+                        issue?: string;
+                        group?: string;
+                        action?: string;
+                        tags?: string[];
+                    };
+                    channels?: string[];
+                    requires: string;
+                }[];
+                /**
+                 * @default {
+                 *       "onePerGroup": true,
+                 *       "defaultLimit": 3,
+                 *       "maxLimit": 20
+                 *     }
+                 */
+                arbitration: {
+                    /** @default true */
+                    onePerGroup: boolean;
+                    /** @default 3 */
+                    defaultLimit: number;
+                    /** @default 20 */
+                    maxLimit: number;
+                };
+                /**
+                 * @default {
+                 *       "channels": {},
+                 *       "stickyDays": 30,
+                 *       "salt": "nextbest"
+                 *     }
+                 */
+                measurement: {
+                    controlShare?: number;
+                    businessRuleShare?: number;
+                    /** @default {} */
+                    channels: {
+                        [key: string]: {
+                            controlShare?: number;
+                            businessRuleShare?: number;
+                        };
+                    };
+                    /** @default 30 */
+                    stickyDays: number;
+                    /** @default nextbest */
+                    salt: string;
+                    shadow?: {
+                        /** @default candidate */
+                        name: string;
+                        /**
+                         * @default adaptiveBinnedBayes
+                         * @enum {string}
+                         */
+                        learner: "adaptiveBinnedBayes" | "bayesianLogistic" | "betaBinomial";
+                        learnerOptions?: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * @default squareCb
+                         * @enum {string}
+                         */
+                        explorer: "squareCb" | "thompson" | "epsilonGreedy";
+                        /** @default 0.05 */
+                        exploration: number;
+                        /** @default {} */
+                        levers: {
+                            [key: string]: number;
+                        };
+                    };
+                };
+                /**
+                 * @default {
+                 *       "types": {},
+                 *       "features": {},
+                 *       "surveys": {},
+                 *       "maxFutureMinutes": 5
+                 *     }
+                 */
+                events: {
+                    /** @default {} */
+                    types: {
+                        [key: string]: {
+                            description?: string;
+                            /** @default {} */
+                            payload: {
+                                [key: string]: "number" | "string" | "boolean" | "list<string>" | "list<number>" | "map";
+                            };
+                            /** @default [] */
+                            required: string[];
+                        };
+                    };
+                    /** @default {} */
+                    features: {
+                        [key: string]: {
+                            description?: string;
+                            event: string;
+                            /** @enum {string} */
+                            aggregate: "count" | "sum" | "last" | "daysSince" | "trend";
+                            field?: string;
+                            windowDays?: number;
+                            where?: {
+                                field: string;
+                                equals: string | number | boolean;
+                            };
+                        };
+                    };
+                    /** @default {} */
+                    surveys: {
+                        nps?: {
+                            event: string;
+                            field: string;
+                            where?: {
+                                field: string;
+                                equals: string | number | boolean;
+                            };
+                            touchpoint?: string;
+                            /** @default 7 */
+                            attributionDays: number;
+                        };
+                        csat?: {
+                            event: string;
+                            field: string;
+                            where?: {
+                                field: string;
+                                equals: string | number | boolean;
+                            };
+                            touchpoint?: string;
+                            /** @default 7 */
+                            attributionDays: number;
+                        };
+                    };
+                    /** @default 5 */
+                    maxFutureMinutes: number;
+                };
+                /** @default [] */
+                triggers: {
+                    id: string;
+                    description?: string;
+                    event: string;
+                    when?: string;
+                    channel: string;
+                    actions?: {
+                        issue?: string;
+                        group?: string;
+                        action?: string;
+                        tags?: string[];
+                    };
+                    /** @default 1 */
+                    limit: number;
+                    /** @default {} */
+                    context: {
+                        [key: string]: string | number | boolean;
+                    };
+                }[];
+                /**
+                 * @default {
+                 *       "positive": [
+                 *         "click",
+                 *         "accept",
+                 *         "convert"
+                 *       ],
+                 *       "negative": [
+                 *         "reject"
+                 *       ],
+                 *       "learner": "adaptiveBinnedBayes",
+                 *       "explorer": "squareCb",
+                 *       "exploration": 0.05,
+                 *       "shared": false,
+                 *       "overrides": []
+                 *     }
+                 */
+                learning: {
+                    /**
+                     * @default [
+                     *       "click",
+                     *       "accept",
+                     *       "convert"
+                     *     ]
+                     */
+                    positive: ("click" | "accept" | "convert")[];
+                    /**
+                     * @default [
+                     *       "reject"
+                     *     ]
+                     */
+                    negative: "reject"[];
+                    /**
+                     * @default adaptiveBinnedBayes
+                     * @enum {string}
+                     */
+                    learner: "adaptiveBinnedBayes" | "bayesianLogistic" | "betaBinomial";
+                    /**
+                     * @default squareCb
+                     * @enum {string}
+                     */
+                    explorer: "squareCb" | "thompson" | "epsilonGreedy";
+                    /** @default 0.05 */
+                    exploration: number;
+                    /** @default false */
+                    shared: boolean;
+                    /** @default [] */
+                    overrides: {
+                        appliesTo: {
+                            issue?: string;
+                            group?: string;
+                            action?: string;
+                            tags?: string[];
+                        };
+                        /** @enum {string} */
+                        learner?: "adaptiveBinnedBayes" | "bayesianLogistic" | "betaBinomial";
+                        shared?: boolean;
+                    }[];
+                    responseWindowHours?: number;
+                    halfLife?: number;
+                    halfLifeDays?: number;
+                };
             };
         };
         ShadowReportInput: {
@@ -4595,6 +4978,9 @@ export interface components {
             }[];
         };
         ModelsInput: {
+            /** @description Where the AUC figures start: the window's start, or later when the window holds more than 100,000 decisions (its latest part is used). */
+            from: string;
+            to: string;
             models: {
                 actionId: string;
                 /** @description Model key: the action id, or shared:… for a model shared by several actions. */
@@ -4611,6 +4997,10 @@ export interface components {
                  * @enum {string}
                  */
                 maturity: "cold" | "learning" | "mature";
+                /** @description Logged choices of this action in the window with an answer. */
+                answered: number;
+                /** @description Progressive ROC AUC of the logged propensities in the window (null: none answered). */
+                auc: number | null;
             }[];
         };
         ModelReportInput: {
@@ -5283,7 +5673,385 @@ export interface components {
             source: string;
             /** @description The validated catalog with defaults filled in. */
             catalog: {
-                [key: string]: unknown;
+                /** @default catalog */
+                name: string;
+                description?: string;
+                channels: {
+                    id: string;
+                    name?: string;
+                    /**
+                     * @default inbound
+                     * @enum {string}
+                     */
+                    direction: "inbound" | "outbound";
+                }[];
+                /**
+                 * @default {
+                 *       "customer": {},
+                 *       "context": {},
+                 *       "features": {}
+                 *     }
+                 */
+                schema: {
+                    /** @default {} */
+                    customer: {
+                        [key: string]: "number" | "string" | "boolean" | "list<string>" | "list<number>" | "map";
+                    };
+                    /** @default {} */
+                    context: {
+                        [key: string]: "number" | "string" | "boolean" | "list<string>" | "list<number>" | "map";
+                    };
+                    /** @default {} */
+                    features: {
+                        [key: string]: "number" | "string" | "boolean" | "list<string>" | "list<number>" | "map";
+                    };
+                };
+                issues?: {
+                    [key: string]: {
+                        description?: string;
+                        groups?: {
+                            [key: string]: {
+                                description?: string;
+                            };
+                        };
+                    };
+                };
+                actions: {
+                    id: string;
+                    name: string;
+                    /** @default  */
+                    description: string;
+                    issue: string;
+                    group: string;
+                    treatments: {
+                        [key: string]: {
+                            title: string;
+                            text?: string;
+                            link?: string;
+                            /** @description Address of an image the touchpoint shows with it. */
+                            image?: string;
+                            /** @description A touchpoint's own fields (a button label, a script id), passed through as they are. */
+                            data?: {
+                                [key: string]: string | number | boolean;
+                            };
+                        };
+                    };
+                    /** @default 1 */
+                    value: number | string;
+                    validity?: {
+                        start?: string;
+                        end?: string;
+                    };
+                    /** @default 1 */
+                    lever: number;
+                    budget?: {
+                        maxPerDay?: number;
+                        total?: number;
+                    };
+                    /** @default [] */
+                    tags: string[];
+                    eligibility?: string;
+                    applicability?: string;
+                    suitability?: string;
+                    responseWindowHours?: number;
+                    /** @default false */
+                    safeWhenDegraded: boolean;
+                }[];
+                /** @default [] */
+                contactPolicies: ({
+                    id: string;
+                    description?: string;
+                    appliesTo?: {
+                        issue?: string;
+                        group?: string;
+                        action?: string;
+                        tags?: string[];
+                    };
+                    channels?: string[];
+                    /**
+                     * @default action
+                     * @enum {string}
+                     */
+                    scope: "action" | "group" | "issue" | "customer";
+                    /** @enum {string} */
+                    type: "maxContacts";
+                    count: number;
+                    days: number;
+                    /**
+                     * @default decision
+                     * @enum {string}
+                     */
+                    countOn: "decision" | "impression";
+                } | {
+                    id: string;
+                    description?: string;
+                    appliesTo?: {
+                        issue?: string;
+                        group?: string;
+                        action?: string;
+                        tags?: string[];
+                    };
+                    channels?: string[];
+                    /**
+                     * @default action
+                     * @enum {string}
+                     */
+                    scope: "action" | "group" | "issue" | "customer";
+                    /** @enum {string} */
+                    type: "pauseAfterReject";
+                    days: number;
+                } | {
+                    id: string;
+                    description?: string;
+                    appliesTo?: {
+                        issue?: string;
+                        group?: string;
+                        action?: string;
+                        tags?: string[];
+                    };
+                    channels?: string[];
+                    /**
+                     * @default action
+                     * @enum {string}
+                     */
+                    scope: "action" | "group" | "issue" | "customer";
+                    /** @enum {string} */
+                    type: "stopAfterAccept";
+                    days?: number;
+                })[];
+                /** @default [] */
+                contextWeights: {
+                    id?: string;
+                    channel?: string | string[];
+                    when?: string;
+                    appliesTo?: {
+                        issue?: string;
+                        group?: string;
+                        action?: string;
+                        tags?: string[];
+                    };
+                    weight: number;
+                }[];
+                /** @default [] */
+                consent: {
+                    id: string;
+                    description?: string;
+                    /** @default {} */
+                    appliesTo: {
+                        issue?: string;
+                        group?: string;
+                        action?: string;
+                        tags?: string[];
+                    };
+                    channels?: string[];
+                    requires: string;
+                }[];
+                /**
+                 * @default {
+                 *       "onePerGroup": true,
+                 *       "defaultLimit": 3,
+                 *       "maxLimit": 20
+                 *     }
+                 */
+                arbitration: {
+                    /** @default true */
+                    onePerGroup: boolean;
+                    /** @default 3 */
+                    defaultLimit: number;
+                    /** @default 20 */
+                    maxLimit: number;
+                };
+                /**
+                 * @default {
+                 *       "channels": {},
+                 *       "stickyDays": 30,
+                 *       "salt": "nextbest"
+                 *     }
+                 */
+                measurement: {
+                    controlShare?: number;
+                    businessRuleShare?: number;
+                    /** @default {} */
+                    channels: {
+                        [key: string]: {
+                            controlShare?: number;
+                            businessRuleShare?: number;
+                        };
+                    };
+                    /** @default 30 */
+                    stickyDays: number;
+                    /** @default nextbest */
+                    salt: string;
+                    shadow?: {
+                        /** @default candidate */
+                        name: string;
+                        /**
+                         * @default adaptiveBinnedBayes
+                         * @enum {string}
+                         */
+                        learner: "adaptiveBinnedBayes" | "bayesianLogistic" | "betaBinomial";
+                        learnerOptions?: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * @default squareCb
+                         * @enum {string}
+                         */
+                        explorer: "squareCb" | "thompson" | "epsilonGreedy";
+                        /** @default 0.05 */
+                        exploration: number;
+                        /** @default {} */
+                        levers: {
+                            [key: string]: number;
+                        };
+                    };
+                };
+                /**
+                 * @default {
+                 *       "types": {},
+                 *       "features": {},
+                 *       "surveys": {},
+                 *       "maxFutureMinutes": 5
+                 *     }
+                 */
+                events: {
+                    /** @default {} */
+                    types: {
+                        [key: string]: {
+                            description?: string;
+                            /** @default {} */
+                            payload: {
+                                [key: string]: "number" | "string" | "boolean" | "list<string>" | "list<number>" | "map";
+                            };
+                            /** @default [] */
+                            required: string[];
+                        };
+                    };
+                    /** @default {} */
+                    features: {
+                        [key: string]: {
+                            description?: string;
+                            event: string;
+                            /** @enum {string} */
+                            aggregate: "count" | "sum" | "last" | "daysSince" | "trend";
+                            field?: string;
+                            windowDays?: number;
+                            where?: {
+                                field: string;
+                                equals: string | number | boolean;
+                            };
+                        };
+                    };
+                    /** @default {} */
+                    surveys: {
+                        nps?: {
+                            event: string;
+                            field: string;
+                            where?: {
+                                field: string;
+                                equals: string | number | boolean;
+                            };
+                            touchpoint?: string;
+                            /** @default 7 */
+                            attributionDays: number;
+                        };
+                        csat?: {
+                            event: string;
+                            field: string;
+                            where?: {
+                                field: string;
+                                equals: string | number | boolean;
+                            };
+                            touchpoint?: string;
+                            /** @default 7 */
+                            attributionDays: number;
+                        };
+                    };
+                    /** @default 5 */
+                    maxFutureMinutes: number;
+                };
+                /** @default [] */
+                triggers: {
+                    id: string;
+                    description?: string;
+                    event: string;
+                    when?: string;
+                    channel: string;
+                    actions?: {
+                        issue?: string;
+                        group?: string;
+                        action?: string;
+                        tags?: string[];
+                    };
+                    /** @default 1 */
+                    limit: number;
+                    /** @default {} */
+                    context: {
+                        [key: string]: string | number | boolean;
+                    };
+                }[];
+                /**
+                 * @default {
+                 *       "positive": [
+                 *         "click",
+                 *         "accept",
+                 *         "convert"
+                 *       ],
+                 *       "negative": [
+                 *         "reject"
+                 *       ],
+                 *       "learner": "adaptiveBinnedBayes",
+                 *       "explorer": "squareCb",
+                 *       "exploration": 0.05,
+                 *       "shared": false,
+                 *       "overrides": []
+                 *     }
+                 */
+                learning: {
+                    /**
+                     * @default [
+                     *       "click",
+                     *       "accept",
+                     *       "convert"
+                     *     ]
+                     */
+                    positive: ("click" | "accept" | "convert")[];
+                    /**
+                     * @default [
+                     *       "reject"
+                     *     ]
+                     */
+                    negative: "reject"[];
+                    /**
+                     * @default adaptiveBinnedBayes
+                     * @enum {string}
+                     */
+                    learner: "adaptiveBinnedBayes" | "bayesianLogistic" | "betaBinomial";
+                    /**
+                     * @default squareCb
+                     * @enum {string}
+                     */
+                    explorer: "squareCb" | "thompson" | "epsilonGreedy";
+                    /** @default 0.05 */
+                    exploration: number;
+                    /** @default false */
+                    shared: boolean;
+                    /** @default [] */
+                    overrides: {
+                        appliesTo: {
+                            issue?: string;
+                            group?: string;
+                            action?: string;
+                            tags?: string[];
+                        };
+                        /** @enum {string} */
+                        learner?: "adaptiveBinnedBayes" | "bayesianLogistic" | "betaBinomial";
+                        shared?: boolean;
+                    }[];
+                    responseWindowHours?: number;
+                    halfLife?: number;
+                    halfLifeDays?: number;
+                };
             };
         };
         ShadowReport: {
@@ -5375,6 +6143,9 @@ export interface components {
             }[];
         };
         Models: {
+            /** @description Where the AUC figures start: the window's start, or later when the window holds more than 100,000 decisions (its latest part is used). */
+            from: string;
+            to: string;
             models: {
                 actionId: string;
                 /** @description Model key: the action id, or shared:… for a model shared by several actions. */
@@ -5391,6 +6162,10 @@ export interface components {
                  * @enum {string}
                  */
                 maturity: "cold" | "learning" | "mature";
+                /** @description Logged choices of this action in the window with an answer. */
+                answered: number;
+                /** @description Progressive ROC AUC of the logged propensities in the window (null: none answered). */
+                auc: number | null;
             }[];
         };
         ModelReport: {

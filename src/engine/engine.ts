@@ -182,6 +182,10 @@ export class Engine {
     return this.reports.modelReports();
   }
 
+  modelList(window: { from?: number | undefined; to?: number | undefined } = {}, maxDecisions?: number) {
+    return this.reports.modelList(window, maxDecisions);
+  }
+
   modelReport(actionId: string) {
     return this.reports.modelReport(actionId);
   }

@@ -2,6 +2,7 @@
 
 import type { CompiledAction } from '../core/catalog.ts';
 import { rewardOfFlags } from '../measure/answers.ts';
+import { kpiRange } from '../measure/kpis.ts';
 import {
   auc,
   averagePrecision,
@@ -13,6 +14,15 @@ import {
 } from '../measure/modelQuality.ts';
 import type { EngineContext } from './context.ts';
 import { EngineError } from './errors.ts';
+
+const PAGE = 5000;
+/** The models list's AUC rests on at most about this many of the window's latest decisions. */
+export const MODEL_LIST_DECISIONS = 100_000;
+
+interface Answers {
+  scores: number[];
+  labels: number[];
+}
 
 export class ModelReports {
   constructor(private readonly c: EngineContext) {}
@@ -29,6 +39,59 @@ export class ModelReports {
   }
 
   /**
+   * Every action's summary with its progressive AUC over [from, to) (default: the last 30 days). A window holding
+   * more than `maxDecisions` decisions is narrowed to the latest of them, so the list stays
+   * quick on a large log; the answer's `from` says where the figures start.
+   */
+  async modelList(
+    window: { from?: number | undefined; to?: number | undefined } = {},
+    maxDecisions = MODEL_LIST_DECISIONS,
+  ) {
+    const range = kpiRange(window.from, window.to, this.c.clock());
+    const to = range.to;
+    let from = range.from;
+    const latest = from < to ? await this.c.store.nthLatestDecisionAt(to, maxDecisions) : undefined;
+    if (latest !== undefined && latest > from) from = latest;
+    const answers = from < to ? await this.answers({ from, to }) : new Map<string, Answers>();
+    const models = this.modelReports().map((m) => {
+      const a = answers.get(m.actionId);
+      return {
+        ...m,
+        answered: a?.labels.length ?? 0,
+        auc: a && a.labels.length > 0 ? auc(a.scores, a.labels) : null,
+      };
+    });
+    return { from, to, models };
+  }
+
+  /** Logged propensities with a positive (1) or negative (0) outcome, per action, in time order. */
+  private async answers(query: {
+    from: number;
+    to: number;
+    actionId?: string;
+  }): Promise<Map<string, Answers>> {
+    const byAction = new Map<string, Answers>();
+    const positive = this.c.catalogs.catalog.definition.learning.positive;
+    let after: { at: number; decisionId: string; actionId: string } | undefined;
+    for (;;) {
+      const page = await this.c.store.choiceLog({ ...query, limit: PAGE, after });
+      for (const row of page) {
+        const reward = rewardOfFlags(row.flags, positive);
+        if (reward === null) continue;
+        let a = byAction.get(row.actionId);
+        if (!a) {
+          a = { scores: [], labels: [] };
+          byAction.set(row.actionId, a);
+        }
+        a.scores.push(row.propensity);
+        a.labels.push(reward);
+      }
+      if (page.length < PAGE) return byAction;
+      after = page[page.length - 1];
+    }
+  }
+
+  /**
    * One action's model report: the learner's figures, plus progressive quality from the decision log — each
    * logged propensity was predicted before its outcome was known — per action, never pooled across actions.
    */
@@ -37,27 +100,8 @@ export class ModelReports {
     if (!action) throw new EngineError('not_found', 'params.id', `unknown action '${actionId}'`);
     const model = this.c.registry.live.model(action.model.key);
     const summary = this.modelSummary(action);
-    const scores: number[] = [];
-    const labels: number[] = [];
-    let after: { at: number; decisionId: string; actionId: string } | undefined;
-    const positive = this.c.catalogs.catalog.definition.learning.positive;
-    for (;;) {
-      const page = await this.c.store.choiceLog({
-        from: 0,
-        to: this.c.clock() + 1,
-        actionId,
-        limit: 5000,
-        after,
-      });
-      for (const row of page) {
-        const reward = rewardOfFlags(row.flags, positive);
-        if (reward === null) continue;
-        scores.push(row.propensity);
-        labels.push(reward);
-      }
-      if (page.length < 5000) break;
-      after = page[page.length - 1];
-    }
+    const answers = await this.answers({ from: 0, to: this.c.clock() + 1, actionId });
+    const { scores, labels } = answers.get(actionId) ?? { scores: [], labels: [] };
     return {
       ...summary,
       answered: scores.length,

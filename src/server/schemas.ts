@@ -1,9 +1,10 @@
 // Wire schemas of the HTTP API (zod). They validate requests and feed the OpenAPI document.
 import { z } from 'zod';
 import { ARMS, BASELINE_ARMS } from '../core/arms.ts';
-import { budgetSchema, leverSchema, treatmentSchema } from '../core/catalogSchema.ts';
+import { budgetSchema, catalogFileSchema, leverSchema, treatmentSchema } from '../core/catalogSchema.ts';
 import { DATA_LIMITS, dataLimitIssue, ID_MAX_LENGTH } from '../core/limits.ts';
 import { type Attributes, DROP_STAGES, OUTCOME_TYPES, RECORDED_OUTCOMES } from '../core/types.ts';
+import { MODEL_LIST_DECISIONS } from '../engine/modelReports.ts';
 import { parseKpiDimensions } from '../measure/kpis.ts';
 import { MATURITY_LEVELS, MATURITY_THRESHOLDS } from '../measure/modelQuality.ts';
 import { OPE_ESTIMATORS } from '../measure/ope.ts';
@@ -482,7 +483,7 @@ export const catalogVersionInfo = z.object({
 export const catalogResponse = catalogVersionInfo
   .extend({
     source: z.string().describe('The catalog as submitted (YAML or JSON).'),
-    catalog: z.record(z.string(), z.unknown()).describe('The validated catalog with defaults filled in.'),
+    catalog: catalogFileSchema.describe('The validated catalog with defaults filled in.'),
   })
   .meta({ id: 'Catalog' });
 
@@ -610,7 +611,25 @@ const modelSummary = z.object({
     ),
 });
 
-export const modelListResponse = z.object({ models: z.array(modelSummary) }).meta({ id: 'Models' });
+export const modelListResponse = z
+  .object({
+    from: z
+      .string()
+      .describe(
+        `Where the AUC figures start: the window's start, or later when the window holds more than ${MODEL_LIST_DECISIONS.toLocaleString('en')} decisions (its latest part is used).`,
+      ),
+    to: z.string(),
+    models: z.array(
+      modelSummary.extend({
+        answered: z.number().int().describe('Logged choices of this action in the window with an answer.'),
+        auc: z
+          .number()
+          .nullable()
+          .describe('Progressive ROC AUC of the logged propensities in the window (null: none answered).'),
+      }),
+    ),
+  })
+  .meta({ id: 'Models' });
 
 export const modelParams = z.strictObject({ id });
 

@@ -323,6 +323,8 @@ export interface ReportingQueries {
   decisionLog(query: DecisionLogQuery): Promise<LoggedDecision[]>;
   /** Number of logged decisions in [from, to). */
   decisionCount(from: number, to: number): Promise<number>;
+  /** The time of the n-th latest decision before `to` (n ≥ 1): [it, to) holds the latest n; undefined if fewer. */
+  nthLatestDecisionAt(to: number, n: number): Promise<number | undefined>;
 }
 
 /** Small named values (resume points, declarations seen, key digests). */

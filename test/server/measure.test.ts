@@ -104,6 +104,27 @@ describe('model reports', () => {
     expect(r1.body.ece).toBeCloseTo(ece, 9);
     expect(r1.body.calibrationSlope).toBeGreaterThan(0);
     expect(r1.body.predictors[0].name).toBe('customer.age');
+    // The list has the same progressive AUC per model over its window (30 days by default: all of it here).
+    const listed = (await s.call('GET', '/v1/models', { key: ADMIN_KEY })).body.models.find(
+      (m: { actionId: string }) => m.actionId === 'R1',
+    );
+    expect(listed.answered).toBe(r1.body.answered);
+    expect(listed.auc).toBeCloseTo(r1.body.auc, 12);
+    const later = await s.call('GET', `/v1/models?from=${new Date(Date.now() + 60_000).toISOString()}`, {
+      key: ADMIN_KEY,
+    });
+    expect(
+      later.body.models.every((m: { answered: number; auc: unknown }) => m.answered === 0 && m.auc === null),
+    ).toBe(true);
+    expect((await s.call('GET', '/v1/models?from=soon', { key: ADMIN_KEY })).body.field).toBe(
+      'querystring.from',
+    );
+    // A window with more decisions than the list reads is narrowed to its latest part, and says where it starts.
+    const all = await s.engine.modelList();
+    const narrowed = await s.engine.modelList({}, 10);
+    expect(narrowed.from).toBeGreaterThan(all.from);
+    const r1Narrowed = narrowed.models.find((m) => m.actionId === 'R1')!;
+    expect(r1Narrowed.answered).toBeLessThan(listed.answered);
     const missing = await s.call('GET', '/v1/models/nope/report', { key: ADMIN_KEY });
     expect(missing.status).toBe(404);
     expect(missing.body.field).toBe('params.id');

@@ -136,6 +136,9 @@ describe.skipIf(!haveChromium).each(DIALECTS)('dashboard and agent page in Chrom
     await p.locator('#tabs button[data-tab="models"]').click();
     const first = p.locator('#models-table tbody tr').first();
     await first.waitFor({ timeout: 10_000 });
+    // The list has each model's progressive AUC over the window; after the demo run some have one.
+    const aucs = await p.locator('#models-table [data-testid="auc"]').allTextContents();
+    expect(aucs.filter((a) => /^[01]\.\d{3}$/.test(a)).length, aucs.join(' ')).toBeGreaterThan(0);
     await first.locator('button').click();
     await expect
       .poll(() => p.locator('#model-title').textContent(), { timeout: 10_000 })

@@ -1,47 +1,17 @@
 // The agent-assist page: a service agent looks a customer up, sees the 360 view and the top three next best
 // actions for the call-centre channel with the reasons, and records the customer's answer with one click or key.
-import { ApiError, api, esc } from './api.ts';
-import { languageSwitch, number, percent, t } from './i18n.ts';
+import { ApiError, esc, nb, ok, type Schemas } from './api.ts';
+import { dateTime, languageSwitch, number, outcomeText, percent, t } from './i18n.ts';
 import { keyedPage } from './keyGate.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
 const CHANNEL = 'call-centre';
 
-interface Customer {
-  id: string;
-  attributes: Record<string, unknown>;
-  features?: Record<string, unknown>;
-}
-interface TimelineEntry {
-  kind: 'event' | 'decision' | 'outcome';
-  at: string;
-  type?: string;
-  channel?: string | null;
-  payload?: Record<string, unknown>;
-  decisionId?: string;
-  actions?: string[];
-  actionId?: string;
-  outcome?: string;
-  trigger?: { id: string; eventType: string };
-}
-interface Decision {
-  decisionId: string;
-  actions: Array<{
-    actionId: string;
-    name: string;
-    description: string;
-    propensity: number;
-    treatment: { title: string; text?: string };
-  }>;
-  explanation?: {
-    candidates: Array<{
-      actionId: string;
-      status: string;
-      reason: string;
-      features?: Array<{ name: string; contribution: number }>;
-    }>;
-  };
-}
+type Decision = Schemas['Decision'];
+type TimelineEntry = Schemas['Timeline']['entries'][number];
+/** The answers an agent records, with the page's word for each. */
+const ANSWERS = { accept: 'accept', reject: 'reject', impression: 'notNow' } as const;
+type Answer = keyof typeof ANSWERS;
 
 const page = keyedPage(() => {
   const id = $<HTMLInputElement>('#customer-id').value.trim();
@@ -76,27 +46,25 @@ function describe(value: unknown): string {
 }
 
 function entryText(e: TimelineEntry): string {
-  const when = new Date(e.at).toLocaleString();
+  const when = dateTime(e.at);
   if (e.kind === 'event')
     return `${when} · ${e.type}${e.channel ? ` (${e.channel})` : ''} ${Object.entries(e.payload ?? {})
       .map(([k, v]) => `${k}=${describe(v)}`)
       .join(' ')}`;
   if (e.kind === 'decision')
     return `${when} · ${e.channel}: ${(e.actions ?? []).join(', ') || '–'}${e.trigger ? ` ⚡ ${e.trigger.id}` : ''}`;
-  return `${when} · ${e.actionId}: ${e.outcome}`;
+  return `${when} · ${e.actionId}: ${outcomeText(e.outcome)}`;
 }
 
 async function load(customerId: string) {
   message('');
-  let customer: Customer;
-  let timeline: { entries: TimelineEntry[] };
+  let customer: Schemas['Customer'];
+  let timeline: Schemas['Timeline'];
+  const path = { id: customerId };
   try {
     [customer, timeline] = await Promise.all([
-      api<Customer>('GET', `/v1/customers/${encodeURIComponent(customerId)}`),
-      api<{ entries: TimelineEntry[] }>(
-        'GET',
-        `/v1/customers/${encodeURIComponent(customerId)}/timeline?limit=30`,
-      ),
+      ok(nb.GET('/v1/customers/{id}', { params: { path } })),
+      ok(nb.GET('/v1/customers/{id}/timeline', { params: { path, query: { limit: 30 } } })),
     ]);
   } catch (error) {
     $('#agent').hidden = true;
@@ -133,12 +101,9 @@ async function load(customerId: string) {
 async function decide(customerId: string) {
   let decision: Decision;
   try {
-    decision = await api<Decision>('POST', '/v1/decide', {
-      customerId,
-      channel: CHANNEL,
-      limit: 3,
-      explain: true,
-    });
+    decision = await ok(
+      nb.POST('/v1/decide', { body: { customerId, channel: CHANNEL, limit: 3, explain: true } }),
+    );
   } catch (error) {
     fail(error);
     return;
@@ -183,17 +148,19 @@ function renderActions() {
       .join('') || `<p>${esc(t('none'))}</p>`;
   for (const card of document.querySelectorAll<HTMLElement>('.nba')) {
     for (const b of card.querySelectorAll<HTMLButtonElement>('button[data-outcome]'))
-      b.addEventListener('click', () => void record(card.dataset.action!, b.dataset.outcome!));
+      b.addEventListener('click', () => void record(card.dataset.action!, b.dataset.outcome as Answer));
   }
 }
 
 /** Not now records an impression: seen, no answer yet (a negative only if the response window runs out). */
-async function record(actionId: string, outcome: string) {
+async function record(actionId: string, outcome: Answer) {
   if (!current || current.answered.has(actionId)) return;
   try {
-    await api('POST', '/v1/outcomes', { decisionId: current.decision.decisionId, actionId, outcome });
+    await ok(
+      nb.POST('/v1/outcomes', { body: { decisionId: current.decision.decisionId, actionId, outcome } }),
+    );
     current.answered.add(actionId);
-    message(`${t('recorded')}: ${actionId} → ${outcome}`, 'ok');
+    message(`${t('recorded')}: ${actionId} → ${t(ANSWERS[outcome])}`, 'ok');
     renderActions();
   } catch (error) {
     fail(error);
@@ -222,7 +189,7 @@ document.addEventListener('keydown', (e) => {
     renderActions();
     return;
   }
-  const outcome = { a: 'accept', r: 'reject', n: 'impression' }[e.key.toLowerCase()];
+  const outcome = ({ a: 'accept', r: 'reject', n: 'impression' } as const)[e.key.toLowerCase() as 'a'];
   const action = current.decision.actions[current.selected];
   if (outcome && action) void record(action.actionId, outcome);
 });

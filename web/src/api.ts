@@ -1,5 +1,10 @@
-// The public HTTP API, with the admin key the user entered once (kept in localStorage). A link with #key=…
-// (printed by `nextbest demo`) stores the key and removes it from the address bar.
+// The public HTTP API through the package's typed client (nextbest/client), with the key the user entered once
+// (kept in localStorage), so the pages use the wire types of the OpenAPI document instead of declaring their own.
+// A link with #key=… (printed by `nextbest demo`) stores the key and removes it from the address bar.
+import { createClient, type Schemas } from '../../src/client/index.ts';
+
+export type { Schemas };
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -26,22 +31,19 @@ export const adminKey = {
   clear: () => localStorage.removeItem(KEY),
 };
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, {
-    method,
-    headers: {
-      authorization: `Bearer ${adminKey.get()}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  const parsed = text ? (JSON.parse(text) as unknown) : undefined;
-  if (!res.ok) {
-    const err = parsed as { message?: string; field?: string } | undefined;
-    throw new ApiError(res.status, err?.message ?? `HTTP ${res.status}`, err?.field);
+/** The typed client; the key is read at each call, so signing in again needs no new client. */
+export const nb = createClient({ baseUrl: location.origin, key: adminKey.get });
+
+/** The answer of a client call, or an ApiError with the error body's message and field. */
+export async function ok<R extends { data?: unknown; error?: unknown; response: Response }>(
+  call: Promise<R>,
+): Promise<NonNullable<R['data']>> {
+  const { data, error, response } = await call;
+  if (!response.ok) {
+    const body = error as { message?: string; field?: string } | undefined;
+    throw new ApiError(response.status, body?.message ?? `HTTP ${response.status}`, body?.field);
   }
-  return parsed as T;
+  return data as NonNullable<R['data']>;
 }
 
 /** Escapes text for innerHTML templates. */

@@ -52,6 +52,13 @@ const EN = {
   maturityMature: 'mature',
   arm: 'Arm',
   auc: 'AUC',
+  outcome_impression: 'seen',
+  outcome_click: 'clicked',
+  outcome_accept: 'accepted',
+  outcome_reject: 'rejected',
+  outcome_convert: 'converted',
+  aucInWindow: 'AUC in window',
+  answeredInWindow: 'Answered in window',
   calibration: 'Calibration: predicted vs observed',
   ece: 'calibration error (ECE)',
   calibrationSlope: 'calibration slope',
@@ -70,6 +77,7 @@ const EN = {
   csat: 'CSAT',
   responsesShort: 'answers',
   nTooSmall: 'n too small for an interval',
+  nTooSmallShort: 'n too small',
   trigger: 'Trigger',
   messages: 'Messages',
   delivered: 'Delivered',
@@ -171,6 +179,13 @@ const DE: Record<TextKey, string> = {
   maturityMature: 'ausgereift',
   arm: 'Gruppe',
   auc: 'AUC',
+  outcome_impression: 'gesehen',
+  outcome_click: 'geklickt',
+  outcome_accept: 'angenommen',
+  outcome_reject: 'abgelehnt',
+  outcome_convert: 'abgeschlossen',
+  aucInWindow: 'AUC im Zeitfenster',
+  answeredInWindow: 'Beantwortet im Zeitfenster',
   calibration: 'Kalibrierung: vorhergesagt gegen beobachtet',
   ece: 'Kalibrierungsfehler (ECE)',
   calibrationSlope: 'Kalibrierungssteigung',
@@ -189,6 +204,7 @@ const DE: Record<TextKey, string> = {
   csat: 'CSAT',
   responsesShort: 'Antworten',
   nTooSmall: 'n zu klein für ein Intervall',
+  nTooSmallShort: 'n zu klein',
   trigger: 'Auslöser',
   messages: 'Nachrichten',
   delivered: 'Zugestellt',
@@ -206,8 +222,8 @@ const DE: Record<TextKey, string> = {
   status: 'Status',
   reason: 'Begründung',
   priority: 'Priorität',
-  propensity: 'Neigung',
-  topFeatures: 'Was die Neigung bewegt hat',
+  propensity: 'Annahmewahrscheinlichkeit',
+  topFeatures: 'Was die Wahrscheinlichkeit bewegt hat',
   chosen: 'gewählt',
   notChosen: 'nachrangig',
   dropped: 'ausgeschieden',
@@ -286,4 +302,22 @@ export function number(x: number | null | undefined, digits = 0): string {
     maximumFractionDigits: digits,
     minimumFractionDigits: digits,
   }).format(x);
+}
+
+/** A time of day in the page's language (24-hour clock in German). */
+export function clockTime(iso: string | number): string {
+  return new Intl.DateTimeFormat(currentLang(), { timeStyle: 'medium' }).format(new Date(iso));
+}
+
+/** A date and time in the page's language. */
+export function dateTime(iso: string | number): string {
+  return new Intl.DateTimeFormat(currentLang(), { dateStyle: 'medium', timeStyle: 'medium' }).format(
+    new Date(iso),
+  );
+}
+
+/** An outcome's name (impression, click, accept, reject, convert) in the page's language. */
+export function outcomeText(outcome: string | undefined): string {
+  const key = `outcome_${outcome}`;
+  return key in EN ? t(key as TextKey) : String(outcome ?? '');
 }

@@ -26,8 +26,7 @@ function info(c: Omit<StoredCatalog, 'source'>) {
 }
 
 function full(c: StoredCatalog) {
-  const catalog = compileCatalog(parseCatalogSource(c.source), { stored: true })
-    .definition as unknown as Record<string, unknown>;
+  const catalog = compileCatalog(parseCatalogSource(c.source), { stored: true }).definition;
   return { ...info(c), source: c.source, catalog };
 }
 

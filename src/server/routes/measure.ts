@@ -162,11 +162,16 @@ export async function measureRoutes(parent: FastifyInstance, engine: Engine, clo
       config: { scope: 'read' },
       schema: {
         tags: ['measurement'],
-        summary: 'Every action with its propensity model: learner, evidence, success rate and maturity',
+        summary:
+          'Every action with its propensity model: learner, evidence, success rate, maturity and progressive AUC',
+        querystring: rangeQuery,
         response: { 200: modelListResponse, ...errors },
       },
     },
-    async () => ({ models: engine.modelReports() }),
+    async (request) => {
+      const list = await engine.modelList(request.query);
+      return { ...list, from: iso(list.from), to: iso(list.to) };
+    },
   );
 
   app.get(

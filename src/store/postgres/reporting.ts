@@ -53,6 +53,18 @@ export async function decisionCount(s: PostgresStore, from: number, to: number):
   return row!.n;
 }
 
+export async function nthLatestDecisionAt(
+  s: PostgresStore,
+  to: number,
+  n: number,
+): Promise<number | undefined> {
+  const [row] = await s.query<{ at: number }>(
+    'SELECT at FROM decisions WHERE at < $1 ORDER BY at DESC LIMIT 1 OFFSET $2',
+    [to, n - 1],
+  );
+  return row?.at;
+}
+
 export async function decisionLog(s: PostgresStore, query: DecisionLogQuery): Promise<LoggedDecision[]> {
   const after = query.after ?? { at: query.from - 1, id: '' };
   const rows = await s.query<DecisionRow>(

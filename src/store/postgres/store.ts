@@ -568,6 +568,10 @@ export class PostgresStore implements Store {
     return reports.decisionCount(this, from, to);
   }
 
+  async nthLatestDecisionAt(to: number, n: number): Promise<number | undefined> {
+    return reports.nthLatestDecisionAt(this, to, n);
+  }
+
   async decisionLog(query: DecisionLogQuery): Promise<LoggedDecision[]> {
     return reports.decisionLog(this, query);
   }

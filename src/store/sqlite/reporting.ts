@@ -152,6 +152,17 @@ export async function decisionCount(s: SqliteStore, from: number, to: number): P
   return row.n;
 }
 
+export async function nthLatestDecisionAt(
+  s: SqliteStore,
+  to: number,
+  n: number,
+): Promise<number | undefined> {
+  const row = s
+    .sql('SELECT at FROM decisions WHERE at < ? ORDER BY at DESC LIMIT 1 OFFSET ?')
+    .get(to, n - 1) as { at: number } | undefined;
+  return row?.at;
+}
+
 export async function decisionLog(s: SqliteStore, query: DecisionLogQuery): Promise<LoggedDecision[]> {
   const after = query.after ?? { at: query.from - 1, id: '' };
   const rows = s

@@ -761,6 +761,10 @@ export class SqliteStore implements Store {
     return reports.decisionCount(this, from, to);
   }
 
+  async nthLatestDecisionAt(to: number, n: number): Promise<number | undefined> {
+    return reports.nthLatestDecisionAt(this, to, n);
+  }
+
   async decisionLog(query: DecisionLogQuery): Promise<LoggedDecision[]> {
     return reports.decisionLog(this, query);
   }

@@ -268,6 +268,9 @@ export function limitsAndQueueSuite(get: () => Store, record: Make) {
       ['d2', 'c1'],
     ]);
     expect(await store.decisionCount(T0, T0 + 20)).toBe(2);
+    expect(await store.nthLatestDecisionAt(T0 + 100, 1)).toBe(T0 + 20);
+    expect(await store.nthLatestDecisionAt(T0 + 20, 2)).toBe(T0);
+    expect(await store.nthLatestDecisionAt(T0 + 100, 4)).toBeUndefined();
     const page = await store.decisionLog({ from: T0, to: T0 + 100, limit: 2 });
     expect(page.map((d) => d.id)).toEqual(['d1', 'd2']);
     expect(page[1]!.answers.B1).toMatchObject({ reject: true, accept: false });
