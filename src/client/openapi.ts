@@ -4185,8 +4185,13 @@ export interface components {
                  * @enum {string}
                  */
                 status: "chosen" | "notChosen" | "dropped";
-                /** @description One readable sentence. */
+                /** @description One readable sentence, in the language of Accept-Language (en, de). */
                 reason: string;
+                /**
+                 * @description The reason as a stable code, whatever the language (text: logged as a sentence by an older release).
+                 * @enum {string}
+                 */
+                code: "controlDraw" | "businessRule" | "highest" | "explored" | "rankedOut" | "timeLimit" | "notInTrigger" | "degradedOutbound" | "degradedUnsafe" | "noTreatment" | "notYetValid" | "expired" | "noConsent" | "ruleFalse" | "ruleCost" | "ruleError" | "maxContacts" | "pausedAfterReject" | "stoppedAfterAccept" | "dailyBudget" | "totalBudget" | "valueCost" | "valueError" | "contended" | "budgetTakenConcurrently" | "capTakenConcurrently" | "text";
                 /**
                  * @description Dropped: the rule or policy stage that dropped it.
                  * @enum {string}
@@ -4333,7 +4338,14 @@ export interface components {
             }[];
             dropped: {
                 actionId: string;
-                stage: string;
+                /** @enum {string} */
+                stage: "limit" | "trigger" | "channel" | "validity" | "consent" | "eligibility" | "applicability" | "suitability" | "contactPolicy" | "budget" | "value";
+                /**
+                 * @description The reason as a stable code, whatever the language.
+                 * @enum {string}
+                 */
+                code: "timeLimit" | "notInTrigger" | "degradedOutbound" | "degradedUnsafe" | "noTreatment" | "notYetValid" | "expired" | "noConsent" | "ruleFalse" | "ruleCost" | "ruleError" | "maxContacts" | "pausedAfterReject" | "stoppedAfterAccept" | "dailyBudget" | "totalBudget" | "valueCost" | "valueError" | "contended" | "budgetTakenConcurrently" | "capTakenConcurrently" | "text";
+                /** @description The reason as a sentence, in the language of Accept-Language (en, de). */
                 reason: string;
             }[];
             outcomes: {
@@ -4511,6 +4523,9 @@ export interface components {
                 /** @default catalog */
                 name: string;
                 description?: string;
+                /** @default en */
+                language: string;
+                currency?: string;
                 channels: {
                     id: string;
                     name?: string;
@@ -4568,6 +4583,22 @@ export interface components {
                             /** @description A touchpoint's own fields (a button label, a script id), passed through as they are. */
                             data?: {
                                 [key: string]: string | number | boolean;
+                            };
+                        };
+                    };
+                    translations?: {
+                        [key: string]: {
+                            name?: string;
+                            description?: string;
+                            /** @description Per channel: the treatment texts in this language (the channel needs a treatment of its own). */
+                            treatments?: {
+                                [key: string]: {
+                                    title?: string;
+                                    text?: string;
+                                    link?: string;
+                                    /** @description Address of an image the touchpoint shows with it. */
+                                    image?: string;
+                                };
                             };
                         };
                     };
@@ -5350,8 +5381,13 @@ export interface components {
                  * @enum {string}
                  */
                 status: "chosen" | "notChosen" | "dropped";
-                /** @description One readable sentence. */
+                /** @description One readable sentence, in the language of Accept-Language (en, de). */
                 reason: string;
+                /**
+                 * @description The reason as a stable code, whatever the language (text: logged as a sentence by an older release).
+                 * @enum {string}
+                 */
+                code: "controlDraw" | "businessRule" | "highest" | "explored" | "rankedOut" | "timeLimit" | "notInTrigger" | "degradedOutbound" | "degradedUnsafe" | "noTreatment" | "notYetValid" | "expired" | "noConsent" | "ruleFalse" | "ruleCost" | "ruleError" | "maxContacts" | "pausedAfterReject" | "stoppedAfterAccept" | "dailyBudget" | "totalBudget" | "valueCost" | "valueError" | "contended" | "budgetTakenConcurrently" | "capTakenConcurrently" | "text";
                 /**
                  * @description Dropped: the rule or policy stage that dropped it.
                  * @enum {string}
@@ -5498,7 +5534,14 @@ export interface components {
             }[];
             dropped: {
                 actionId: string;
-                stage: string;
+                /** @enum {string} */
+                stage: "limit" | "trigger" | "channel" | "validity" | "consent" | "eligibility" | "applicability" | "suitability" | "contactPolicy" | "budget" | "value";
+                /**
+                 * @description The reason as a stable code, whatever the language.
+                 * @enum {string}
+                 */
+                code: "timeLimit" | "notInTrigger" | "degradedOutbound" | "degradedUnsafe" | "noTreatment" | "notYetValid" | "expired" | "noConsent" | "ruleFalse" | "ruleCost" | "ruleError" | "maxContacts" | "pausedAfterReject" | "stoppedAfterAccept" | "dailyBudget" | "totalBudget" | "valueCost" | "valueError" | "contended" | "budgetTakenConcurrently" | "capTakenConcurrently" | "text";
+                /** @description The reason as a sentence, in the language of Accept-Language (en, de). */
                 reason: string;
             }[];
             outcomes: {
@@ -5676,6 +5719,9 @@ export interface components {
                 /** @default catalog */
                 name: string;
                 description?: string;
+                /** @default en */
+                language: string;
+                currency?: string;
                 channels: {
                     id: string;
                     name?: string;
@@ -5733,6 +5779,22 @@ export interface components {
                             /** @description A touchpoint's own fields (a button label, a script id), passed through as they are. */
                             data?: {
                                 [key: string]: string | number | boolean;
+                            };
+                        };
+                    };
+                    translations?: {
+                        [key: string]: {
+                            name?: string;
+                            description?: string;
+                            /** @description Per channel: the treatment texts in this language (the channel needs a treatment of its own). */
+                            treatments?: {
+                                [key: string]: {
+                                    title?: string;
+                                    text?: string;
+                                    link?: string;
+                                    /** @description Address of an image the touchpoint shows with it. */
+                                    image?: string;
+                                };
                             };
                         };
                     };

@@ -23,6 +23,13 @@ import {
 } from './rules.ts';
 import type { Attributes, Treatment } from './types.ts';
 
+/** An action's texts in one other language (catalog `translations`). */
+export interface ActionTranslation {
+  name?: string | undefined;
+  description?: string | undefined;
+  treatments?: Record<string, Partial<Pick<Treatment, 'title' | 'text' | 'link' | 'image'>>> | undefined;
+}
+
 export interface CompiledAction {
   index: number;
   id: string;
@@ -32,6 +39,8 @@ export interface CompiledAction {
   group: string;
   tags: ReadonlySet<string>;
   treatments: ReadonlyMap<string, Treatment>;
+  /** Texts in other languages, by language (see localize.ts). */
+  translations: ReadonlyMap<string, ActionTranslation>;
   value: number | CompiledRule<number>;
   lever: number;
   validFrom: number | undefined;
@@ -254,6 +263,21 @@ export function compileCatalog(input: unknown, options: CompileOptions = {}): Ca
         issues.push({ path: `${path}.treatments.${channel}`, message: `unknown channel '${channel}'` });
       treatments.set(channel, treatment);
     }
+    const translations = new Map<string, ActionTranslation>();
+    for (const [lang, tr] of Object.entries(a.translations ?? {})) {
+      if (lang === def.language)
+        issues.push({
+          path: `${path}.translations.${lang}`,
+          message: `'${lang}' is the catalog's own language: change the action's texts instead`,
+        });
+      for (const channel of Object.keys(tr.treatments ?? {}))
+        if (!treatments.has(channel))
+          issues.push({
+            path: `${path}.translations.${lang}.treatments.${channel}`,
+            message: `the action has no treatment for channel '${channel}' to translate`,
+          });
+      translations.set(lang, tr);
+    }
     if (treatments.size === 0)
       issues.push({ path: `${path}.treatments`, message: 'needs a treatment for at least one channel' });
     if (def.issues) {
@@ -283,6 +307,7 @@ export function compileCatalog(input: unknown, options: CompileOptions = {}): Ca
       group: a.group,
       tags: new Set(a.tags),
       treatments,
+      translations,
       value,
       lever: a.lever,
       validFrom,

@@ -36,6 +36,26 @@ export const treatmentSchema = z.strictObject({
     .describe("A touchpoint's own fields (a button label, a script id), passed through as they are."),
 });
 
+/** A language as its primary subtag (ISO 639: en, de, fr), as Accept-Language headers are matched. */
+export const languageSchema = z
+  .string()
+  .regex(/^[a-z]{2,3}$/, 'a language code such as en, de or fr (ISO 639, lower case)');
+
+/**
+ * An action's texts in another language: whatever is given replaces the catalog's own text for a caller who
+ * reads that language (Accept-Language); what is left out stays as it is.
+ */
+const translationSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  description: z.string().optional(),
+  treatments: z
+    .record(z.string(), treatmentSchema.pick({ title: true, text: true, link: true, image: true }).partial())
+    .optional()
+    .describe(
+      'Per channel: the treatment texts in this language (the channel needs a treatment of its own).',
+    ),
+});
+
 const selectorSchema = z.strictObject({
   issue: z.string().optional(),
   group: z.string().optional(),
@@ -65,6 +85,8 @@ const actionSchema = z.strictObject({
   issue: identifier,
   group: identifier,
   treatments: z.record(z.string(), treatmentSchema),
+  /** The action's name, description and treatment texts in other languages than the catalog's `language`. */
+  translations: z.record(languageSchema, translationSchema).optional(),
   value: z.union([z.number().finite(), z.string().min(1)]).default(1),
   validity: z.strictObject({ start: isoDate.optional(), end: isoDate.optional() }).optional(),
   lever: leverSchema.default(1),
@@ -158,6 +180,13 @@ const measurementSchema = z
 export const catalogFileSchema = z.strictObject({
   name: z.string().default('catalog'),
   description: z.string().optional(),
+  /** The language the catalog's own texts are written in; actions' `translations` add others. */
+  language: languageSchema.default('en'),
+  /** The currency of action values (ISO 4217, e.g. EUR), for the pages to show them with; none: plain numbers. */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as EUR')
+    .optional(),
   channels: z.array(channelSchema).min(1),
   schema: z
     .strictObject({

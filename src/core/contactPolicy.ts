@@ -2,6 +2,7 @@
 // its issue or anything at all was shown; a pause after a rejection; no repeat after an acceptance).
 import type { Catalog, CompiledAction } from './catalog.ts';
 import type { ContactPolicyDefinition } from './catalogSchema.ts';
+import type { DropReason } from './reasons.ts';
 import type { InteractionRecord } from './types.ts';
 
 export const DAY_MS = 86_400_000;
@@ -54,14 +55,11 @@ export function historyRequirement(catalog: Catalog): { days: number; acceptsFor
   return { days, acceptsForever };
 }
 
-export interface PolicyBlock {
-  policyId: string;
-  reason: string;
-}
-
-function isoDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
+/** Why a policy blocks an action: the policy and what it counted or when it paused. */
+export type PolicyBlock = Extract<
+  DropReason,
+  { code: 'maxContacts' | 'pausedAfterReject' | 'stoppedAfterAccept' }
+>;
 
 /** An action already chosen in the decision being made (earlier slots), which a cap counts as a contact. */
 export type PendingContact = Pick<CompiledAction, 'id' | 'issue' | 'group'>;
@@ -102,7 +100,6 @@ function checkPolicy(
     return undefined;
   }
   const records = !all ? [] : policy.channels ? all.filter((r) => policy.channels!.includes(r.channel)) : all;
-  const what = policy.scope === 'customer' ? 'any action' : `this ${policy.scope}`;
   switch (policy.type) {
     case 'maxContacts': {
       const since = now - policy.days * DAY_MS;
@@ -112,8 +109,12 @@ function checkPolicy(
       if (room && policy.countOn === 'decision') room.left = Math.min(room.left, policy.count - count);
       if (count >= policy.count) {
         return {
-          policyId: policy.id,
-          reason: `${count} contacts for ${what} in the last ${policy.days} days (at most ${policy.count})`,
+          code: 'maxContacts',
+          policy: policy.id,
+          scope: policy.scope,
+          count,
+          max: policy.count,
+          days: policy.days,
         };
       }
       return undefined;
@@ -123,10 +124,7 @@ function checkPolicy(
       for (const r of records) if (r.kind === 'reject' && r.at <= now && r.at > last) last = r.at;
       const until = last + policy.days * DAY_MS;
       if (until > now) {
-        return {
-          policyId: policy.id,
-          reason: `${what} was rejected on ${isoDay(last)}: paused until ${isoDay(until)}`,
-        };
+        return { code: 'pausedAfterReject', policy: policy.id, scope: policy.scope, rejectedAt: last, until };
       }
       return undefined;
     }
@@ -134,8 +132,13 @@ function checkPolicy(
       const since = policy.days === undefined ? -Infinity : now - policy.days * DAY_MS;
       for (const r of records) {
         if ((r.kind === 'accept' || r.kind === 'convert') && r.at > since && r.at <= now) {
-          const window = policy.days === undefined ? '' : ` (within ${policy.days} days)`;
-          return { policyId: policy.id, reason: `${what} was accepted on ${isoDay(r.at)}${window}` };
+          return {
+            code: 'stoppedAfterAccept',
+            policy: policy.id,
+            scope: policy.scope,
+            acceptedAt: r.at,
+            ...(policy.days === undefined ? {} : { days: policy.days }),
+          };
         }
       }
       return undefined;

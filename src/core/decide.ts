@@ -1,5 +1,6 @@
 // One decision, as pure data flowing one way: engagement policies → contact policies → budgets → scoring →
 // arbitration. The caller passes in everything (profile, history, budgets, models, clock, random source).
+
 import { EpsilonGreedy } from '../learn/explore/epsilonGreedy.ts';
 import type { Explorer } from '../learn/explorer.ts';
 import type { Features, FeatureValue } from '../learn/learner.ts';
@@ -8,6 +9,8 @@ import type { Arm } from './arms.ts';
 import type { Catalog, CompiledAction } from './catalog.ts';
 import { checkContactPolicies, indexHistory } from './contactPolicy.ts';
 import { RULE_LIMITS } from './limits.ts';
+import { localize } from './localize.ts';
+import type { DropReason } from './reasons.ts';
 import { RuleCostError } from './ruleCost.ts';
 import { type CompiledRule, type RuleScope, ruleErrorMessage } from './rules.ts';
 import type {
@@ -47,7 +50,9 @@ export interface DecideInput {
    */
   arm?: Arm;
   /** Restricts the candidates (a trigger's action selector); others are dropped with `reason`. */
-  only?: { allows: (action: CompiledAction) => boolean; reason: string };
+  only?: { allows: (action: CompiledAction) => boolean; reason: DropReason };
+  /** The reader's languages, best first: the chosen treatments come in the first the catalog translates into. */
+  languages?: readonly string[] | undefined;
   /**
    * Actions left out before anything else, with the stage and reason logged (a commit found their budget or
    * cap taken by a decision made at the same time).
@@ -137,14 +142,14 @@ export function decide(input: DecideInput): DecideResult {
     return r.value as T;
   };
   let action: CompiledAction;
-  const drop = (stage: DroppedCandidate['stage'], reason: string) =>
+  const drop = (stage: DroppedCandidate['stage'], reason: DropReason) =>
     dropped.push({ actionId: action.id, stage, reason });
 
   let outOfTime = false;
   for (action of catalog.actions) {
     if (outOfTime || input.overBudget?.()) {
       outOfTime = true;
-      drop('limit', `decide time limit of ${RULE_LIMITS.decideMs} ms reached`);
+      drop('limit', { code: 'timeLimit', ms: RULE_LIMITS.decideMs });
       continue;
     }
     const excluded = input.excluded?.get(action.id);
@@ -158,15 +163,15 @@ export function decide(input: DecideInput): DecideResult {
     }
     const treatment = action.treatments.get(channel);
     if (!treatment) {
-      drop('channel', `no treatment for channel '${channel}'`);
+      drop('channel', { code: 'noTreatment', channel });
       continue;
     }
     if (action.validFrom !== undefined && now < action.validFrom) {
-      drop('validity', `valid from ${new Date(action.validFrom).toISOString()}`);
+      drop('validity', { code: 'notYetValid', from: action.validFrom });
       continue;
     }
     if (action.validUntil !== undefined && now > action.validUntil) {
-      drop('validity', `expired on ${new Date(action.validUntil).toISOString()}`);
+      drop('validity', { code: 'expired', until: action.validUntil });
       continue;
     }
     let failed = false;
@@ -179,7 +184,11 @@ export function decide(input: DecideInput): DecideResult {
         // No data, no consent.
       }
       if (!given) {
-        drop('consent', `${consent.id}: not given (${consent.requires?.source ?? 'no rule'})`);
+        drop('consent', {
+          code: 'noConsent',
+          consent: consent.id,
+          ...(consent.requires ? { rule: consent.requires.source } : {}),
+        });
         failed = true;
         break;
       }
@@ -190,7 +199,7 @@ export function decide(input: DecideInput): DecideResult {
       if (!rule) continue;
       try {
         if (!evaluate(rule)) {
-          drop(stage, `rule is false: ${rule.source}`);
+          drop(stage, { code: 'ruleFalse', rule: rule.source });
           failed = true;
         }
       } catch (error) {
@@ -198,8 +207,8 @@ export function decide(input: DecideInput): DecideResult {
         drop(
           stage,
           error instanceof RuleCostError
-            ? `rule cost limit (${error.limit} units): ${rule.source}`
-            : `rule could not be evaluated (${ruleErrorMessage(error)}): ${rule.source}`,
+            ? { code: 'ruleCost', rule: rule.source, limit: error.limit }
+            : { code: 'ruleError', rule: rule.source, error: ruleErrorMessage(error) },
         );
         failed = true;
       }
@@ -210,17 +219,17 @@ export function decide(input: DecideInput): DecideResult {
     const block = checkContactPolicies(catalog, action, historyIndex, channel, now, [], room);
     if (room.left !== Number.POSITIVE_INFINITY) headroom.set(action.id, room.left);
     if (block) {
-      drop('contactPolicy', `${block.policyId}: ${block.reason}`);
+      drop('contactPolicy', block);
       continue;
     }
     if (action.budget) {
       const used = input.budgetUsage.get(action.id) ?? { today: 0, total: 0 };
       if (action.budget.maxPerDay !== undefined && used.today >= action.budget.maxPerDay) {
-        drop('budget', `daily budget of ${action.budget.maxPerDay} used up`);
+        drop('budget', { code: 'dailyBudget', max: action.budget.maxPerDay });
         continue;
       }
       if (action.budget.total !== undefined && used.total >= action.budget.total) {
-        drop('budget', `total budget of ${action.budget.total} used up`);
+        drop('budget', { code: 'totalBudget', max: action.budget.total });
         continue;
       }
     }
@@ -231,8 +240,8 @@ export function decide(input: DecideInput): DecideResult {
       drop(
         'value',
         error instanceof RuleCostError
-          ? `rule cost limit (${error.limit} units): value`
-          : `value could not be evaluated (${ruleErrorMessage(error)})`,
+          ? { code: 'valueCost', limit: error.limit }
+          : { code: 'valueError', error: ruleErrorMessage(error) },
       );
       continue;
     }
@@ -296,7 +305,11 @@ export function decide(input: DecideInput): DecideResult {
     ...s.candidate,
     rank: s.rank,
     probability: s.probability,
-    treatment: treatments.get(s.candidate.actionId)!,
+    // What was shown, in the reader's language where the catalog translates it (logged so).
+    treatment: input.languages?.length
+      ? (localize(catalog, catalog.actionsById.get(s.candidate.actionId)!, channel, input.languages)
+          .treatment ?? treatments.get(s.candidate.actionId)!)
+      : treatments.get(s.candidate.actionId)!,
   }));
   return { candidates, dropped, chosen, features: x };
 }

@@ -2,14 +2,17 @@
 // which features moved its propensity most. Pure: the caller passes the logged decision and the contributions.
 import type { FeatureContribution } from '../learn/learner.ts';
 import type { Arm } from './arms.ts';
+import { type DropCode, droppedAtText, type Lang, type RankReason, rankText } from './reasons.ts';
 import type { DroppedCandidate, ScoredCandidate } from './types.ts';
 
 export interface CandidateExplanation {
   actionId: string;
   /** chosen: in the answer; notChosen: eligible and scored but ranked out; dropped: filtered before scoring. */
   status: 'chosen' | 'notChosen' | 'dropped';
-  /** One sentence a service agent or an auditor can read. */
+  /** One sentence a service agent or an auditor can read, in the language asked for. */
   reason: string;
+  /** The reason's code (core/reasons.ts): stable for programs, whatever the language. */
+  code: DropCode | RankReason['code'];
   /** Dropped: the stage that dropped it (eligibility, contactPolicy, budget, ...). */
   stage?: DroppedCandidate['stage'];
   /** Chosen: its slot (1-based). */
@@ -38,13 +41,14 @@ export interface ExplainInput {
   contributions: (actionId: string) => FeatureContribution[] | undefined;
   /** Most features listed per candidate. */
   topFeatures?: number;
+  /** The language of the reasons (default English). */
+  lang?: Lang;
 }
-
-const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Number(x.toPrecision(3)).toString());
 
 /** Chosen candidates by slot, then the other scored ones by priority, then the dropped ones in catalog order. */
 export function explainDecision(input: ExplainInput): CandidateExplanation[] {
   const top = input.topFeatures ?? 5;
+  const lang = input.lang ?? 'en';
   const byPriority = [...input.candidates].sort((a, b) => b.priority - a.priority);
   const priorityRank = new Map(byPriority.map((c, i) => [c.actionId, i + 1]));
   const chosen = new Map(input.chosen.map((c) => [c.actionId, c]));
@@ -53,26 +57,23 @@ export function explainDecision(input: ExplainInput): CandidateExplanation[] {
   const scored = input.candidates.map((c): CandidateExplanation => {
     const pr = priorityRank.get(c.actionId)!;
     const pick = chosen.get(c.actionId);
-    const score = `priority ${fmt(c.priority)} = propensity ${fmt(c.propensity)} × value ${fmt(c.value)} × context weight ${fmt(c.contextWeight)} × lever ${fmt(c.lever)}`;
-    let reason: string;
+    let why: RankReason;
     if (pick) {
-      if (input.arm === 'control') {
-        reason = `control arm: drawn uniformly at random among ${n} eligible actions (${score})`;
-      } else if (input.arm === 'businessRule') {
-        reason = `business-rule arm: highest lever × value (${fmt(c.lever * c.value)}), no model`;
-      } else if (pr === pick.rank) {
-        reason = `${ordinal(pr)} highest ${score}`;
-      } else {
-        reason = `exploration: ranked ${ordinal(pr)} of ${n} by priority, put in slot ${pick.rank} with probability ${fmt(pick.probability)} (${score})`;
-      }
+      if (input.arm === 'control') why = { code: 'controlDraw', eligible: n };
+      else if (input.arm === 'businessRule')
+        why = { code: 'businessRule', leverTimesValue: c.lever * c.value };
+      else if (pr === pick.rank) why = { code: 'highest', rank: pr };
+      else why = { code: 'explored', rank: pr, eligible: n, slot: pick.rank, probability: pick.probability };
     } else {
-      reason = `ranked ${ordinal(pr)} of ${n} by ${score}; not among the chosen`;
+      why = { code: 'rankedOut', rank: pr, eligible: n };
     }
+    const reason = rankText(why, c, lang);
     const features = input.contributions(c.actionId)?.slice(0, top);
     return {
       actionId: c.actionId,
       status: pick ? 'chosen' : 'notChosen',
       reason,
+      code: why.code,
       ...(pick ? { rank: pick.rank, probability: pick.probability } : {}),
       priorityRank: pr,
       propensity: c.propensity,
@@ -93,13 +94,9 @@ export function explainDecision(input: ExplainInput): CandidateExplanation[] {
       actionId: d.actionId,
       status: 'dropped',
       stage: d.stage,
-      reason: `dropped at ${d.stage}: ${d.reason}`,
+      reason: droppedAtText(d.stage, d.reason, lang),
+      code: d.reason.code,
     }),
   );
   return [...scored, ...dropped];
-}
-
-function ordinal(n: number): string {
-  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
-  return `${n}${s}`;
 }

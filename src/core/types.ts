@@ -1,4 +1,5 @@
 // Plain data shared by the core, the learners, the store and the server. No behaviour lives here.
+import type { DropReason } from './reasons.ts';
 
 /** A value a rule or a learner can see. Nested objects are allowed in profiles. */
 export type Scalar = string | number | boolean | null;
@@ -66,7 +67,8 @@ export const DROP_STAGES = [
 export interface DroppedCandidate {
   actionId: string;
   stage: (typeof DROP_STAGES)[number];
-  reason: string;
+  /** A code and its parameters; `dropText` (core/reasons.ts) gives the sentence in a language. */
+  reason: DropReason;
 }
 
 /** A candidate that passed all policies, with its scores. */

@@ -52,6 +52,11 @@ export interface DecideRequest {
   limit?: number | undefined;
   /** Also return why each candidate was chosen, ranked out or dropped (computed with the deciding models). */
   explain?: boolean | undefined;
+  /**
+   * Languages the caller reads, best first (primary subtags: de, fr): treatments, names and descriptions come in
+   * the first the catalog translates an action into, the explanation's sentences in the first nextbest speaks.
+   */
+  languages?: readonly string[] | undefined;
 }
 
 export interface DecisionExplanation {

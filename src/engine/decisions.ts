@@ -9,8 +9,10 @@ import { decide } from '../core/decide.ts';
 import { featureValues } from '../core/events.ts';
 import { explainDecision } from '../core/explain.ts';
 import { RULE_LIMITS, recentReading, timeBudget } from '../core/limits.ts';
+import { localize } from '../core/localize.ts';
 import { SHADOW } from '../core/modelSet.ts';
 import { policyDistribution } from '../core/policy.ts';
+import { type Lang, langOf } from '../core/reasons.ts';
 import type {
   Attributes,
   ChosenAction,
@@ -76,6 +78,7 @@ export class Decisions {
     const result = decide({
       arm,
       catalog,
+      languages: request.languages,
       channel: request.channel,
       customer: (customerId === null ? undefined : this.c.profiles.get(customerId)) ?? {},
       features: {},
@@ -92,9 +95,7 @@ export class Decisions {
         // Inbound contact policies go unchecked (the customer came to us); a budget could be overspent by an
         // offer nobody logs, so budgeted actions wait for the store.
         allows: (a) => !outbound && a.safeWhenDegraded && !a.budget,
-        reason: outbound
-          ? 'store unavailable: contact policies of an outbound channel cannot be checked'
-          : 'store unavailable: not marked safe for degraded mode (or has a budget)',
+        reason: { code: outbound ? 'degradedOutbound' : 'degradedUnsafe' },
       },
     });
     const record = decisionRecord(
@@ -106,7 +107,10 @@ export class Decisions {
       arm,
       result,
     );
-    return { ...this.decisionResponse(record, result.chosen, request.explain === true), degraded: true };
+    return {
+      ...this.decisionResponse(record, result.chosen, request.explain === true, request.languages),
+      degraded: true,
+    };
   }
 
   /** The channel and limit of a request, checked; answers the limit. */
@@ -173,8 +177,7 @@ export class Decisions {
       if (last) {
         for (const a of catalog.actions) {
           if (a.budget || hasDecisionCap(catalog, a, request.channel)) {
-            if (!excluded.has(a.id))
-              excluded.set(a.id, { stage: 'budget', reason: 'limits contended: left out to commit' });
+            if (!excluded.has(a.id)) excluded.set(a.id, { stage: 'budget', reason: { code: 'contended' } });
           }
         }
       }
@@ -183,6 +186,7 @@ export class Decisions {
         overBudget: timeBudget(RULE_LIMITS.decideMs, wallMs, processCpuMs, cpuAtStart),
         arm,
         catalog,
+        languages: request.languages,
         channel: request.channel,
         customer,
         features,
@@ -200,7 +204,7 @@ export class Decisions {
           ? {
               only: {
                 allows: trigger.only.allows,
-                reason: `not among the actions of trigger '${trigger.id}'`,
+                reason: { code: 'notInTrigger', trigger: trigger.id },
               },
             }
           : {}),
@@ -283,11 +287,11 @@ export class Decisions {
       if (!committed.committed) {
         this.budgets.invalidate();
         for (const a of committed.budgets)
-          excluded.set(a, { stage: 'budget', reason: 'budget taken by decisions made at the same time' });
+          excluded.set(a, { stage: 'budget', reason: { code: 'budgetTakenConcurrently' } });
         for (const a of committed.caps)
           excluded.set(a, {
             stage: 'contactPolicy',
-            reason: 'contact cap reached by decisions made at the same time',
+            reason: { code: 'capTakenConcurrently' },
           });
         continue;
       }
@@ -295,7 +299,7 @@ export class Decisions {
         budgets.map((b) => b.actionId),
         day,
       );
-      return this.decisionResponse(record, result.chosen, request.explain === true);
+      return this.decisionResponse(record, result.chosen, request.explain === true, request.languages);
     }
   }
 
@@ -303,6 +307,7 @@ export class Decisions {
     record: DecisionRecord,
     chosen: readonly ChosenAction[],
     explain: boolean,
+    languages?: readonly string[],
   ): DecisionResponse {
     const catalog = this.c.catalogs.catalog;
     const { id: decisionId, customerId, channel, catalogVersion, modelVersion, arm } = record;
@@ -315,9 +320,11 @@ export class Decisions {
       arm,
       actions: chosen.map((c) => {
         const action = catalog.actionsById.get(c.actionId);
-        return { ...c, name: action?.name ?? c.actionId, description: action?.description ?? '' };
+        if (!action) return { ...c, name: c.actionId, description: '' };
+        const { name, description } = localize(catalog, action, channel, languages);
+        return { ...c, name, description };
       }),
-      ...(explain ? { explanation: this.explanationOf(record) } : {}),
+      ...(explain ? { explanation: this.explanationOf(record, langOf(languages)) } : {}),
     };
   }
 
@@ -359,8 +366,8 @@ export class Decisions {
   }
 
   /** Why each candidate of a logged decision was chosen, ranked out or dropped. */
-  async explain(id: string): Promise<DecisionExplanation> {
-    return this.explanationOf(await this.loggedDecision(id));
+  async explain(id: string, lang?: Lang): Promise<DecisionExplanation> {
+    return this.explanationOf(await this.loggedDecision(id), lang);
   }
 
   /** A logged decision, or a 404 naming the id. */
@@ -370,7 +377,7 @@ export class Decisions {
     return decision;
   }
 
-  private explanationOf(d: DecisionRecord): DecisionExplanation {
+  private explanationOf(d: DecisionRecord, lang?: Lang): DecisionExplanation {
     return {
       decisionId: d.id,
       arm: d.arm,
@@ -381,6 +388,7 @@ export class Decisions {
         candidates: d.candidates,
         dropped: d.dropped,
         chosen: d.chosen,
+        ...(lang ? { lang } : {}),
         contributions: (actionId) => {
           // Actions removed from the catalog since have no model to ask.
           if (!this.c.catalogs.catalog.actionsById.has(actionId)) return undefined;

@@ -7,6 +7,7 @@ import type { Catalog } from '../core/catalog.ts';
 import { catalogDiff } from '../core/catalogDiff.ts';
 import { CatalogError } from '../core/catalogSchema.ts';
 import { mulberry32 } from '../core/random.ts';
+import type { Lang } from '../core/reasons.ts';
 import type { Attributes } from '../core/types.ts';
 import type { Features } from '../learn/learner.ts';
 import { decisionLog, type ShadowReport, shadowReport } from '../measure/evaluate.ts';
@@ -291,8 +292,8 @@ export class Engine {
     return this.decisions.recentDecisions(limit);
   }
 
-  explain(id: string) {
-    return this.decisions.explain(id);
+  explain(id: string, lang?: Lang) {
+    return this.decisions.explain(id, lang);
   }
 
   getDecision(id: string) {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ARMS, BASELINE_ARMS } from '../core/arms.ts';
 import { budgetSchema, catalogFileSchema, leverSchema, treatmentSchema } from '../core/catalogSchema.ts';
 import { DATA_LIMITS, dataLimitIssue, ID_MAX_LENGTH } from '../core/limits.ts';
+import { DROP_CODES, RANK_CODES } from '../core/reasons.ts';
 import { type Attributes, DROP_STAGES, OUTCOME_TYPES, RECORDED_OUTCOMES } from '../core/types.ts';
 import { MODEL_LIST_DECISIONS } from '../engine/modelReports.ts';
 import { parseKpiDimensions } from '../measure/kpis.ts';
@@ -126,7 +127,12 @@ export const decisionExplanation = z
         status: z
           .enum(['chosen', 'notChosen', 'dropped'])
           .describe('chosen; notChosen: scored but ranked out; dropped: filtered before scoring.'),
-        reason: z.string().describe('One readable sentence.'),
+        reason: z.string().describe('One readable sentence, in the language of Accept-Language (en, de).'),
+        code: z
+          .enum([...RANK_CODES, ...DROP_CODES])
+          .describe(
+            'The reason as a stable code, whatever the language (text: logged as a sentence by an older release).',
+          ),
         stage: z.enum(DROP_STAGES).optional().describe('Dropped: the rule or policy stage that dropped it.'),
         rank: z.number().int().optional().describe('Chosen: its slot.'),
         priorityRank: z
@@ -246,7 +252,14 @@ export const decisionRecordResponse = z
         priority: z.number(),
       }),
     ),
-    dropped: z.array(z.object({ actionId: z.string(), stage: z.string(), reason: z.string() })),
+    dropped: z.array(
+      z.object({
+        actionId: z.string(),
+        stage: z.enum(DROP_STAGES),
+        code: z.enum(DROP_CODES).describe('The reason as a stable code, whatever the language.'),
+        reason: z.string().describe('The reason as a sentence, in the language of Accept-Language (en, de).'),
+      }),
+    ),
     outcomes: z.array(outcomeRecord),
   })
   .meta({ id: 'LoggedDecision' });

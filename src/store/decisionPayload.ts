@@ -6,12 +6,14 @@
 //   propensity, value, context weight, lever, logit sd and evidence as number columns (a column whose values
 //   are all equal is one number). The priority is not stored: it is propensity × value × weight × lever, the
 //   same product arbitration computed, so it is recomputed exactly.
-// - dropped candidates: action id, stage and the reason as an index into the record's distinct reasons (a
-//   reason shared by many actions, such as a failing rule or policy, is stored once).
+// - dropped candidates: action id, stage and the reason (a code with its parameters, as JSON) as an index into
+//   the record's distinct reasons (a reason shared by many actions, such as a failing rule, is stored once).
 // - context, features, the chosen actions (what was shown, with its logged probability), shadow and trigger as
 //   they are: small, and read by other queries (the fold reads `features`, the timeline `chosen` and `trigger`).
-// Version 1 payloads (plain JSON of the record) are still read.
+// Version 3 differs from 2 only in the reasons (2: English sentences). Versions 1 (plain JSON of the record)
+// and 2 are still read; their reasons come back as { code: 'text', text }.
 import { priorityOf } from '../core/arbitration.ts';
+import type { DropReason } from '../core/reasons.ts';
 import type { DroppedCandidate, ScoredCandidate } from '../core/types.ts';
 import type { DecisionRecord } from './records.ts';
 
@@ -47,8 +49,8 @@ interface CompactDropped {
   r: NumberColumn;
 }
 
-interface PayloadV2 extends Omit<DecisionPayload, 'candidates' | 'dropped'> {
-  v: 2;
+interface PayloadV3 extends Omit<DecisionPayload, 'candidates' | 'dropped'> {
+  v: 2 | 3;
   c: CompactCandidates;
   x: CompactDropped;
 }
@@ -120,28 +122,41 @@ function encodeDropped(dropped: readonly DroppedCandidate[]): CompactDropped {
   return {
     a: dropped.map((d) => d.actionId),
     s: column(dropped.map((d) => names.of(d.stage))),
-    r: column(dropped.map((d) => names.of(d.reason))),
+    r: column(dropped.map((d) => names.of(JSON.stringify(d.reason)))),
     n: names.names,
   };
 }
 
-function decodeDropped(x: CompactDropped): DroppedCandidate[] {
-  return x.a.map((actionId, k) => ({
-    actionId,
-    stage: x.n[at(x.s, k)] as DroppedCandidate['stage'],
-    reason: x.n[at(x.r, k)]!,
-  }));
+/** Version 3 stores each distinct reason as JSON (a code and its parameters), 2 as an English sentence. */
+function decodeDropped(x: CompactDropped, version: 2 | 3): DroppedCandidate[] {
+  return x.a.map((actionId, k) => {
+    const reason = x.n[at(x.r, k)]!;
+    return {
+      actionId,
+      stage: x.n[at(x.s, k)] as DroppedCandidate['stage'],
+      reason: version === 3 ? (JSON.parse(reason) as DropReason) : { code: 'text', text: reason },
+    };
+  });
 }
 
 export function encodePayload(payload: DecisionPayload): string {
   const { candidates, dropped, ...rest } = payload;
-  const v2: PayloadV2 = { v: 2, ...rest, c: encodeCandidates(candidates), x: encodeDropped(dropped) };
-  return JSON.stringify(v2);
+  const v3: PayloadV3 = { v: 3, ...rest, c: encodeCandidates(candidates), x: encodeDropped(dropped) };
+  return JSON.stringify(v3);
 }
 
 export function decodePayload(text: string): DecisionPayload {
-  const parsed = JSON.parse(text) as PayloadV2 | (DecisionPayload & { v?: undefined });
-  if (parsed.v !== 2) return parsed;
-  const { v: _v, c, x, ...rest } = parsed;
-  return { ...rest, candidates: decodeCandidates(c), dropped: decodeDropped(x) };
+  const parsed = JSON.parse(text) as
+    | PayloadV3
+    | (Omit<DecisionPayload, 'dropped'> & { v?: undefined; dropped: Array<{ reason: string | DropReason }> });
+  if (parsed.v === undefined) {
+    // Version 1: the record as it was, reasons as English sentences.
+    const dropped = parsed.dropped.map((d) => ({
+      ...d,
+      reason: typeof d.reason === 'string' ? { code: 'text' as const, text: d.reason } : d.reason,
+    })) as DroppedCandidate[];
+    return { ...parsed, dropped };
+  }
+  const { v, c, x, ...rest } = parsed;
+  return { ...rest, candidates: decodeCandidates(c), dropped: decodeDropped(x, v) };
 }

@@ -2,9 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { arbitrate, priorityOf, rankByPriority } from '../../src/core/arbitration.ts';
 import { decide } from '../../src/core/decide.ts';
 import { mulberry32 } from '../../src/core/random.ts';
-import type { ScoredCandidate } from '../../src/core/types.ts';
+import { dropText } from '../../src/core/reasons.ts';
+import type { DroppedCandidate, ScoredCandidate } from '../../src/core/types.ts';
 import { EpsilonGreedy } from '../../src/learn/explore/epsilonGreedy.ts';
 import { action, smallCatalog } from '../helpers.ts';
+
+/** A dropped candidate's reason as its English sentence. */
+const reasonOf = (dropped: readonly DroppedCandidate[], id: string) => {
+  const d = dropped.find((x) => x.actionId === id);
+  return d && dropText(d.reason);
+};
 
 function cand(
   actionId: string,
@@ -135,7 +142,7 @@ describe('decide', () => {
       SpentTotal: 'budget',
       NoData: 'suitability',
     });
-    expect(result.dropped.find((d) => d.actionId === 'NoData')?.reason).toMatch(/could not be evaluated/);
+    expect(reasonOf(result.dropped, 'NoData')).toMatch(/could not be evaluated/);
     expect(result.chosen.map((c) => c.actionId)).toEqual(['Fine']);
     expect(result.chosen[0]?.treatment.title).toBe('Fine on web');
   });

@@ -8,6 +8,7 @@ import {
   historyRequirement,
   indexHistory,
 } from '../../src/core/contactPolicy.ts';
+import { dropText } from '../../src/core/reasons.ts';
 import type { InteractionRecord } from '../../src/core/types.ts';
 import { smallCatalog } from '../helpers.ts';
 
@@ -41,7 +42,7 @@ describe('contact policies', () => {
       contactPolicies: [{ id: 'cap', type: 'maxContacts', count: 2, days: 7 }],
     });
     const two = [rec('contact', 'A1', daysAgo(1)), rec('contact', 'A1', daysAgo(6))];
-    expect(blocked(catalog, 'A1', two)?.policyId).toBe('cap');
+    expect(blocked(catalog, 'A1', two)?.policy).toBe('cap');
     expect(blocked(catalog, 'A2', two)).toBeUndefined();
     const oneOld = [rec('contact', 'A1', daysAgo(1)), rec('contact', 'A1', daysAgo(8))];
     expect(blocked(catalog, 'A1', oneOld)).toBeUndefined();
@@ -52,11 +53,11 @@ describe('contact policies', () => {
     const policy = (scope: string) =>
       smallCatalog({ contactPolicies: [{ id: scope, type: 'maxContacts', scope, count: 2, days: 7 }] });
     expect(blocked(policy('group'), 'A2', history)).toBeUndefined(); // only A1 is in Cards
-    expect(blocked(policy('issue'), 'A2', history)?.policyId).toBe('issue'); // A1 + B1 are Sales
+    expect(blocked(policy('issue'), 'A2', history)?.policy).toBe('issue'); // A1 + B1 are Sales
     expect(blocked(policy('issue'), 'R1', history)).toBeUndefined();
-    expect(blocked(policy('customer'), 'R1', history)?.policyId).toBe('customer');
+    expect(blocked(policy('customer'), 'R1', history)?.policy).toBe('customer');
     const group = [rec('contact', 'A1', daysAgo(1)), rec('contact', 'A2', daysAgo(2))];
-    expect(blocked(policy('group'), 'A1', group)?.policyId).toBe('group');
+    expect(blocked(policy('group'), 'A1', group)?.policy).toBe('group');
   });
 
   it('maxContacts can count impressions instead of decisions', () => {
@@ -64,7 +65,7 @@ describe('contact policies', () => {
       contactPolicies: [{ id: 'seen', type: 'maxContacts', count: 1, days: 7, countOn: 'impression' }],
     });
     expect(blocked(catalog, 'A1', [rec('contact', 'A1', daysAgo(1))])).toBeUndefined();
-    expect(blocked(catalog, 'A1', [rec('impression', 'A1', daysAgo(1))])?.policyId).toBe('seen');
+    expect(blocked(catalog, 'A1', [rec('impression', 'A1', daysAgo(1))])?.policy).toBe('seen');
   });
 
   it('channel-limited policies count and apply on their channels only', () => {
@@ -76,15 +77,16 @@ describe('contact policies', () => {
     const webOnly = [rec('contact', 'A1', daysAgo(1), 'web')];
     expect(blocked(catalog, 'A2', webOnly, 'email')).toBeUndefined();
     const emailed = [rec('contact', 'A1', daysAgo(1), 'email')];
-    expect(blocked(catalog, 'A2', emailed, 'email')?.policyId).toBe('outbound');
+    expect(blocked(catalog, 'A2', emailed, 'email')?.policy).toBe('outbound');
     expect(blocked(catalog, 'A2', emailed, 'web')).toBeUndefined();
   });
 
   it('pauses after a rejection for the configured days', () => {
     const catalog = smallCatalog({ contactPolicies: [{ id: 'pause', type: 'pauseAfterReject', days: 14 }] });
     const block = blocked(catalog, 'A1', [rec('reject', 'A1', daysAgo(3))]);
-    expect(block?.policyId).toBe('pause');
-    expect(block?.reason).toMatch(/paused until 2026-06-26/);
+    expect(block?.policy).toBe('pause');
+    expect(block && dropText(block)).toMatch(/paused until 2026-06-26/);
+    expect(block && dropText(block, 'de')).toMatch(/Pause bis 26\.06\.2026/);
     expect(blocked(catalog, 'A1', [rec('reject', 'A1', daysAgo(15))])).toBeUndefined();
     expect(blocked(catalog, 'A2', [rec('reject', 'A1', daysAgo(3))])).toBeUndefined();
   });
@@ -95,17 +97,17 @@ describe('contact policies', () => {
         { id: 'gp', type: 'pauseAfterReject', scope: 'group', days: 3, appliesTo: { issue: 'Sales' } },
       ],
     });
-    expect(blocked(catalog, 'A2', [rec('reject', 'A1', daysAgo(1))])?.policyId).toBe('gp');
+    expect(blocked(catalog, 'A2', [rec('reject', 'A1', daysAgo(1))])?.policy).toBe('gp');
     expect(blocked(catalog, 'B1', [rec('reject', 'A1', daysAgo(1))])).toBeUndefined();
   });
 
   it('stops after acceptance, forever or for a number of days', () => {
     const forever = smallCatalog({ contactPolicies: [{ id: 'once', type: 'stopAfterAccept' }] });
-    expect(blocked(forever, 'A1', [rec('accept', 'A1', daysAgo(400))])?.policyId).toBe('once');
-    expect(blocked(forever, 'A1', [rec('convert', 'A1', daysAgo(2))])?.policyId).toBe('once');
+    expect(blocked(forever, 'A1', [rec('accept', 'A1', daysAgo(400))])?.policy).toBe('once');
+    expect(blocked(forever, 'A1', [rec('convert', 'A1', daysAgo(2))])?.policy).toBe('once');
     expect(blocked(forever, 'A1', [rec('click', 'A1', daysAgo(2))])).toBeUndefined();
     const month = smallCatalog({ contactPolicies: [{ id: 'month', type: 'stopAfterAccept', days: 30 }] });
-    expect(blocked(month, 'A1', [rec('accept', 'A1', daysAgo(10))])?.policyId).toBe('month');
+    expect(blocked(month, 'A1', [rec('accept', 'A1', daysAgo(10))])?.policy).toBe('month');
     expect(blocked(month, 'A1', [rec('accept', 'A1', daysAgo(31))])).toBeUndefined();
   });
 
@@ -114,7 +116,7 @@ describe('contact policies', () => {
       contactPolicies: [{ id: 'ret', type: 'pauseAfterReject', days: 5, appliesTo: { issue: 'Retention' } }],
     });
     expect(blocked(catalog, 'A1', [rec('reject', 'A1', daysAgo(1))])).toBeUndefined();
-    expect(blocked(catalog, 'R1', [rec('reject', 'R1', daysAgo(1))])?.policyId).toBe('ret');
+    expect(blocked(catalog, 'R1', [rec('reject', 'R1', daysAgo(1))])?.policy).toBe('ret');
   });
 
   it('tells the engine how much history it needs', () => {
@@ -142,7 +144,7 @@ describe('contact policies', () => {
     const a2 = catalog.actionsById.get('A2')!;
     const history = indexHistory([rec('contact', 'A2', daysAgo(1))]);
     expect(checkContactPolicies(catalog, a1, history, 'web', NOW)).toBeUndefined();
-    expect(checkContactPolicies(catalog, a1, history, 'web', NOW, [a2])?.policyId).toBe('group');
+    expect(checkContactPolicies(catalog, a1, history, 'web', NOW, [a2])?.policy).toBe('group');
     // Other groups are not in the cap's scope; an impression cap is not reached by a decision.
     expect(
       checkContactPolicies(catalog, catalog.actionsById.get('B1')!, history, 'web', NOW, [a2, a1]),

@@ -9,9 +9,16 @@ import { type Arm, type ArmSettings, assignArm, hash32 } from '../../src/core/ar
 import { compileCatalog } from '../../src/core/catalog.ts';
 import { decide } from '../../src/core/decide.ts';
 import { mulberry32 } from '../../src/core/random.ts';
-import type { Attributes, InteractionRecord } from '../../src/core/types.ts';
+import { dropText } from '../../src/core/reasons.ts';
+import type { Attributes, DroppedCandidate, InteractionRecord } from '../../src/core/types.ts';
 import { EXPLORERS, type ExplorerName } from '../../src/learn/registry.ts';
 import { smallCatalogDoc } from '../helpers.ts';
+
+/** A dropped candidate's reason as its English sentence. */
+const reasonOf = (dropped: readonly DroppedCandidate[], id: string) => {
+  const d = dropped.find((x) => x.actionId === id);
+  return d && dropText(d.reason);
+};
 
 type Propensity = number | { p: number; sd?: number; evidence?: number };
 
@@ -94,7 +101,7 @@ function runDecision(c: DecisionCase) {
   if (expected.dropped)
     expect(Object.fromEntries(result.dropped.map((d) => [d.actionId, d.stage]))).toEqual(expected.dropped);
   for (const [id, part] of Object.entries(expected.reasons ?? {}))
-    expect(result.dropped.find((d) => d.actionId === id)?.reason).toContain(part);
+    expect(reasonOf(result.dropped, id)).toContain(part);
 }
 
 function runArm(c: ArmCase) {

@@ -17,7 +17,11 @@ const scored = (actionId: string, propensity: number, value: number): ScoredCand
 
 const candidates = [scored('A', 0.1, 10), scored('B', 0.4, 10), scored('C', 0.2, 10)];
 const dropped = [
-  { actionId: 'D', stage: 'eligibility' as const, reason: 'rule is false: customer.age >= 18' },
+  {
+    actionId: 'D',
+    stage: 'eligibility' as const,
+    reason: { code: 'ruleFalse' as const, rule: 'customer.age >= 18' },
+  },
 ];
 
 describe('explainDecision', () => {
@@ -46,7 +50,26 @@ describe('explainDecision', () => {
       status: 'dropped',
       stage: 'eligibility',
       reason: 'dropped at eligibility: rule is false: customer.age >= 18',
+      code: 'ruleFalse',
     });
+    expect(out.map((c) => c.code)).toEqual(['highest', 'rankedOut', 'rankedOut', 'ruleFalse']);
+  });
+
+  it('gives every reason in German when asked, with German numbers, and the same codes', () => {
+    const input = {
+      arm: 'adaptive' as const,
+      candidates,
+      dropped,
+      chosen: [{ actionId: 'B', rank: 1, probability: 0.9 }],
+      contributions: () => undefined,
+    };
+    const de = explainDecision({ ...input, lang: 'de' });
+    expect(de[0]!.reason).toBe(
+      '1.-höchste Priorität 4 = Wahrscheinlichkeit 0,4 × Wert 10 × Kontextgewicht 1 × Hebel 1',
+    );
+    expect(de[1]!.reason).toMatch(/^2\. von 3 nach Priorität 2 /);
+    expect(de[3]!.reason).toBe('entfernt bei Berechtigung: Regel ist falsch: customer.age >= 18');
+    expect(de.map((c) => c.code)).toEqual(explainDecision(input).map((c) => c.code));
   });
 
   it('says when exploration or a measurement arm made the choice', () => {

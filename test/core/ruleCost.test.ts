@@ -104,7 +104,7 @@ describe('bounded rule evaluation', () => {
       {
         actionId: 'HEAVY',
         stage: 'eligibility',
-        reason: `rule cost limit (${RULE_LIMITS.costPerEvaluation} units): ${nested}`,
+        reason: { code: 'ruleCost', rule: nested, limit: RULE_LIMITS.costPerEvaluation },
       },
     ]);
   });

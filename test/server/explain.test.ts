@@ -50,6 +50,7 @@ describe('decision explanations', () => {
       status: 'dropped',
       stage: 'eligibility',
       reason: 'dropped at eligibility: rule is false: customer.age >= 18',
+      code: 'ruleFalse',
     });
     expect(e.candidates[0]).toMatchObject({
       status: 'chosen',
@@ -78,6 +79,43 @@ describe('decision explanations', () => {
     const loan = res.body.candidates.find((c: { actionId: string }) => c.actionId === 'Loan');
     expect(loan.features[0]).toMatchObject({ name: 'customer.age', value: 70 });
     expect(loan.features[0].contribution).toBeGreaterThan(0);
+    // In German when Accept-Language asks for it (the dashboard and the agent page send the page's language),
+    // in the logged decision and the customer export too; the codes stay the same.
+    const young = await s.call('POST', '/v1/decide', {
+      body: { customerId: 'young', channel: 'web', limit: 3 },
+    });
+    const id = young.body.decisionId;
+    const de = { 'accept-language': 'de-CH, de;q=0.9, en;q=0.5' };
+    const german = await s.call('GET', `/v1/decisions/${id}/explain`, { headers: de });
+    const english = await s.call('GET', `/v1/decisions/${id}/explain`, {
+      headers: { 'accept-language': 'fr, en' },
+    });
+    const adult = (r: typeof german) =>
+      r.body.candidates.find((c: { actionId: string }) => c.actionId === 'Adult');
+    expect(adult(german)).toMatchObject({
+      code: 'ruleFalse',
+      reason: 'entfernt bei Berechtigung: Regel ist falsch: customer.age >= 18',
+    });
+    expect(adult(english).reason).toBe('dropped at eligibility: rule is false: customer.age >= 18');
+    const chosen = german.body.candidates[0];
+    expect(chosen.reason).toMatch(/^1\.-höchste Priorität [\d,]+ = Wahrscheinlichkeit [\d,]+ × Wert/);
+    expect(german.body.candidates.map((c: { code: string }) => c.code)).toEqual(
+      english.body.candidates.map((c: { code: string }) => c.code),
+    );
+    const logged = await s.call('GET', `/v1/decisions/${id}`, { headers: de });
+    expect(logged.body.dropped).toEqual([
+      {
+        actionId: 'Adult',
+        stage: 'eligibility',
+        code: 'ruleFalse',
+        reason: 'Regel ist falsch: customer.age >= 18',
+      },
+    ]);
+    const exported = await s.call('GET', '/v1/customers/young/export', { headers: de, key: ADMIN_KEY });
+    expect(exported.body.decisions.at(-1).dropped[0]).toMatchObject({
+      code: 'ruleFalse',
+      reason: /^Regel ist falsch/,
+    });
     const missing = await s.call('GET', '/v1/decisions/nope/explain');
     expect(missing.status).toBe(404);
     expect(missing.body.field).toBe('params.id');

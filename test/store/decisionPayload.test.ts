@@ -27,7 +27,9 @@ function payload(n: number, seed = 1): DecisionPayload {
     actionId: `Dropped${i}`,
     stage: i % 2 === 0 ? 'eligibility' : 'contactPolicy',
     reason:
-      i % 2 === 0 ? 'eligibility rule is false: customer.age >= 18' : `paused until 2026-12-${10 + (i % 3)}`,
+      i % 2 === 0
+        ? { code: 'ruleFalse', rule: 'customer.age >= 18' }
+        : { code: 'dailyBudget', max: 10 + (i % 3) },
   }));
   return {
     context: { intent: 'cancel' },
@@ -66,9 +68,21 @@ describe('decision payload', () => {
     );
   });
 
-  it('reads the plain JSON payloads of earlier versions', () => {
+  it('reads the payloads of earlier versions, their reasons (English sentences) as text reasons', () => {
     const p = payload(10);
     expect(decodePayload(JSON.stringify(p))).toEqual(p);
+    const sentence = 'rule is false: customer.age >= 18';
+    const asText = { code: 'text', text: sentence };
+    const v1 = { ...p, dropped: [{ actionId: 'D', stage: 'eligibility', reason: sentence }] };
+    expect(decodePayload(JSON.stringify(v1)).dropped).toEqual([{ ...v1.dropped[0], reason: asText }]);
+    // Version 2: the same columns, the distinct reasons as sentences.
+    const v2 = JSON.parse(encodePayload({ ...p, dropped: [] }));
+    v2.v = 2;
+    v2.x = { a: ['D', 'E'], n: ['eligibility', sentence], s: 0, r: 1 };
+    expect(decodePayload(JSON.stringify(v2)).dropped).toEqual([
+      { actionId: 'D', stage: 'eligibility', reason: asText },
+      { actionId: 'E', stage: 'eligibility', reason: asText },
+    ]);
   });
 
   it('handles a decision without candidates or dropped actions', () => {

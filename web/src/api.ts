@@ -2,6 +2,7 @@
 // (kept in localStorage), so the pages use the wire types of the OpenAPI document instead of declaring their own.
 // A link with #key=… (printed by `nextbest demo`) stores the key and removes it from the address bar.
 import { createClient, type Schemas } from '../../src/client/index.ts';
+import { currentLang } from './i18n.ts';
 
 export type { Schemas };
 
@@ -33,6 +34,13 @@ export const adminKey = {
 
 /** The typed client; the key is read at each call, so signing in again needs no new client. */
 export const nb = createClient({ baseUrl: location.origin, key: adminKey.get });
+// Explanations and reasons come in the page's language, not the browser's.
+nb.use({
+  onRequest({ request }) {
+    request.headers.set('accept-language', currentLang());
+    return request;
+  },
+});
 
 /** The answer of a client call, or an ApiError with the error body's message and field. */
 export async function ok<R extends { data?: unknown; error?: unknown; response: Response }>(

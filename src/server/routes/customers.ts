@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { describeDropped, langOf } from '../../core/reasons.ts';
 import type { Customer } from '../../core/types.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { TimelineKind } from '../../store/store.ts';
 import { actorOf } from '../auth.ts';
+import { requestLanguages } from '../lang.ts';
 import {
   customerBody,
   customerExportResponse,
@@ -116,7 +118,16 @@ export async function customerRoutes(parent: FastifyInstance, engine: Engine) {
         response: { 200: customerExportResponse, ...errors },
       },
     },
-    async (request) => isoTimes(await engine.exportCustomer(request.params.id, actorOf(request))) as never,
+    async (request) => {
+      const doc = await engine.exportCustomer(request.params.id, actorOf(request));
+      const lang = langOf(requestLanguages(request));
+      // Each dropped action's reason as a sentence beside its code, like every other answer.
+      const decisions = doc.decisions.map((d) => ({
+        ...d,
+        dropped: d.dropped.map((x) => describeDropped(x, lang)),
+      }));
+      return isoTimes({ ...doc, decisions }) as never;
+    },
   );
 
   app.delete(

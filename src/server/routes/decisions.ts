@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { describeDropped, langOf } from '../../core/reasons.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { OutcomeRecord } from '../../store/store.ts';
+import { requestLanguages } from '../lang.ts';
 import {
   decideBody,
   decideResponse,
@@ -41,7 +43,7 @@ export async function decisionRoutes(parent: FastifyInstance, engine: Engine) {
         response: { 200: decideResponse, ...errors },
       },
     },
-    async (request) => engine.decide(request.body),
+    async (request) => engine.decide({ ...request.body, languages: requestLanguages(request) }),
   );
 
   app.post(
@@ -111,7 +113,7 @@ export async function decisionRoutes(parent: FastifyInstance, engine: Engine) {
         arm: d.arm,
         actions: d.chosen,
         candidates: d.candidates,
-        dropped: d.dropped,
+        dropped: d.dropped.map((x) => describeDropped(x, langOf(requestLanguages(request)))),
         outcomes: d.outcomes.map(outcomeView),
       };
     },
@@ -130,6 +132,6 @@ export async function decisionRoutes(parent: FastifyInstance, engine: Engine) {
         response: { 200: decisionExplanation, ...errors },
       },
     },
-    async (request) => engine.explain(request.params.id),
+    async (request) => engine.explain(request.params.id, langOf(requestLanguages(request))),
   );
 }
