@@ -79,4 +79,18 @@ describe('the example catalog', () => {
     const issues = new Set(catalog.actions.map((a) => a.issue)).size;
     expect(readme).toContain(`complete example with ${catalog.actions.length} actions in ${issues} issues`);
   });
+
+  it('speaks German: every action has its name, description and every treatment title translated', () => {
+    const missing = catalog.actions.flatMap((a) => {
+      const de = a.translations.get('de');
+      const channels = [...a.treatments.keys()].filter((c) => !de?.treatments?.[c]?.title);
+      return [
+        ...(de?.name ? [] : [`${a.id}.name`]),
+        ...(de?.description ? [] : [`${a.id}.description`]),
+        ...channels.map((c) => `${a.id}.${c}`),
+      ];
+    });
+    expect(missing).toEqual([]);
+    expect(catalog.definition.currency).toBe('EUR');
+  });
 });

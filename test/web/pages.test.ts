@@ -12,9 +12,27 @@ import { buildServer } from '../../src/server/app.ts';
 import { ApiKeys } from '../../src/server/keys.ts';
 import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/store.ts';
+import { TEXTS } from '../../web/src/texts.ts';
 import { DIALECTS } from '../store/dialects.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+// Every visible text node and the visible labels of the page, run in the browser (a string: the tests'
+// TypeScript has no DOM types).
+const VISIBLE_TEXTS = `(() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const text = n.textContent?.trim();
+    if (text && n.parentElement?.checkVisibility()) out.push(text);
+  }
+  for (const el of document.querySelectorAll('[aria-label], [placeholder], [title]'))
+    if (el.checkVisibility())
+      for (const name of ['aria-label', 'placeholder', 'title']) {
+        const v = el.getAttribute(name);
+        if (v) out.push(v);
+      }
+  return out;
+})()`;
 const ADMIN = 'e2e-admin-key-0123456789';
 const READER = 'e2e-read-key-0123456789';
 const haveChromium = existsSync(CHROMIUM);
@@ -232,6 +250,61 @@ describe.skipIf(!haveChromium).each(DIALECTS)('dashboard and agent page in Chrom
       .poll(() => p.locator('#tabs button[data-tab="audit"]').textContent())
       .toBe('Änderungsprotokoll');
     await p.context().close();
+  });
+
+  it('in German, no tab and no agent view shows a page text or a reason in English', async () => {
+    const english = new Set(
+      Object.entries(TEXTS.en)
+        .filter(([k, v]) => TEXTS.de[k as keyof typeof TEXTS.en] !== v)
+        .map(([, v]) => v),
+    );
+    // Words of the server's English sentences (explanations, reasons) that the German ones do not use.
+    const englishSentence =
+      /\b(dropped at|ranked|highest|priority|propensity|exploration|not among|rule is false|control arm|used up)\b/;
+    const found: string[] = [];
+    const scan = async (p: Page, where: string) => {
+      const texts = (await p.evaluate(VISIBLE_TEXTS)) as string[];
+      expect(texts.length, where).toBeGreaterThan(10);
+      for (const text of texts)
+        if (english.has(text) || englishSentence.test(text)) found.push(`${where}: ${text}`);
+    };
+    const p = await page('/');
+    await p.locator('button[data-lang="de"]').click();
+    const open = async (tab: string, ready: string) => {
+      await p.locator(`#tabs button[data-tab="${tab}"]`).click();
+      await p.locator(ready).first().waitFor({ timeout: 10_000 });
+    };
+    await open('overview', '[data-testid="rate-adaptive"]');
+    await expect.poll(() => p.locator('[data-testid="rate-adaptive"] .value').textContent()).toMatch(/\d/);
+    await scan(p, 'overview');
+    await open('actions', '#actions-table tbody tr');
+    await scan(p, 'actions');
+    await open('models', '#models-table tbody tr');
+    await p.locator('#models-table tbody tr button').first().click();
+    await expect.poll(() => p.locator('#model-title').textContent()).toMatch(/AUC/);
+    await scan(p, 'models');
+    await open('decisions', '#recent-decisions tbody tr');
+    await p.locator('#recent-decisions tbody tr button').first().click();
+    await p.locator('#decision-result td').first().waitFor({ timeout: 10_000 });
+    await scan(p, 'decisions');
+    await open('journeys', '#contacts-table tbody tr');
+    await scan(p, 'journeys');
+    await open('audit', '#audit-table thead');
+    await scan(p, 'audit');
+    if (SHOTS) await p.screenshot({ path: join(SHOTS, 'decisions-de.png'), fullPage: true });
+    await p.context().close();
+    const agent = await page('/agent');
+    await agent.locator('button[data-lang="de"]').click();
+    await agent.locator('#customer-id').fill('C00042');
+    await agent.locator('#customer-id').press('Enter');
+    await agent.locator('.nba').first().waitFor({ timeout: 10_000 });
+    await scan(agent, 'agent');
+    // The catalog's German texts: the first action's title is its German treatment title.
+    const title = await agent.locator('.nba h3').first().textContent();
+    expect(title).toMatch(/^1\. /);
+    if (SHOTS) await agent.screenshot({ path: join(SHOTS, 'agent-de.png'), fullPage: true });
+    await agent.context().close();
+    expect(found).toEqual([]);
   });
 
   it('no page ran into the Content-Security-Policy (the dashboard, the agent page, the docs)', async () => {

@@ -18,6 +18,9 @@ export function translatePage(): void {
   for (const el of document.querySelectorAll<HTMLElement>('[data-i18n]')) {
     el.textContent = t(el.dataset.i18n as TextKey);
   }
+  for (const el of document.querySelectorAll<HTMLElement>('[data-i18n-aria]')) {
+    el.setAttribute('aria-label', t(el.dataset.i18nAria as TextKey));
+  }
   for (const el of document.querySelectorAll<HTMLInputElement>('[data-i18n-placeholder]')) {
     el.placeholder = t(el.dataset.i18nPlaceholder as TextKey);
   }
@@ -50,6 +53,18 @@ export function percent(x: number | null | undefined, digits = 1): string {
 export function number(x: number | null | undefined, digits = 0): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '–';
   return new Intl.NumberFormat(currentLang(), {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  }).format(x);
+}
+
+/** An amount in the catalog's currency (ISO 4217), or a plain number when the catalog names none. */
+export function money(x: number | null | undefined, currency: string | undefined, digits = 0): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
+  if (!currency) return number(x, digits);
+  return new Intl.NumberFormat(currentLang(), {
+    style: 'currency',
+    currency,
     maximumFractionDigits: digits,
     minimumFractionDigits: digits,
   }).format(x);

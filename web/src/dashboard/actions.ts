@@ -1,8 +1,8 @@
 // The actions tab: KPIs per action over the window beside its catalog entry, sortable, with the lever and daily
 // budget editable in place (each save is a new catalog version).
 import { esc, nb, ok, type Schemas } from '../api.ts';
-import { number, percent, t } from '../i18n.ts';
-import { $, handle, windowRange } from './common.ts';
+import { money, number, percent, t } from '../i18n.ts';
+import { $, actionName, activeCatalog, handle, windowRange } from './common.ts';
 
 let sortKey = 'issue';
 let sortDir = 1;
@@ -13,7 +13,7 @@ export async function actions(): Promise<void> {
   let kpis: Schemas['Kpis'];
   try {
     [catalog, kpis] = await Promise.all([
-      ok(nb.GET('/v1/catalog')),
+      activeCatalog(true),
       ok(nb.GET('/v1/kpis', { params: { query: { by: 'action', from: windowRange().from } } })),
     ]);
   } catch (error) {
@@ -25,6 +25,7 @@ export async function actions(): Promise<void> {
     const k = byAction.get(a.id);
     return {
       ...a,
+      name: actionName(a),
       offers: k?.offers ?? 0,
       accepts: k?.accepts ?? 0,
       acceptRate: k?.acceptRate ?? 0,
@@ -60,7 +61,7 @@ export async function actions(): Promise<void> {
         r,
       ) => `<tr data-action="${esc(r.id)}"><td>${esc(r.issue)}</td><td>${esc(r.group)}</td><td title="${esc(r.id)}">${esc(r.name)}</td>
       <td class="num">${number(r.offers)}</td><td class="num">${number(r.accepts)}</td><td class="num">${percent(r.acceptRate)}</td>
-      <td class="num">${number(r.value, 0)}</td>
+      <td class="num">${money(r.value, catalog.catalog.currency)}</td>
       <td class="num"><input class="lever" type="number" min="0" max="100" step="0.1" value="${r.lever}" aria-label="${esc(t('lever'))} ${esc(r.id)}"></td>
       <td><input class="budget" type="number" min="1" step="1" value="${r.budget?.maxPerDay ?? ''}" aria-label="${esc(t('budgetPerDay'))} ${esc(r.id)}"></td>
       <td><button type="button" class="save">${esc(t('save'))}</button></td></tr>`,

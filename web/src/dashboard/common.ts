@@ -1,8 +1,8 @@
 // What the dashboard's tabs share: element lookup, error display, charts that replace their predecessor, tiles,
 // intervals that say when n is too small, and the API's English names shown in the page's language.
 import { Chart, type ChartConfiguration, registerables } from 'chart.js';
-import { ApiError, esc } from '../api.ts';
-import { t } from '../i18n.ts';
+import { ApiError, esc, nb, ok, type Schemas } from '../api.ts';
+import { currentLang, t } from '../i18n.ts';
 
 Chart.register(...registerables);
 
@@ -70,6 +70,23 @@ export function interval(
 ): string {
   if ((n ?? 0) < MIN_INTERVAL_N) return t('nTooSmall');
   return ci ? `95 %: ${show(ci[0] ?? undefined)} … ${show(ci[1] ?? undefined)}${unit}` : '';
+}
+
+/** The active catalog (for names in the page's language and the currency of values), read once per version. */
+let catalogRead: Promise<Schemas['Catalog']> | undefined;
+export function activeCatalog(fresh = false): Promise<Schemas['Catalog']> {
+  if (fresh || !catalogRead) {
+    catalogRead = ok(nb.GET('/v1/catalog'));
+    catalogRead.catch(() => {
+      catalogRead = undefined;
+    });
+  }
+  return catalogRead;
+}
+
+/** An action's name in the page's language, where the catalog translates it. */
+export function actionName(action: Schemas['Catalog']['catalog']['actions'][number]): string {
+  return action.translations?.[currentLang()]?.name ?? action.name;
 }
 
 /** Chart.js skips category labels that do not fit; these charts name every bar. */

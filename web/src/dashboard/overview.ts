@@ -1,8 +1,8 @@
 // The overview tab: decisions per second, accept rate per arm with intervals, lift over control and value per
 // decision, and the two charts over time.
 import { nb, ok, type Schemas } from '../api.ts';
-import { clockTime, number, percent, t } from '../i18n.ts';
-import { $, chart, handle, interval, tile, windowRange } from './common.ts';
+import { clockTime, money, number, percent, t } from '../i18n.ts';
+import { $, activeCatalog, chart, handle, interval, tile, windowRange } from './common.ts';
 
 type ArmName = keyof Schemas['KpiSeries']['points'][number]['arms'];
 
@@ -14,8 +14,12 @@ const ARM_COLOURS: Record<ArmName, string> = {
 
 export async function overview(): Promise<void> {
   let series: Schemas['KpiSeries'];
+  let currency: string | undefined;
   try {
-    series = await ok(nb.GET('/v1/kpis/series', { params: { query: windowRange() } }));
+    [series, currency] = await Promise.all([
+      ok(nb.GET('/v1/kpis/series', { params: { query: windowRange() } })),
+      activeCatalog().then((c) => c.catalog.currency),
+    ]);
   } catch (error) {
     handle(error, $('#tiles'));
     return;
@@ -60,7 +64,7 @@ export async function overview(): Promise<void> {
         : '',
       'lift',
     ),
-    tile(t('valuePerDecision'), number(decisions > 0 ? value / decisions : null, 2)),
+    tile(t('valuePerDecision'), money(decisions > 0 ? value / decisions : null, currency, 2)),
   ].join('');
   $('#overview-empty').hidden = decisions > 0;
   const labels = points.map((p) => clockTime(p.t));
