@@ -36,6 +36,12 @@ program
 serveCommand(program);
 keysCommand(program);
 
+/**
+ * The demo's simulated customers log about a decision per session; without a limit its database grows by some
+ * 20 MB a minute. Three hours cover the dashboard's shorter windows.
+ */
+const DEMO_RETENTION_HOURS = 3;
+
 program
   .command('demo')
   .description(
@@ -52,6 +58,12 @@ program
   .option('--speed <x>', `pace: 1 = ${BEHAVIOUR.sessionsPerSecond} sessions/s`, positiveNumber, 1)
   .option('--seed <n>', 'seed of the population and the visits', positiveInt, 1)
   .option('--url <url>', 'drive a running server instead (its admin key in NEXTBEST_ADMIN_KEY)')
+  .option(
+    '--retention-hours <h>',
+    'keep the decisions of the last h hours (the database stops growing); 0 keeps them all',
+    nonNegativeNumber,
+    DEMO_RETENTION_HOURS,
+  )
   .action(
     async (opts: {
       db: string;
@@ -62,6 +74,7 @@ program
       speed: number;
       seed: number;
       url?: string;
+      retentionHours: number;
     }) => {
       let url = opts.url;
       let adminKey = process.env.NEXTBEST_ADMIN_KEY ?? '';
@@ -73,7 +86,11 @@ program
         const db = databaseUrl(opts.db, process.env, 'nextbest-demo.db');
         if (opts.fresh) await resetDatabase(db);
         const store = await open(db, '--db', { writerThread: true });
-        const engine = await Engine.open(store, readFileSync(BUNDLED_CATALOG, 'utf8'));
+        const engine = await Engine.open(store, readFileSync(BUNDLED_CATALOG, 'utf8'), {
+          ...(opts.retentionHours > 0
+            ? { retention: { decisionsDays: opts.retentionHours / 24, sweepMs: 60_000 } }
+            : {}),
+        });
         // With both keys in the environment they rule; otherwise the stored (or newly generated) ones do, and the
         // demo and the printed dashboard link use an admin key of this run (stored keys are digests only).
         const keys = await resolveKeys(engine.store, process.env.NEXTBEST_API_KEY ? process.env : {});
@@ -124,6 +141,12 @@ program
       await sim.run();
     },
   );
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of 0 or more');
+  return n;
+}
 
 function positiveNumber(value: string): number {
   const n = Number(value);

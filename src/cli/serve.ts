@@ -10,7 +10,7 @@ import { telcoCustomers } from '../demo/telcoCustomers.ts';
 import { Engine } from '../engine/engine.ts';
 import type { WebhookOptions } from '../engine/webhook.ts';
 import { buildServer } from '../server/app.ts';
-import { rateLimitsOf, readServerConfig, type ServerConfig } from '../server/config.ts';
+import { rateLimitsOf, readServerConfig, retentionOf, type ServerConfig } from '../server/config.ts';
 import { resolveKeys } from '../server/keys.ts';
 import { databaseUrl, parseStoreUrl } from '../store/open.ts';
 import { fail, onShutdown, port, positiveInt } from './args.ts';
@@ -57,7 +57,7 @@ export function serveCommand(program: Command): void {
     )
     .option(
       '--config <file>',
-      'JSON file with {"apiKey", "adminKey", "rateLimits", "cors"} (see README: configuration)',
+      'JSON file with {"apiKey", "adminKey", "rateLimits", "cors", "retention"} (see README: configuration)',
       'nextbest.config.json',
     )
     .option('--no-demo-data', 'do not load the example customers into an empty database')
@@ -154,6 +154,7 @@ async function startEngine(opts: ServeOptions, say: (line: string) => void, alon
   const engine = await Engine.open(store, opts.catalog ? readFileSync(opts.catalog, 'utf8') : bundled, {
     ...(webhook ? { webhook } : {}),
     ...(clock ? { clock } : {}),
+    retention: retentionOf(configOf(opts)),
   }).catch((error: unknown) =>
     fail(error instanceof Error ? error.message.replace(/^webhook\./, '--webhook-') : String(error)),
   );

@@ -3,6 +3,7 @@
 import type { Arm } from '../core/arms.ts';
 import type { CandidateExplanation } from '../core/explain.ts';
 import type { Attributes, ChosenAction, OutcomeType } from '../core/types.ts';
+import type { RetentionOptions } from './retention.ts';
 import type { WebhookOptions } from './webhook.ts';
 
 /** What a trigger did with one event. */
@@ -41,6 +42,8 @@ export interface EngineOptions {
   healthProbeMs?: number;
   /** Store probe interval while degraded (ms, default 1000). */
   degradedProbeMs?: number;
+  /** Retention of the decision log (none: decisions are kept until their customer is erased). */
+  retention?: RetentionOptions | undefined;
   /** Where the engine reports what an operator should know (default: stderr). */
   log?: (line: string) => void;
 }

@@ -28,6 +28,7 @@ import { ModelRegistry } from './models.ts';
 import { Outbound } from './outbound.ts';
 import { Outcomes } from './outcomes.ts';
 import { ProfileCache } from './profileCache.ts';
+import { Retention, type RetentionReport } from './retention.ts';
 import { guardStore, StoreHealth } from './storeHealth.ts';
 import { WebhookDispatcher } from './webhook.ts';
 
@@ -51,6 +52,7 @@ export class Engine {
   private readonly outbound: Outbound;
   private readonly outcomes: Outcomes;
   private readonly reports: ModelReports;
+  private readonly retention: Retention | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
 
   /** Whether the store can serve; the engine's store calls fail fast while it cannot. */
@@ -85,6 +87,7 @@ export class Engine {
     this.outbound = new Outbound(context);
     this.outcomes = new Outcomes(context);
     this.reports = new ModelReports(context);
+    this.retention = options.retention ? new Retention(context, options.retention) : undefined;
   }
 
   /**
@@ -113,7 +116,7 @@ export class Engine {
     return engine;
   }
 
-  /** The timers: model folds, response-window sweeps, trigger-job recovery, webhook delivery. */
+  /** The timers: model folds, response-window and retention sweeps, trigger-job recovery, webhook delivery. */
   private async schedule(options: EngineOptions): Promise<void> {
     const every = (ms: number | undefined, fallback: number, job: () => Promise<unknown>, what: string) => {
       const period = ms ?? fallback;
@@ -140,6 +143,16 @@ export class Engine {
     };
     await recover();
     every(options.triggerRecoveryMs, 60_000, recover, 'trigger recovery');
+    const retention = this.retention;
+    if (retention && retention.options.sweepMs !== 0) {
+      every(retention.options.sweepMs, 10 * 60_000, () => retention.sweep(), 'retention sweep');
+      // The first sweep soon after the start, not one period later.
+      const first = setTimeout(() => {
+        retention.sweep().catch((error: unknown) => console.error('retention sweep failed:', error));
+      }, 5000);
+      first.unref();
+      this.timers.push(first);
+    }
     if (options.webhook) {
       const webhook = new WebhookDispatcher(this.store, options.webhook, this.c.clock);
       this.c.webhook = webhook;
@@ -340,6 +353,14 @@ export class Engine {
 
   expireResponses() {
     return this.outcomes.expireResponses();
+  }
+
+  /**
+   * Deletes the decisions older than the retention period (with their choices, outcomes and outbound messages);
+   * undefined when the engine has no retention. Runs on a timer too.
+   */
+  sweepRetention(): Promise<RetentionReport> | undefined {
+    return this.retention?.sweep();
   }
 
   // ---- measurement --------------------------------------------------------------------------------------

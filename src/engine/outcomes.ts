@@ -4,10 +4,11 @@
 import { DATA_LIMITS } from '../core/limits.ts';
 import { rewardOf } from '../core/modelSet.ts';
 import type { RecordedOutcome } from '../core/types.ts';
-import type { DecisionRecord, OutcomeRecord } from '../store/store.ts';
+import { DECISION_GONE, type DecisionRecord, type OutcomeRecord } from '../store/store.ts';
 import type { OutcomeRequest } from './api.ts';
 import type { EngineContext } from './context.ts';
 import { EngineError } from './errors.ts';
+import { RESPONSES_SWEPT } from './retention.ts';
 
 export class Outcomes {
   constructor(private readonly c: EngineContext) {}
@@ -42,7 +43,7 @@ export class Outcomes {
   ): Promise<{ outcome: OutcomeRecord; duplicate: boolean }> {
     const reward = rewardOf(this.c.catalogs.catalog, outcome);
     const now = this.c.clock();
-    const { record, duplicate } = await this.c.store.recordOutcome({
+    const stored = this.c.store.recordOutcome({
       decisionId: decision.id,
       actionId: choice.actionId,
       outcome,
@@ -63,6 +64,14 @@ export class Outcomes {
               channel: decision.channel,
               at: now,
             },
+    });
+    const { record, duplicate } = await stored.catch((error: unknown) => {
+      if ((error as { code?: string }).code !== DECISION_GONE) throw error;
+      throw new EngineError(
+        'not_found',
+        'body.decisionId',
+        `decision '${decision.id}' is no longer stored (erased, or older than the retention period)`,
+      );
     });
     if (!duplicate && record.learned && reward !== undefined) {
       // A late positive: the negative the expired window taught is taken back first.
@@ -90,7 +99,7 @@ export class Outcomes {
     const now = this.c.clock();
     const shortest = Math.min(...windows);
     const longest = Math.max(...windows);
-    const swept = Number((await this.c.store.getSetting('responses.swept')) ?? 0);
+    const swept = Number((await this.c.store.getSetting(RESPONSES_SWEPT)) ?? 0);
     let from = swept;
     let expired = 0;
     for (;;) {
@@ -108,7 +117,7 @@ export class Outcomes {
       from = open[open.length - 1]!.at;
     }
     // Decisions older than the longest window are settled: later sweeps need not look at them again.
-    await this.c.store.setSetting('responses.swept', String(Math.max(swept, now - longest)));
+    await this.c.store.setSetting(RESPONSES_SWEPT, String(Math.max(swept, now - longest)));
     return expired;
   }
 }

@@ -2,6 +2,7 @@
 // so that a mistake is one line naming the field.
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { RetentionOptions } from '../engine/retention.ts';
 
 /** One minimum for every source of keys (environment, config file, admin routes). */
 export const MIN_KEY_LENGTH = 16;
@@ -42,6 +43,16 @@ const configSchema = z.strictObject({
   apiKey: keyString.optional(),
   adminKey: keyString.optional(),
   rateLimits: z.union([z.literal(false), rateLimitsSchema]).optional(),
+  retention: z
+    .strictObject({
+      decisionsDays: z
+        .number()
+        .positive()
+        .max(36_500)
+        .describe('Decisions older than this many days (fractions allowed) are deleted with their outcomes.'),
+      sweepMinutes: z.number().positive().max(1440).optional().describe('How often the sweep runs (10).'),
+    })
+    .optional(),
   cors: z
     .strictObject({
       origins: z
@@ -51,6 +62,13 @@ const configSchema = z.strictObject({
     .optional(),
 });
 export type ServerConfig = z.infer<typeof configSchema>;
+
+/** The engine's retention options from the config file's `retention`, if any. */
+export function retentionOf(config: ServerConfig): RetentionOptions | undefined {
+  const r = config.retention;
+  if (!r) return undefined;
+  return { decisionsDays: r.decisionsDays, ...(r.sweepMinutes ? { sweepMs: r.sweepMinutes * 60_000 } : {}) };
+}
 
 /** The rate limits in force: the config file's (each window defaulted), off with `false`. */
 export function rateLimitsOf(config: ServerConfig): RateLimits | false {

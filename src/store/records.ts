@@ -344,6 +344,23 @@ export interface LoggedDecision extends DecisionRecord {
   answers: Record<string, ChoiceFlags>;
 }
 
+/**
+ * The code of the error recordOutcome throws when the decision is no longer stored (erased or past retention
+ * since the caller read it): checked inside the transaction, so no outcome is stored without its decision.
+ */
+export const DECISION_GONE = 'NB_STORE_DECISION_GONE';
+
+export function decisionGone(id: string): Error {
+  return Object.assign(new Error(`decision '${id}' is no longer stored`), { code: DECISION_GONE });
+}
+
+/** What one retention sweep of the decision log removed. */
+export interface RetentionSweep {
+  decisions: number;
+  outcomes: number;
+  outbound: number;
+}
+
 export interface ErasureReport {
   customer: boolean;
   decisions: number;

@@ -313,6 +313,14 @@ export const FOLD_ORDER = 'ORDER BY o.folded = 0, o.folded, o.seq';
  */
 export const STORED_HISTORY = '(o.learned = 1 OR o.folded > 0)';
 
+/**
+ * A logged decision (`d`) that retention may delete: none of its outcomes is learned but not yet folded into the
+ * stored models (the fold would lose it), and none of its outbound messages is still to be delivered.
+ */
+export const SWEEPABLE_DECISION = `NOT EXISTS (SELECT 1 FROM outcomes o
+    WHERE o.decision_id = d.id AND o.learned = 1 AND o.folded = 0)
+  AND NOT EXISTS (SELECT 1 FROM outbound m WHERE m.decision_id = d.id AND m.status IN ('pending', 'claimed'))`;
+
 /** Outcomes (`o`) with their decision's payload and whether the expiry each corrects was folded (`toFoldOutcome`). */
 export const LEARNED_OUTCOMES = `SELECT o.*, d.payload AS payload, coalesce(c.folded, 0) AS corrects_folded
   FROM outcomes o JOIN decisions d ON d.id = o.decision_id

@@ -26,6 +26,7 @@ import type {
   OutboundSettle,
   OutboundStatus,
   OutcomeRecord,
+  RetentionSweep,
   StoredCatalog,
   StoredModel,
   TallyKey,
@@ -233,6 +234,13 @@ export interface DecisionRepository {
    */
   commitDecision(commit: DecisionCommit): Promise<CommitResult>;
   getDecision(id: string): Promise<DecisionRecord | undefined>;
+  /**
+   * Retention: deletes up to `limit` of the oldest decisions logged before `before` (epoch ms) with their
+   * choices, outcomes and outbound messages. A decision stays while an outcome of it is learned but not yet
+   * folded into the stored models, or while its outbound message is still to be delivered. The interaction
+   * history (contact policies) and the stored models keep what the decisions taught.
+   */
+  sweepDecisions(before: number, limit: number): Promise<RetentionSweep>;
   /** The newest logged decisions, newest first (the dashboard's decision list). */
   recentDecisions(
     limit: number,

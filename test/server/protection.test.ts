@@ -143,6 +143,8 @@ describe('the config file and keys', () => {
       ['{"apiKey": "short", "adminKey": "also-short"}', /apiKey: at least 16 characters/],
       ['{"cors": {"origins": ["*"]}}', /cors\.origins\.0: an origin such as/],
       ['{"rateLimit": false}', /rateLimit: unknown field/],
+      ['{"retention": {"decisionsDays": 0}}', /retention\.decisionsDays: /],
+      ['{"retention": {"decisionDays": 30}}', /retention\.decisionsDays: .*expected number/],
       ['{ not json', /not valid JSON/],
     ];
     for (const [text, message] of cases) {

@@ -4,6 +4,7 @@ import type { InteractionRecord } from '../../src/core/types.ts';
 import { kpiCounts, rewardOfFlags } from '../../src/measure/answers.ts';
 import type { DecisionRecord, OutboundMessage, Store } from '../../src/store/store.ts';
 import { limitsAndQueueSuite } from './suites/limitsAndQueue.ts';
+import { retentionSuite } from './suites/retention.ts';
 
 /** Commits a decision without reservations (the suite's shorthand). */
 export function saveDecision(
@@ -70,6 +71,7 @@ export function storeSuite(make: () => Promise<Store>) {
     await store.close();
   });
   limitsAndQueueSuite(() => store, decisionRecord);
+  retentionSuite(() => store, decisionRecord);
 
   it('answers the health probe and keeps degraded periods for the KPIs', async () => {
     await store.probe();

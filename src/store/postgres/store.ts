@@ -45,6 +45,7 @@ import {
   type DecisionLogQuery,
   type DecisionRecord,
   type DegradedPeriod,
+  decisionGone,
   type ErasureReport,
   type FoldResult,
   type KeyChangeVerdict,
@@ -60,6 +61,7 @@ import {
   type OutboundSettle,
   type OutboundStatus,
   type OutcomeRecord,
+  type RetentionSweep,
   type Store,
   type StoredCatalog,
   type StoredModel,
@@ -74,6 +76,7 @@ import * as eventWrites from './events.ts';
 import * as keys from './keys.ts';
 import * as modelStates from './models.ts';
 import * as reports from './reporting.ts';
+import * as retention from './retention.ts';
 import {
   appendAuditIn,
   type Client,
@@ -250,6 +253,10 @@ export class PostgresStore implements Store {
       customer: { id, attributes, createdAt: row!.created_at, updatedAt: now },
       created: row!.created,
     };
+  }
+
+  async sweepDecisions(before: number, limit: number): Promise<RetentionSweep> {
+    return retention.sweepDecisions(this, before, limit);
   }
 
   async deleteCustomer(id: string, audit?: AuditOf<ErasureReport>): Promise<ErasureReport> {
@@ -717,6 +724,9 @@ export class PostgresStore implements Store {
         )
       ).rows;
       if (existing) return { record: toOutcome(existing), duplicate: true };
+      // Shares the decision's row lock with other outcomes; a retention sweep deleting it waits or skips it.
+      const known = await c.query('SELECT 1 FROM decisions WHERE id = $1 FOR SHARE', [o.decisionId]);
+      if (known.rowCount === 0) throw decisionGone(o.decisionId);
       const [teacher] = (
         await c.query<{ seq: number; outcome: string }>(
           'SELECT seq, outcome FROM outcomes WHERE decision_id = $1 AND action_id = $2 AND learned = 1 LIMIT 1',

@@ -66,6 +66,7 @@ import type {
   OutboundSettle,
   OutboundStatus,
   OutcomeRecord,
+  RetentionSweep,
   Store,
   StoredCatalog,
   StoredModel,
@@ -76,11 +77,13 @@ import type {
   TriggerJob,
   TriggerJobInput,
 } from '../store.ts';
+import { decisionGone } from '../store.ts';
 import { StoreUnavailableError } from '../unavailable.ts';
 import * as eventWrites from './events.ts';
 import * as keys from './keys.ts';
 import * as modelStates from './models.ts';
 import * as reports from './reporting.ts';
+import * as retention from './retention.ts';
 import { WriterThread } from './writerClient.ts';
 
 function fileIdentity(path: string): { dev: number; ino: number } | undefined {
@@ -389,6 +392,10 @@ export class SqliteStore implements Store {
       customer: { id, attributes, createdAt: result.createdAt, updatedAt: now },
       created: result.created,
     };
+  }
+
+  async sweepDecisions(before: number, limit: number): Promise<RetentionSweep> {
+    return retention.sweepDecisions(this, before, limit);
   }
 
   async deleteCustomer(id: string, audit?: AuditOf<ErasureReport>): Promise<ErasureReport> {
@@ -783,6 +790,8 @@ export class SqliteStore implements Store {
         'SELECT * FROM outcomes WHERE decision_id = ? AND action_id = ? AND outcome = ?',
       ).get(o.decisionId, o.actionId, o.outcome) as OutcomeRow | undefined;
       if (existing) return { record: toOutcome(existing), duplicate: true };
+      if (!this.sql('SELECT 1 FROM decisions WHERE id = ?').get(o.decisionId))
+        throw decisionGone(o.decisionId);
       // Decided inside the transaction, so two outcomes of one decision never both teach the model; only a
       // late positive may replace what an expired response window taught.
       const teacher = this.sql(
