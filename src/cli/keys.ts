@@ -1,9 +1,13 @@
 // `nextbest keys`: managed API keys on a database, for operators (running servers pick changes up within a second).
 import { type Command, InvalidArgumentError } from 'commander';
+import { compileCatalog } from '../core/catalog.ts';
+import { parseCatalogSource } from '../core/catalogSource.ts';
 import { EngineError } from '../engine/errors.ts';
 import { SCOPE_DESCRIPTIONS, SCOPES, type Scope } from '../server/auth.ts';
+import { originString } from '../server/config.ts';
 import { ApiKeys, CLI_ACTOR, type KeyInfo, MAX_GRACE_SECONDS } from '../server/keys.ts';
 import { databaseUrl } from '../store/open.ts';
+import type { Store } from '../store/store.ts';
 import { fail } from './args.ts';
 import { openExisting } from './db.ts';
 
@@ -13,6 +17,15 @@ function scopeList(value: string): Scope[] {
   if (scopes.length === 0 || unknown.length > 0)
     throw new InvalidArgumentError(`unknown scope ${unknown.join(', ') || "''"}: use ${SCOPES.join(', ')}`);
   return scopes as Scope[];
+}
+
+function originList(value: string): string[] {
+  const origins = value.split(',').map((o) => o.trim());
+  for (const o of origins) {
+    const checked = originString.safeParse(o);
+    if (!checked.success) throw new InvalidArgumentError(`'${o}': ${checked.error.issues[0]?.message}`);
+  }
+  return origins;
 }
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
@@ -33,12 +46,21 @@ function grace(value: string): number {
 const dbOption = '--db <url>';
 const dbHelp = 'database: a SQLite file or postgres://… (default: NEXTBEST_DB, else nextbest.db)';
 
-async function withKeys<T>(db: string | undefined, run: (keys: ApiKeys) => Promise<T>): Promise<T> {
+async function withKeys<T>(
+  db: string | undefined,
+  run: (keys: ApiKeys, store: Store) => Promise<T>,
+): Promise<T> {
   const store = await openExisting(databaseUrl(db, process.env, 'nextbest.db'));
   try {
-    return await run(new ApiKeys(store));
+    return await run(new ApiKeys(store), store);
   } catch (error) {
-    if (error instanceof EngineError) fail(error.message.replace(/^params\.id: /, ''));
+    if (error instanceof EngineError)
+      fail(
+        error.message
+          .replace(/^params\.id: /, '')
+          .replace(/^body\.(origins|channels)(\[\d+\])?: /, '--$1: ')
+          .replace(/^body\.scopes: /, '--scopes: '),
+      );
     throw error;
   } finally {
     await store.close();
@@ -63,6 +85,8 @@ function row(k: KeyInfo): string {
 function printNew(key: string, info: KeyInfo): void {
   console.log(`key ${info.id} "${info.label}" (${info.scopes.join(', ')}):`);
   console.log(`  ${key}`);
+  if (info.origins)
+    console.log(`  origins ${info.origins.join(', ')}; channels ${info.channels?.join(', ')}`);
   console.log('Shown this once; the database keeps only its digest.');
 }
 
@@ -94,22 +118,53 @@ export function keysCommand(program: Command): void {
       scopeList,
     )
     .option('--expires-in <duration>', 'the key stops working after this, e.g. 90d', duration)
+    .option(
+      '--origins <list>',
+      'publishable keys: comma-separated web origins that may use the key, e.g. https://shop.example.com',
+      originList,
+    )
+    .option(
+      '--channels <list>',
+      'publishable keys: comma-separated inbound channels of the catalog, e.g. web,app',
+      (v) => v.split(',').map((c) => c.trim()),
+    )
     .option(dbOption, dbHelp)
-    .action(async (opts: { label: string; scopes: Scope[]; expiresIn?: number; db?: string }) => {
-      const label = opts.label.trim();
-      if (label.length === 0 || label.length > 100) fail('--label: 1 to 100 characters');
-      const { key, info } = await withKeys(opts.db, (k) =>
-        k.create(
-          {
-            label,
-            scopes: opts.scopes,
-            expiresAt: opts.expiresIn === undefined ? undefined : Date.now() + opts.expiresIn * 1000,
-          },
-          CLI_ACTOR(),
-        ),
-      );
-      printNew(key, info);
-    });
+    .action(
+      async (opts: {
+        label: string;
+        scopes: Scope[];
+        expiresIn?: number;
+        origins?: string[];
+        channels?: string[];
+        db?: string;
+      }) => {
+        const label = opts.label.trim();
+        if (label.length === 0 || label.length > 100) fail('--label: 1 to 100 characters');
+        const { key, info } = await withKeys(opts.db, async (k, store) => {
+          const active = await store.activeCatalog();
+          const channels = active
+            ? compileCatalog(parseCatalogSource(active.source), { stored: true }).channels
+            : undefined;
+          return k.create(
+            {
+              label,
+              scopes: opts.scopes,
+              expiresAt: opts.expiresIn === undefined ? undefined : Date.now() + opts.expiresIn * 1000,
+              origins: opts.origins,
+              channels: opts.channels,
+            },
+            CLI_ACTOR(),
+            (c) => {
+              const found = channels?.get(c);
+              if (!channels) return 'the database has no catalog yet: start the server once first';
+              if (!found) return `'${c}' is not a channel of the active catalog`;
+              return found.direction === 'outbound' ? `'${c}' is an outbound channel` : undefined;
+            },
+          );
+        });
+        printNew(key, info);
+      },
+    );
   keys
     .command('revoke <id>')
     .description('Revoke a key now')

@@ -57,7 +57,7 @@ export function serveCommand(program: Command): void {
     )
     .option(
       '--config <file>',
-      'JSON file with {"apiKey", "adminKey", "rateLimits", "cors", "retention"} (see README: configuration)',
+      'JSON file with {"apiKey", "adminKey", "rateLimits", "cors", "customerTokenSecret", "retention"} (see README: configuration)',
       'nextbest.config.json',
     )
     .option('--no-demo-data', 'do not load the example customers into an empty database')
@@ -201,6 +201,7 @@ async function listen(opts: ServeOptions, started: Awaited<ReturnType<typeof sta
     webRoot: WEB_ROOT,
     rateLimits: rateLimitsOf(config),
     ...(config.cors ? { corsOrigins: config.cors.origins } : {}),
+    ...(config.customerTokenSecret ? { customerTokenSecret: config.customerTokenSecret } : {}),
   });
   const address = await app.listen({ port: opts.port, host: opts.host }).catch((error: unknown) => {
     const code = (error as { code?: string }).code;

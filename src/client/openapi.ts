@@ -233,7 +233,9 @@ export interface paths {
         put?: never;
         /**
          * The next best actions for a customer (or an anonymous visitor) on a channel
-         * @description Needs a key with scope `decide` (or `admin`).
+         * @description With a publishable key (web pages, apps): only on the key's channels, from its origins, a known customer named by `customerToken`, no explanation.
+         *
+         *     Needs a key with scope `decide` or `publishable` (or `admin`).
          */
         post: {
             parameters: {
@@ -366,9 +368,9 @@ export interface paths {
         put?: never;
         /**
          * Report what the customer did with a chosen action (idempotent)
-         * @description Acknowledged outcomes are on disk before the response. The same (decision, action, outcome) reported again counts once.
+         * @description Acknowledged outcomes are on disk before the response. The same (decision, action, outcome) reported again counts once. A publishable key reports impressions, clicks, accepts and rejects of its channels' decisions, without values.
          *
-         *     Needs a key with scope `outcomes` (or `admin`).
+         *     Needs a key with scope `outcomes` or `publishable` (or `admin`).
          */
         post: {
             parameters: {
@@ -4120,7 +4122,8 @@ export interface components {
          *     | `NB_ERR_INVALID_CATALOG` | 400 | The catalog does not validate; `issues` lists every problem with its path. |
          *     | `NB_ERR_KEY_MISSING` | 401 | No `Authorization: Bearer <key>` header. |
          *     | `NB_ERR_KEY_INVALID` | 401 | The key is unknown, revoked or expired. |
-         *     | `NB_ERR_FORBIDDEN` | 403 | The key lacks the route's scope; the message names the scopes it needs. |
+         *     | `NB_ERR_CUSTOMER_TOKEN` | 401 | The customer token does not verify: not an HS256 JWT, a signature of another secret, expired, or no customer id in `sub`. |
+         *     | `NB_ERR_FORBIDDEN` | 403 | The key lacks the route's scope (the message names the scopes it needs), or a publishable key asks for what it may not: another origin or channel, a bare customer id, an explanation, a conversion. |
          *     | `NB_ERR_NOT_FOUND` | 404 | The resource does not exist (customer, decision, action, key, catalog version, message). |
          *     | `NB_ERR_NO_ROUTE` | 404 | No route has this method and path. |
          *     | `NB_ERR_CONFLICT` | 409 | The request conflicts with the current state (a key already rotated or revoked, a message not claimed or claimed by another, a channel the webhook delivers). |
@@ -4136,7 +4139,7 @@ export interface components {
              * @description Stable error code: branch on it, not on the message (the table in the description).
              * @enum {string}
              */
-            code: "NB_ERR_VALIDATION" | "NB_ERR_MALFORMED_JSON" | "NB_ERR_INVALID_CATALOG" | "NB_ERR_KEY_MISSING" | "NB_ERR_KEY_INVALID" | "NB_ERR_FORBIDDEN" | "NB_ERR_NOT_FOUND" | "NB_ERR_NO_ROUTE" | "NB_ERR_CONFLICT" | "NB_ERR_BODY_TOO_LARGE" | "NB_ERR_UNSUPPORTED_MEDIA_TYPE" | "NB_ERR_RATE_LIMITED" | "NB_ERR_UNAVAILABLE" | "NB_ERR_INTERNAL";
+            code: "NB_ERR_VALIDATION" | "NB_ERR_MALFORMED_JSON" | "NB_ERR_INVALID_CATALOG" | "NB_ERR_KEY_MISSING" | "NB_ERR_KEY_INVALID" | "NB_ERR_CUSTOMER_TOKEN" | "NB_ERR_FORBIDDEN" | "NB_ERR_NOT_FOUND" | "NB_ERR_NO_ROUTE" | "NB_ERR_CONFLICT" | "NB_ERR_BODY_TOO_LARGE" | "NB_ERR_UNSUPPORTED_MEDIA_TYPE" | "NB_ERR_RATE_LIMITED" | "NB_ERR_UNAVAILABLE" | "NB_ERR_INTERNAL";
             error: string;
             message: string;
             field?: string;
@@ -4159,6 +4162,8 @@ export interface components {
         DecideRequestInput: {
             /** @description Known customer; omit for an anonymous visitor. */
             customerId?: string;
+            /** @description A known customer as a token the site's backend signed (JWT, HS256, `sub` the customer id, with `exp`): what web pages send instead of customerId. */
+            customerToken?: string;
             /** @description One of the catalog channels, e.g. web, app, call-centre. */
             channel: string;
             /** @description Placement and intent, visible to rules as context.* */
@@ -5251,10 +5256,14 @@ export interface components {
         CreateKeyRequestInput: {
             /** @description What the key is for, e.g. "web shop" or "CRM feed". */
             label: string;
-            /** @description What the key may do: `decide` (ask for decisions and read them with their explanations (touchpoints)); `outcomes` (report what customers did with an offer); `events` (send customer events and profiles (data feeds, CRM)); `outbound` (take, acknowledge and release outbound messages (delivery connectors)); `read` (read everything the dashboard shows: KPIs, models, decisions, customers, the catalog); `admin` (everything, including catalog changes, erasure, export, keys and the audit trail). */
-            scopes: ("decide" | "outcomes" | "events" | "outbound" | "read" | "admin")[];
+            /** @description What the key may do: `decide` (ask for decisions and read them with their explanations (touchpoints)); `outcomes` (report what customers did with an offer); `events` (send customer events and profiles (data feeds, CRM)); `outbound` (take, acknowledge and release outbound messages (delivery connectors)); `read` (read everything the dashboard shows: KPIs, models, decisions, customers, the catalog); `admin` (everything, including catalog changes, erasure, export, keys and the audit trail); `publishable` (a key for web pages and apps, public by nature: decisions and impressions, clicks, accepts and rejects on its channels only, from its origins only, a known customer named by a token the site's backend signs; no other scope with it). */
+            scopes: ("decide" | "outcomes" | "events" | "outbound" | "read" | "admin" | "publishable")[];
             /** @description When the key stops working by itself, ISO 8601 (default: never). */
             expiresAt?: string;
+            /** @description A publishable key only (and then needed): the web origins that may use it. */
+            origins?: string[];
+            /** @description A publishable key only (and then needed): the catalog's inbound channels it decides on. */
+            channels?: string[];
         };
         RotateKeyRequestInput: {
             /**
@@ -5267,7 +5276,7 @@ export interface components {
             /** @description Stable id (the first 8 bytes of the key digest, hex); the audit trail uses it. */
             id: string;
             label: string;
-            scopes: ("decide" | "outcomes" | "events" | "outbound" | "read" | "admin")[];
+            scopes: ("decide" | "outcomes" | "events" | "outbound" | "read" | "admin" | "publishable")[];
             /**
              * @description Only keys in the database can be revoked or rotated here.
              * @enum {string}
@@ -5280,6 +5289,10 @@ export interface components {
             /** @description When the key stopped (or, in a rotation grace period, stops) working. */
             revokedAt: string | null;
             replacedBy: string | null;
+            /** @description A publishable key's origins. */
+            origins?: string[];
+            /** @description A publishable key's channels. */
+            channels?: string[];
         };
         ApiKeyListInput: {
             keys: components["schemas"]["ApiKeyInput"][];
@@ -5288,7 +5301,7 @@ export interface components {
             /** @description Stable id (the first 8 bytes of the key digest, hex); the audit trail uses it. */
             id: string;
             label: string;
-            scopes: ("decide" | "outcomes" | "events" | "outbound" | "read" | "admin")[];
+            scopes: ("decide" | "outcomes" | "events" | "outbound" | "read" | "admin" | "publishable")[];
             /**
              * @description Only keys in the database can be revoked or rotated here.
              * @enum {string}
@@ -5301,6 +5314,10 @@ export interface components {
             /** @description When the key stopped (or, in a rotation grace period, stops) working. */
             revokedAt: string | null;
             replacedBy: string | null;
+            /** @description A publishable key's origins. */
+            origins?: string[];
+            /** @description A publishable key's channels. */
+            channels?: string[];
             /** @description The key itself: shown this once, stored only as a digest. */
             key: string;
             /** @description For a rotation: the old key, with when it stops working. */
@@ -5316,7 +5333,8 @@ export interface components {
          *     | `NB_ERR_INVALID_CATALOG` | 400 | The catalog does not validate; `issues` lists every problem with its path. |
          *     | `NB_ERR_KEY_MISSING` | 401 | No `Authorization: Bearer <key>` header. |
          *     | `NB_ERR_KEY_INVALID` | 401 | The key is unknown, revoked or expired. |
-         *     | `NB_ERR_FORBIDDEN` | 403 | The key lacks the route's scope; the message names the scopes it needs. |
+         *     | `NB_ERR_CUSTOMER_TOKEN` | 401 | The customer token does not verify: not an HS256 JWT, a signature of another secret, expired, or no customer id in `sub`. |
+         *     | `NB_ERR_FORBIDDEN` | 403 | The key lacks the route's scope (the message names the scopes it needs), or a publishable key asks for what it may not: another origin or channel, a bare customer id, an explanation, a conversion. |
          *     | `NB_ERR_NOT_FOUND` | 404 | The resource does not exist (customer, decision, action, key, catalog version, message). |
          *     | `NB_ERR_NO_ROUTE` | 404 | No route has this method and path. |
          *     | `NB_ERR_CONFLICT` | 409 | The request conflicts with the current state (a key already rotated or revoked, a message not claimed or claimed by another, a channel the webhook delivers). |
@@ -5332,7 +5350,7 @@ export interface components {
              * @description Stable error code: branch on it, not on the message (the table in the description).
              * @enum {string}
              */
-            code: "NB_ERR_VALIDATION" | "NB_ERR_MALFORMED_JSON" | "NB_ERR_INVALID_CATALOG" | "NB_ERR_KEY_MISSING" | "NB_ERR_KEY_INVALID" | "NB_ERR_FORBIDDEN" | "NB_ERR_NOT_FOUND" | "NB_ERR_NO_ROUTE" | "NB_ERR_CONFLICT" | "NB_ERR_BODY_TOO_LARGE" | "NB_ERR_UNSUPPORTED_MEDIA_TYPE" | "NB_ERR_RATE_LIMITED" | "NB_ERR_UNAVAILABLE" | "NB_ERR_INTERNAL";
+            code: "NB_ERR_VALIDATION" | "NB_ERR_MALFORMED_JSON" | "NB_ERR_INVALID_CATALOG" | "NB_ERR_KEY_MISSING" | "NB_ERR_KEY_INVALID" | "NB_ERR_CUSTOMER_TOKEN" | "NB_ERR_FORBIDDEN" | "NB_ERR_NOT_FOUND" | "NB_ERR_NO_ROUTE" | "NB_ERR_CONFLICT" | "NB_ERR_BODY_TOO_LARGE" | "NB_ERR_UNSUPPORTED_MEDIA_TYPE" | "NB_ERR_RATE_LIMITED" | "NB_ERR_UNAVAILABLE" | "NB_ERR_INTERNAL";
             error: string;
             message: string;
             field?: string;
@@ -5355,6 +5373,8 @@ export interface components {
         DecideRequest: {
             /** @description Known customer; omit for an anonymous visitor. */
             customerId?: string;
+            /** @description A known customer as a token the site's backend signed (JWT, HS256, `sub` the customer id, with `exp`): what web pages send instead of customerId. */
+            customerToken?: string;
             /** @description One of the catalog channels, e.g. web, app, call-centre. */
             channel: string;
             /** @description Placement and intent, visible to rules as context.* */
@@ -6447,10 +6467,14 @@ export interface components {
         CreateKeyRequest: {
             /** @description What the key is for, e.g. "web shop" or "CRM feed". */
             label: string;
-            /** @description What the key may do: `decide` (ask for decisions and read them with their explanations (touchpoints)); `outcomes` (report what customers did with an offer); `events` (send customer events and profiles (data feeds, CRM)); `outbound` (take, acknowledge and release outbound messages (delivery connectors)); `read` (read everything the dashboard shows: KPIs, models, decisions, customers, the catalog); `admin` (everything, including catalog changes, erasure, export, keys and the audit trail). */
-            scopes: ("decide" | "outcomes" | "events" | "outbound" | "read" | "admin")[];
+            /** @description What the key may do: `decide` (ask for decisions and read them with their explanations (touchpoints)); `outcomes` (report what customers did with an offer); `events` (send customer events and profiles (data feeds, CRM)); `outbound` (take, acknowledge and release outbound messages (delivery connectors)); `read` (read everything the dashboard shows: KPIs, models, decisions, customers, the catalog); `admin` (everything, including catalog changes, erasure, export, keys and the audit trail); `publishable` (a key for web pages and apps, public by nature: decisions and impressions, clicks, accepts and rejects on its channels only, from its origins only, a known customer named by a token the site's backend signs; no other scope with it). */
+            scopes: ("decide" | "outcomes" | "events" | "outbound" | "read" | "admin" | "publishable")[];
             /** @description When the key stops working by itself, ISO 8601 (default: never). */
             expiresAt?: unknown;
+            /** @description A publishable key only (and then needed): the web origins that may use it. */
+            origins?: string[];
+            /** @description A publishable key only (and then needed): the catalog's inbound channels it decides on. */
+            channels?: string[];
         };
         RotateKeyRequest: {
             /**
@@ -6463,7 +6487,7 @@ export interface components {
             /** @description Stable id (the first 8 bytes of the key digest, hex); the audit trail uses it. */
             id: string;
             label: string;
-            scopes: ("decide" | "outcomes" | "events" | "outbound" | "read" | "admin")[];
+            scopes: ("decide" | "outcomes" | "events" | "outbound" | "read" | "admin" | "publishable")[];
             /**
              * @description Only keys in the database can be revoked or rotated here.
              * @enum {string}
@@ -6476,6 +6500,10 @@ export interface components {
             /** @description When the key stopped (or, in a rotation grace period, stops) working. */
             revokedAt: string | null;
             replacedBy: string | null;
+            /** @description A publishable key's origins. */
+            origins?: string[];
+            /** @description A publishable key's channels. */
+            channels?: string[];
         };
         ApiKeyList: {
             keys: components["schemas"]["ApiKey"][];
@@ -6484,7 +6512,7 @@ export interface components {
             /** @description Stable id (the first 8 bytes of the key digest, hex); the audit trail uses it. */
             id: string;
             label: string;
-            scopes: ("decide" | "outcomes" | "events" | "outbound" | "read" | "admin")[];
+            scopes: ("decide" | "outcomes" | "events" | "outbound" | "read" | "admin" | "publishable")[];
             /**
              * @description Only keys in the database can be revoked or rotated here.
              * @enum {string}
@@ -6497,6 +6525,10 @@ export interface components {
             /** @description When the key stopped (or, in a rotation grace period, stops) working. */
             revokedAt: string | null;
             replacedBy: string | null;
+            /** @description A publishable key's origins. */
+            origins?: string[];
+            /** @description A publishable key's channels. */
+            channels?: string[];
             /** @description The key itself: shown this once, stored only as a digest. */
             key: string;
             /** @description For a rotation: the old key, with when it stops working. */

@@ -21,6 +21,7 @@ import { declareErrors, errorHandler, sendError } from './errors.ts';
 import type { ApiKeys } from './keys.ts';
 import { addExamples } from './openapi/examples.ts';
 import { registerProtection } from './protection.ts';
+import { CustomerTokens } from './publishable.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { customerRoutes } from './routes/customers.ts';
@@ -44,6 +45,8 @@ export interface ServerOptions {
   logger?: boolean;
   /** Where the built dashboard is (web/dist); the pages then live at / and /agent. */
   webRoot?: string;
+  /** Verifies the customer tokens sites sign for publishable keys (none: such tokens are refused). */
+  customerTokenSecret?: string;
 }
 
 declare module 'fastify' {
@@ -71,6 +74,7 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
     },
   }).withTypeProvider<ZodTypeProvider>();
   app.decorateRequest('keyId', null);
+  app.decorateRequest('publishable', null);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -117,6 +121,7 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
       );
     }
     request.keyId = identity.keyId;
+    request.publishable = identity.publishable ?? null;
   };
   app.addHook('onRoute', (route) => {
     const existing = route.onRequest;
@@ -200,14 +205,14 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
 
   await app.register(
     async (v1) => {
-      await decisionRoutes(v1, engine);
+      await decisionRoutes(v1, engine, new CustomerTokens(options.customerTokenSecret));
       await customerRoutes(v1, engine);
       await eventRoutes(v1, engine, (options.bodyLimit ?? 256 * 1024) * 16);
       await outboundRoutes(v1, engine);
       await catalogRoutes(v1, engine, (options.bodyLimit ?? 256 * 1024) * 16);
       await measureRoutes(v1, engine, () => engine.now());
       await auditRoutes(v1, engine);
-      await keyRoutes(v1, options.keys);
+      await keyRoutes(v1, options.keys, engine);
     },
     { prefix: '/v1' },
   );
@@ -216,8 +221,9 @@ export async function buildServer(engine: Engine, options: ServerOptions): Promi
 }
 
 /**
- * The dashboard (`/`) and the agent page (`/agent`): static files Vite built into `webRoot`. They use only the
- * public API, with the key the user enters. Without a build, both pages say how to make one.
+ * The dashboard (`/`), the agent page (`/agent`) and the browser snippet (`/snippet.js`): static files Vite built
+ * into `webRoot`. They use only the public API, the pages with the key the user enters. Without a build, both pages
+ * say how to make one.
  */
 async function webRoutes(app: FastifyInstance, webRoot: string | undefined) {
   const built = webRoot !== undefined && existsSync(join(webRoot, 'index.html'));
@@ -233,4 +239,11 @@ The API is at <a href="/docs">/docs</a>.</p>`;
   }
   await app.register(fastifyStatic, { root: webRoot, prefix: '/', index: ['index.html'], wildcard: true });
   app.get('/agent', { schema: { hide: true } }, (_request, reply) => reply.sendFile('agent.html'));
+  // The browser snippet is loaded by other sites' pages (a script tag is a no-cors request: it needs this CORP).
+  app.get('/snippet.js', { schema: { hide: true } }, (_request, reply) =>
+    reply
+      .header('cross-origin-resource-policy', 'cross-origin')
+      .header('cache-control', 'public, max-age=300')
+      .sendFile('snippet.js'),
+  );
 }

@@ -8,7 +8,7 @@ import type { ApiKeyRecord } from '../store/store.ts';
  * What a key may do. `admin` may do everything; the others are for one kind of caller each, so that a key leaked
  * from a web shop cannot read the dashboard or change the catalog.
  */
-export const SCOPES = ['decide', 'outcomes', 'events', 'outbound', 'read', 'admin'] as const;
+export const SCOPES = ['decide', 'outcomes', 'events', 'outbound', 'read', 'admin', 'publishable'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
@@ -18,7 +18,12 @@ export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
   outbound: 'take, acknowledge and release outbound messages (delivery connectors)',
   read: 'read everything the dashboard shows: KPIs, models, decisions, customers, the catalog',
   admin: 'everything, including catalog changes, erasure, export, keys and the audit trail',
+  publishable:
+    "a key for web pages and apps, public by nature: decisions and impressions, clicks, accepts and rejects on its channels only, from its origins only, a known customer named by a token the site's backend signs; no other scope with it",
 };
+
+/** The outcomes a publishable key may report (what a visitor does on a page; conversions come from backends). */
+export const PUBLISHABLE_OUTCOMES = ['impression', 'click', 'accept', 'reject'] as const;
 
 /** What the API key of releases before scopes could do (NEXTBEST_API_KEY, `apiKey` in the config file). */
 export const API_KEY_SCOPES: readonly Scope[] = ['decide', 'outcomes', 'events', 'outbound'];
@@ -32,7 +37,8 @@ export function keyIdOf(keyDigest: Buffer): string {
   return keyDigest.subarray(0, 8).toString('hex');
 }
 
-export function generateKey(prefix: 'nbk' | 'nba' = 'nbk'): string {
+/** `nbp_` marks a publishable key (public by nature), `nba_` a generated admin key. */
+export function generateKey(prefix: 'nbk' | 'nba' | 'nbp' = 'nbk'): string {
   return `${prefix}_${randomBytes(24).toString('base64url')}`;
 }
 
@@ -48,13 +54,17 @@ export interface KeyEntry {
   expiresAt: number | null;
   revokedAt: number | null;
   replacedBy: string | null;
+  /** A publishable key's origins and channels (null for other keys). */
+  origins: readonly string[] | null;
+  channels: readonly string[] | null;
 }
 
-/** What a bearer token is: its key's id, label and scopes. */
+/** What a bearer token is: its key's id, label and scopes, and a publishable key's limits. */
 export interface Identity {
   keyId: string;
   label: string;
   scopes: ReadonlySet<Scope>;
+  publishable?: { origins: ReadonlySet<string>; channels: ReadonlySet<string> };
 }
 
 interface Known {
@@ -63,7 +73,10 @@ interface Known {
 }
 
 function known(entry: KeyEntry): Known {
-  return { entry, identity: { keyId: entry.id, label: entry.label, scopes: new Set(entry.scopes) } };
+  const identity: Identity = { keyId: entry.id, label: entry.label, scopes: new Set(entry.scopes) };
+  if (entry.scopes.includes('publishable'))
+    identity.publishable = { origins: new Set(entry.origins ?? []), channels: new Set(entry.channels ?? []) };
+  return { entry, identity };
 }
 
 const isScope = (s: string): s is Scope => (SCOPES as readonly string[]).includes(s);
@@ -75,6 +88,7 @@ const isScope = (s: string): s is Scope => (SCOPES as readonly string[]).include
 export class KeyRing {
   private readonly fixed = new Map<string, Known>();
   private stored = new Map<string, Known>();
+  private origins: ReadonlySet<string> = new Set();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -90,6 +104,8 @@ export class KeyRing {
       expiresAt: null,
       revokedAt: null,
       replacedBy: null,
+      origins: null,
+      channels: null,
     };
     this.fixed.set(d.toString('hex'), known(entry));
     return entry;
@@ -110,10 +126,15 @@ export class KeyRing {
           expiresAt: r.expiresAt,
           revokedAt: r.revokedAt,
           replacedBy: r.replacedBy,
+          origins: r.origins,
+          channels: r.channels,
         }),
       );
     }
     this.stored = next;
+    this.origins = new Set(
+      [...next.values()].flatMap(({ entry }) => (entry.origins && this.works(entry) ? entry.origins : [])),
+    );
   }
 
   identify(authorization: string | undefined): Identity | undefined {
@@ -124,6 +145,14 @@ export class KeyRing {
     const found = this.fixed.get(d) ?? this.stored.get(d);
     if (!found) return undefined;
     return this.works(found.entry) ? found.identity : undefined;
+  }
+
+  /**
+   * The origins of the publishable keys that worked at the last refresh (about a second ago): browsers there may
+   * call the API (CORS). Each request's key is checked again by itself.
+   */
+  publishableOrigins(): ReadonlySet<string> {
+    return this.origins;
   }
 
   entries(): KeyEntry[] {

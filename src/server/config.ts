@@ -39,10 +39,24 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   failedAuth: { max: 20, windowSeconds: 60 },
 };
 
+/** A browser origin: scheme, host and port, no path. */
+export const originString = z
+  .string()
+  .max(300)
+  .regex(/^https?:\/\/[^/\s,]+$/, 'an origin such as https://shop.example.com');
+
+/** The secret that signs customer tokens (HS256): long enough to resist guessing. */
+export const tokenSecret = z.string().min(32, 'at least 32 characters').max(512);
+
 const configSchema = z.strictObject({
   apiKey: keyString.optional(),
   adminKey: keyString.optional(),
   rateLimits: z.union([z.literal(false), rateLimitsSchema]).optional(),
+  customerTokenSecret: tokenSecret
+    .optional()
+    .describe(
+      'Verifies the customer tokens that sites sign for publishable keys (or NEXTBEST_CUSTOMER_TOKEN_SECRET).',
+    ),
   retention: z
     .strictObject({
       decisionsDays: z
@@ -55,9 +69,7 @@ const configSchema = z.strictObject({
     .optional(),
   cors: z
     .strictObject({
-      origins: z
-        .array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin such as https://shop.example.com'))
-        .min(1),
+      origins: z.array(originString).min(1),
     })
     .optional(),
 });
@@ -100,6 +112,13 @@ export function readServerConfig(
       throw new Error(`${path}: ${field ? `${field}: ` : ''}${keys ? 'unknown field' : issue.message}`);
     }
     config = parsed.data;
+  }
+  const secret = env.NEXTBEST_CUSTOMER_TOKEN_SECRET;
+  if (secret !== undefined && secret !== '') {
+    const checked = tokenSecret.safeParse(secret);
+    if (!checked.success)
+      throw new Error(`NEXTBEST_CUSTOMER_TOKEN_SECRET: ${checked.error.issues[0]?.message}`);
+    config = { ...config, customerTokenSecret: secret };
   }
   const flag = env.NEXTBEST_RATE_LIMITS;
   if (flag !== undefined && flag !== '') {

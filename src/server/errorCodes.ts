@@ -10,9 +10,15 @@ export const ERROR_CODES = {
   },
   NB_ERR_KEY_MISSING: { status: 401, description: 'No `Authorization: Bearer <key>` header.' },
   NB_ERR_KEY_INVALID: { status: 401, description: 'The key is unknown, revoked or expired.' },
+  NB_ERR_CUSTOMER_TOKEN: {
+    status: 401,
+    description:
+      'The customer token does not verify: not an HS256 JWT, a signature of another secret, expired, or no customer id in `sub`.',
+  },
   NB_ERR_FORBIDDEN: {
     status: 403,
-    description: "The key lacks the route's scope; the message names the scopes it needs.",
+    description:
+      "The key lacks the route's scope (the message names the scopes it needs), or a publishable key asks for what it may not: another origin or channel, a bare customer id, an explanation, a conversion.",
   },
   NB_ERR_NOT_FOUND: {
     status: 404,

@@ -6,6 +6,7 @@ import { CatalogError } from '../core/catalogSchema.ts';
 import { EngineError } from '../engine/engine.ts';
 import { StoreUnavailableError } from '../store/unavailable.ts';
 import { codeForStatus, type ErrorCode } from './errorCodes.ts';
+import { Refusal } from './publishable.ts';
 import { errorSchema } from './schemas.ts';
 
 /** What a 503 asks clients to wait: about the degraded-mode probe interval and then some. */
@@ -111,6 +112,12 @@ export function errorHandler(app: FastifyInstance) {
       // Nothing was acknowledged: the client may send it again once the store is back.
       reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       return sendError(reply, 503, `${error.message}; nothing was stored, retry later`);
+    }
+    if (error instanceof Refusal) {
+      return sendError(reply, error.status, error.message, {
+        field: error.field,
+        ...(error.code ? { code: error.code } : {}),
+      });
     }
     if (error instanceof EngineError) {
       if (error.code === 'unavailable') reply.header('retry-after', String(RETRY_AFTER_SECONDS));

@@ -1,6 +1,7 @@
 // Wire schemas of managed API keys (/v1/keys).
 import { z } from 'zod';
 import { SCOPE_DESCRIPTIONS, SCOPES } from './auth.ts';
+import { originString } from './config.ts';
 import { MAX_GRACE_SECONDS } from './keys.ts';
 import { isoTime } from './schemas.ts';
 
@@ -9,6 +10,12 @@ const scopes = z
   .min(1)
   .max(SCOPES.length)
   .describe(`What the key may do: ${SCOPES.map((s) => `\`${s}\` (${SCOPE_DESCRIPTIONS[s]})`).join('; ')}.`);
+
+const channelId = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[^,\s]+$/, 'a channel id (no commas or spaces)');
 
 const label = z
   .string()
@@ -24,6 +31,18 @@ export const createKeyBody = z
     expiresAt: isoTime
       .optional()
       .describe('When the key stops working by itself, ISO 8601 (default: never).'),
+    origins: z
+      .array(originString)
+      .min(1)
+      .max(50)
+      .optional()
+      .describe('A publishable key only (and then needed): the web origins that may use it.'),
+    channels: z
+      .array(channelId)
+      .min(1)
+      .max(50)
+      .optional()
+      .describe("A publishable key only (and then needed): the catalog's inbound channels it decides on."),
   })
   .meta({ id: 'CreateKeyRequest' });
 
@@ -56,6 +75,8 @@ export const keyInfo = z
     expiresAt: time,
     revokedAt: time.describe('When the key stopped (or, in a rotation grace period, stops) working.'),
     replacedBy: z.string().nullable(),
+    origins: z.array(z.string()).optional().describe("A publishable key's origins."),
+    channels: z.array(z.string()).optional().describe("A publishable key's channels."),
   })
   .meta({ id: 'ApiKey' });
 

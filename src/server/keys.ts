@@ -59,16 +59,31 @@ export class ApiKeys {
     return this.ring.entries().map((e) => this.state(e));
   }
 
+  /**
+   * Creates a key. A publishable key (scope `publishable`, alone) needs its origins and channels;
+   * `channelProblem` says what is wrong with a channel for it (unknown, outbound), if anything.
+   */
   async create(
-    input: { label: string; scopes: readonly Scope[]; expiresAt?: number | undefined },
+    input: {
+      label: string;
+      scopes: readonly Scope[];
+      expiresAt?: number | undefined;
+      origins?: readonly string[] | undefined;
+      channels?: readonly string[] | undefined;
+    },
     actor: KeyActor,
+    channelProblem: (channel: string) => string | undefined = () => undefined,
   ): Promise<{ key: string; info: KeyInfo }> {
     const now = this.now();
     if (input.expiresAt !== undefined && input.expiresAt <= now)
       throw new EngineError('invalid', 'body.expiresAt', 'must be in the future');
-    const key = generateKey();
-    const record = newRecord(key, input.label, input.scopes, now, input.expiresAt ?? null);
+    const limits = publishableLimits(input, channelProblem);
+    const key = generateKey(limits ? 'nbp' : 'nbk');
+    const record = newRecord(key, input.label, input.scopes, now, input.expiresAt ?? null, limits);
     const expiry = record.expiresAt === null ? '' : `; expires ${iso(record.expiresAt)}`;
+    const where = limits
+      ? `; origins ${limits.origins.join(', ')}; channels ${limits.channels.join(', ')}`
+      : '';
     await this.change({
       insert: record,
       audit: {
@@ -76,7 +91,7 @@ export class ApiKeys {
         at: now,
         action: 'key.create',
         target: `key ${record.id}`,
-        summary: `created "${record.label}" with scopes ${record.scopes.join(', ')}${expiry}`,
+        summary: `created "${record.label}" with scopes ${record.scopes.join(', ')}${where}${expiry}`,
       },
     });
     return { key, info: this.info(record.id) };
@@ -106,8 +121,9 @@ export class ApiKeys {
   ): Promise<{ key: string; info: KeyInfo; replaced: KeyInfo }> {
     const now = this.now();
     const old = await this.entry(id);
-    const key = generateKey();
-    const record = newRecord(key, old.label, old.scopes, now, old.expiresAt);
+    const limits = old.origins && old.channels ? { origins: old.origins, channels: old.channels } : undefined;
+    const key = generateKey(limits ? 'nbp' : 'nbk');
+    const record = newRecord(key, old.label, old.scopes, now, old.expiresAt, limits);
     const until = now + graceSeconds * 1000;
     await this.change({
       insert: record,
@@ -171,12 +187,47 @@ export class ApiKeys {
   }
 }
 
+type PublishableLimits = { origins: readonly string[]; channels: readonly string[] };
+
+/** A publishable key's origins and channels, checked; undefined for other keys (which may have neither). */
+function publishableLimits(
+  input: {
+    scopes: readonly Scope[];
+    origins?: readonly string[] | undefined;
+    channels?: readonly string[] | undefined;
+  },
+  channelProblem: (channel: string) => string | undefined,
+): PublishableLimits | undefined {
+  if (!input.scopes.includes('publishable')) {
+    for (const field of ['origins', 'channels'] as const)
+      if (input[field] !== undefined)
+        throw new EngineError('invalid', `body.${field}`, "only for a key with scope 'publishable'");
+    return undefined;
+  }
+  if (input.scopes.some((s) => s !== 'publishable'))
+    throw new EngineError(
+      'invalid',
+      'body.scopes',
+      "a publishable key is public (it sits in web pages): scope 'publishable' goes alone",
+    );
+  for (const field of ['origins', 'channels'] as const)
+    if (!input[field] || input[field].length === 0)
+      throw new EngineError('invalid', `body.${field}`, 'a publishable key needs at least one');
+  const channels = [...new Set(input.channels)];
+  channels.forEach((c, i) => {
+    const problem = channelProblem(c);
+    if (problem) throw new EngineError('invalid', `body.channels[${i}]`, problem);
+  });
+  return { origins: [...new Set(input.origins)], channels };
+}
+
 function newRecord(
   key: string,
   label: string,
   scopes: readonly Scope[],
   now: number,
   expiresAt: number | null,
+  limits?: PublishableLimits,
 ): ApiKeyRecord {
   const d = digest(key);
   return {
@@ -188,6 +239,8 @@ function newRecord(
     expiresAt,
     revokedAt: null,
     replacedBy: null,
+    origins: limits ? [...limits.origins] : null,
+    channels: limits ? [...limits.channels] : null,
   };
 }
 
@@ -297,6 +350,8 @@ async function adopt(
           expiresAt: null,
           revokedAt: null,
           replacedBy: null,
+          origins: null,
+          channels: null,
         },
         audit: {
           keyId: null,

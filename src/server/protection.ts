@@ -1,6 +1,7 @@
 // What stands between the internet and the routes: rate limits (per key, per address, and much lower for
 // failed authentication), security headers with a Content-Security-Policy the pages pass, and CORS (off unless
-// origins are configured). Maintained plugins do the work; this file only says how they are set.
+// origins are configured or publishable keys name them). Maintained plugins do the work; this file only says how
+// they are set.
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -47,14 +48,18 @@ export async function registerProtection(app: FastifyInstance, options: Protecti
     crossOriginResourcePolicy: { policy: options.corsOrigins ? 'cross-origin' : 'same-origin' },
     frameguard: { action: 'deny' },
   });
-  if (options.corsOrigins && options.corsOrigins.length > 0) {
-    await app.register(cors, {
-      origin: [...options.corsOrigins],
-      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['authorization', 'content-type'],
-      maxAge: 600,
-    });
-  }
+  // The configured origins, and those of the publishable keys that work now (created and revoked at run time).
+  const configured = new Set(options.corsOrigins ?? []);
+  await app.register(cors, {
+    origin: (origin, done) =>
+      done(
+        null,
+        origin !== undefined && (configured.has(origin) || options.keys.publishableOrigins().has(origin)),
+      ),
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type'],
+    maxAge: 600,
+  });
   const limits = options.rateLimits;
   if (!limits) return;
   // Per process (an in-memory store): with N workers a client gets up to N times the limit in all.

@@ -75,6 +75,14 @@ export const healthResponse = z
 export const decideBody = z
   .strictObject({
     customerId: id.optional().describe('Known customer; omit for an anonymous visitor.'),
+    customerToken: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe(
+        "A known customer as a token the site's backend signed (JWT, HS256, `sub` the customer id, with `exp`): what web pages send instead of customerId.",
+      ),
     channel: z.string().min(1).max(100).describe('One of the catalog channels, e.g. web, app, call-centre.'),
     context: attributes.optional().describe('Placement and intent, visible to rules as context.*'),
     limit: z

@@ -10,9 +10,13 @@ export interface ApiKeyRow {
   expires_at: number | string | null;
   revoked_at: number | string | null;
   replaced_by: string | null;
+  origins: string | null;
+  channels: string | null;
 }
 
 const time = (v: number | string | null): number | null => (v === null ? null : Number(v));
+/** Origins and channels contain no commas (checked when a key is created). */
+const list = (v: string | null): string[] | null => (v === null ? null : v.split(','));
 
 export function toApiKey(r: ApiKeyRow): ApiKeyRecord {
   return {
@@ -24,14 +28,27 @@ export function toApiKey(r: ApiKeyRow): ApiKeyRecord {
     expiresAt: time(r.expires_at),
     revokedAt: time(r.revoked_at),
     replacedBy: r.replaced_by,
+    origins: list(r.origins),
+    channels: list(r.channels),
   };
 }
 
 export const KEY_INSERT = (p: (n: number) => string) =>
-  `INSERT INTO api_keys (id, digest, label, scopes, created_at, expires_at, revoked_at, replaced_by) VALUES (${[1, 2, 3, 4, 5, 6, 7, 8].map(p).join(', ')})`;
+  `INSERT INTO api_keys (id, digest, label, scopes, created_at, expires_at, revoked_at, replaced_by, origins, channels) VALUES (${[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(p).join(', ')})`;
 
 export function keyValues(k: ApiKeyRecord): unknown[] {
-  return [k.id, k.digest, k.label, k.scopes.join(','), k.createdAt, k.expiresAt, k.revokedAt, k.replacedBy];
+  return [
+    k.id,
+    k.digest,
+    k.label,
+    k.scopes.join(','),
+    k.createdAt,
+    k.expiresAt,
+    k.revokedAt,
+    k.replacedBy,
+    k.origins?.join(',') ?? null,
+    k.channels?.join(',') ?? null,
+  ];
 }
 
 export const KEY_REVOKE = (p: (n: number) => string) =>

@@ -111,6 +111,9 @@ export interface ApiKeyRecord {
   revokedAt: number | null;
   /** The key that replaced it by rotation. */
   replacedBy: string | null;
+  /** A publishable key's origins (https://shop.example.com) and channels; null for other keys. */
+  origins: string[] | null;
+  channels: string[] | null;
 }
 
 /** One change to the managed keys, applied with its audit entry in one transaction. */

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BUNDLED_CATALOG } from '../../src/cli/paths.ts';
 import { openStore } from '../../src/store/open.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nextbest-keys-cli-'));
@@ -49,6 +50,28 @@ describe('nextbest keys', () => {
     const missing = run('keys', 'list', '--db', join(dir, 'none.db'));
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('--db: no database at');
+  });
+
+  it('creates a publishable key for origins and inbound channels of the catalog', async () => {
+    const db = join(dir, 'publishable.db');
+    const store = await openStore(db);
+    await store.addCatalog(readFileSync(BUNDLED_CATALOG, 'utf8'), 'h', Date.now());
+    await store.close();
+    const create = (...extra: string[]) =>
+      run('keys', 'create', '--db', db, '--label', 'shop', '--scopes', 'publishable', ...extra);
+    const created = create('--origins', 'https://shop.example.com', '--channels', 'web,app');
+    expect(created.status).toBe(0);
+    expect(created.stdout).toMatch(/^\s+nbp_\S+$/m);
+    expect(created.stdout).toContain('origins https://shop.example.com; channels web, app');
+    const outbound = create('--origins', 'https://shop.example.com', '--channels', 'web,sms');
+    expect([outbound.status, outbound.stderr.trim()]).toEqual([
+      1,
+      "--channels: 'sms' is an outbound channel",
+    ]);
+    const origin = create('--origins', 'shop.example.com', '--channels', 'web');
+    expect(origin.status).toBe(1);
+    expect(origin.stderr).toContain("'shop.example.com': an origin such as https://shop.example.com");
+    expect(create('--channels', 'web').stderr.trim()).toBe('--origins: a publishable key needs at least one');
   });
 
   it('--version prints the package version', () => {

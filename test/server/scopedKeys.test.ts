@@ -30,7 +30,11 @@ describe('scopes on every route', () => {
     for (const scope of SCOPES) {
       const r = await server.call('POST', '/v1/keys', {
         key: ADMIN_KEY,
-        body: { label: `only ${scope}`, scopes: [scope] },
+        body: {
+          label: `only ${scope}`,
+          scopes: [scope],
+          ...(scope === 'publishable' ? { origins: ['https://shop.example.com'], channels: ['web'] } : {}),
+        },
       });
       expect(r.status).toBe(201);
       keyOf[scope] = r.body.key;

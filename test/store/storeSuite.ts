@@ -522,6 +522,8 @@ export function storeSuite(make: () => Promise<Store>) {
       expiresAt: null,
       revokedAt: null,
       replacedBy: null,
+      origins: scopes.includes('publishable') ? ['https://shop.example.com', 'https://m.example.com'] : null,
+      channels: scopes.includes('publishable') ? ['web'] : null,
     });
     const audit = (target: string) => ({
       at: 1000,
@@ -534,6 +536,11 @@ export function storeSuite(make: () => Promise<Store>) {
     const auditCount = async () => (await store.auditLog({ limit: 100, action: 'key.test' })).length;
     expect(await store.changeApiKeys({ insert: key('a1', ['admin']), audit: audit('a1') }, 1000)).toBe('ok');
     expect(await store.changeApiKeys({ insert: key('d1', ['decide']), audit: audit('d1') }, 1000)).toBe('ok');
+    expect(await store.changeApiKeys({ insert: key('p1', ['publishable']), audit: audit('p1') }, 1000)).toBe(
+      'ok',
+    );
+    expect((await store.apiKeys()).find((k) => k.id === 'p1')).toEqual(key('p1', ['publishable']));
+    expect((await store.apiKeys()).find((k) => k.id === 'd1')).toEqual(key('d1', ['decide']));
     expect(await store.changeApiKeys({ insert: key('a1', ['read']), audit: audit('again') }, 1000)).toBe(
       'exists',
     );
@@ -580,10 +587,11 @@ export function storeSuite(make: () => Promise<Store>) {
       ['a1', null, null],
       ['d1', 3000, 'd2'],
       ['d2', null, null],
+      ['p1', null, null],
     ]);
     expect(keys[0]!.scopes).toEqual(['admin']);
     // Only the changes that were made are in the audit trail.
-    expect(await auditCount()).toBe(4);
+    expect(await auditCount()).toBe(5);
   });
 
   it('aggregates KPIs per arm and day from choices and outcomes (hand-computed fixture)', async () => {

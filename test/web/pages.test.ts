@@ -1,6 +1,6 @@
 // End-to-end: the dashboard and the agent page in real headless Chromium (Debian's package), against a real
 // server that a short demo run filled with decisions. `npm test` builds the pages first (pretest).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -14,8 +14,8 @@ import { openStore } from '../../src/store/open.ts';
 import type { Store } from '../../src/store/store.ts';
 import { TEXTS } from '../../web/src/texts.ts';
 import { DIALECTS } from '../store/dialects.ts';
+import { CHROMIUM, haveChromium, requireBuilt } from './browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 // Every visible text node and the visible labels of the page, run in the browser (a string: the tests'
 // TypeScript has no DOM types).
 const VISIBLE_TEXTS = `(() => {
@@ -35,11 +35,7 @@ const VISIBLE_TEXTS = `(() => {
 })()`;
 const ADMIN = 'e2e-admin-key-0123456789';
 const READER = 'e2e-read-key-0123456789';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI)
-  throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
-if (!existsSync(join(WEB_ROOT, 'index.html')))
-  throw new Error('web/dist is missing: run `npm run build:web` (npm test does it first)');
+requireBuilt('index.html');
 
 const SHOTS = process.env.NEXTBEST_SCREENSHOTS;
 

@@ -4,6 +4,7 @@ import { describeDropped, langOf } from '../../core/reasons.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { OutcomeRecord } from '../../store/store.ts';
 import { requestLanguages } from '../lang.ts';
+import { admitDecide, admitOutcome, type CustomerTokens, Refusal } from '../publishable.ts';
 import {
   decideBody,
   decideResponse,
@@ -28,38 +29,54 @@ function outcomeView(o: OutcomeRecord) {
   };
 }
 
-export async function decisionRoutes(parent: FastifyInstance, engine: Engine) {
+export async function decisionRoutes(parent: FastifyInstance, engine: Engine, tokens: CustomerTokens) {
   const app = parent.withTypeProvider<ZodTypeProvider>();
   const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 413: errorSchema };
 
   app.post(
     '/decide',
     {
-      config: { scope: 'decide' },
+      config: { scope: ['decide', 'publishable'] },
       schema: {
         tags: ['decisions'],
         summary: 'The next best actions for a customer (or an anonymous visitor) on a channel',
+        description:
+          "With a publishable key (web pages, apps): only on the key's channels, from its origins, a known customer named by `customerToken`, no explanation.",
         body: decideBody,
         response: { 200: decideResponse, ...errors },
       },
     },
-    async (request) => engine.decide({ ...request.body, languages: requestLanguages(request) }),
+    async (request) => {
+      const { customerToken, ...body } = request.body;
+      admitDecide(request, body);
+      if (customerToken !== undefined) {
+        if (body.customerId !== undefined)
+          throw new Refusal(400, 'body.customerToken', 'send customerId or customerToken, not both');
+        body.customerId = await tokens.customerOf(customerToken);
+      }
+      return engine.decide({ ...body, languages: requestLanguages(request) });
+    },
   );
 
   app.post(
     '/outcomes',
     {
-      config: { scope: 'outcomes' },
+      config: { scope: ['outcomes', 'publishable'] },
       schema: {
         tags: ['decisions'],
         summary: 'Report what the customer did with a chosen action (idempotent)',
         description:
-          'Acknowledged outcomes are on disk before the response. The same (decision, action, outcome) reported again counts once.',
+          "Acknowledged outcomes are on disk before the response. The same (decision, action, outcome) reported again counts once. A publishable key reports impressions, clicks, accepts and rejects of its channels' decisions, without values.",
         body: outcomeBody,
         response: { 200: outcomeResponse, ...errors },
       },
     },
     async (request) => {
+      await admitOutcome(
+        request,
+        request.body,
+        async () => (await engine.getDecision(request.body.decisionId)).channel,
+      );
       const { outcome, duplicate } = await engine.recordOutcome(request.body);
       return { decisionId: request.body.decisionId, duplicate, outcome: outcomeView(outcome) };
     },

@@ -1,6 +1,7 @@
 // Managed API keys: create, list, revoke and rotate without a restart (admin). The key is shown once.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Engine } from '../../engine/engine.ts';
 import { actorOf } from '../auth.ts';
 import { createKeyBody, keyIdParams, keyInfo, keyList, newKey, rotateKeyBody } from '../keySchemas.ts';
 import type { ApiKeys, KeyInfo } from '../keys.ts';
@@ -18,10 +19,23 @@ function wire(k: KeyInfo) {
     expiresAt: iso(k.expiresAt),
     revokedAt: iso(k.revokedAt),
     replacedBy: k.replacedBy,
+    ...(k.origins ? { origins: [...k.origins] } : {}),
+    ...(k.channels ? { channels: [...k.channels] } : {}),
   };
 }
 
-export async function keyRoutes(parent: FastifyInstance, keys: ApiKeys) {
+/** What is wrong with a channel for a publishable key: it must be one of the catalog's, and not outbound. */
+export function channelProblem(engine: Engine): (channel: string) => string | undefined {
+  return (channel) => {
+    const found = engine.activeCatalog.catalog.channels.get(channel);
+    if (!found) return `'${channel}' is not a channel of the active catalog`;
+    if (found.direction === 'outbound')
+      return `'${channel}' is an outbound channel: pages and apps decide on inbound ones`;
+    return undefined;
+  };
+}
+
+export async function keyRoutes(parent: FastifyInstance, keys: ApiKeys, engine: Engine) {
   const app = parent.withTypeProvider<ZodTypeProvider>();
   const tags = ['keys'];
   app.get(
@@ -49,7 +63,7 @@ export async function keyRoutes(parent: FastifyInstance, keys: ApiKeys) {
       },
     },
     async (request, reply) => {
-      const { key, info } = await keys.create(request.body, actorOf(request));
+      const { key, info } = await keys.create(request.body, actorOf(request), channelProblem(engine));
       return reply.code(201).send({ ...wire(info), key });
     },
   );
