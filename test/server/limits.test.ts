@@ -1,6 +1,6 @@
 // Budgets and contact caps hold under simultaneous requests through the real HTTP server, and across two
 // server processes on one database: a commit reserves them in the decision's own transaction.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -171,6 +171,42 @@ describe.each(DIALECTS)('limits across two server processes on one database ($na
       expect(email.reduce((n, r) => n + r.body.actions.length, 0)).toBe(3);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
+  it('serve --workers 2: simultaneous decides on one port never exceed a daily budget or a weekly cap', {
+    timeout: 60_000,
+  }, async () => {
+    const db = dialect.freshUrl();
+    const catalog = join(dir, `limits-workers-${dialect.name}.json`);
+    writeFileSync(catalog, JSON.stringify(limitsCatalog({ maxPerDay: 10 })));
+    const server = await spawnServer(
+      ['--db', db, '--catalog', catalog, '--no-demo-data', '--workers', '2'],
+      MIDDAY_ENV,
+    );
+    try {
+      // The primary and its two workers share the port.
+      const pid = server.child.pid;
+      expect(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)).toHaveLength(2);
+      for (let i = 0; i < 100; i++)
+        expect(
+          (await callUrl(server.url, 'PUT', `/v1/customers/C${i}`, { attributes: { age: 30 } }, ADMIN_KEY))
+            .status,
+        ).toBeLessThan(300);
+      const burst = (n: number, body: (i: number) => unknown) =>
+        Array.from({ length: n }, (_, i) => callUrl(server.url, 'POST', '/v1/decide', body(i)));
+      const web = await Promise.all(
+        burst(200, (i) => ({ customerId: `C${i % 100}`, channel: 'web', limit: 1 })),
+      );
+      expect(web.every((r) => r.status === 200)).toBe(true);
+      expect(chosen(web, 'Limited')).toBe(10);
+      const email = await Promise.all(
+        burst(40, (i) => ({ customerId: 'C5', channel: 'email', limit: 1 + (i % 2) })),
+      );
+      expect(email.every((r) => r.status === 200)).toBe(true);
+      expect(email.reduce((n, r) => n + r.body.actions.length, 0)).toBe(3);
+    } finally {
+      await server.stop();
     }
   });
 });
