@@ -52,7 +52,8 @@ export function decisionRecord(
   };
 }
 
-const contact = (_customerId: string, at: number): InteractionRecord => ({
+/** A contact line of action A1 on the web (the suites' shorthand). */
+export const contact = (_customerId: string, at: number): InteractionRecord => ({
   kind: 'contact',
   actionId: 'A1',
   issue: 'Sales',

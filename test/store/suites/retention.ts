@@ -1,21 +1,13 @@
 // Store suite, part 3: retention of the decision log (every dialect runs it).
 import { expect, it } from 'vitest';
-import type { InteractionRecord } from '../../../src/core/types.ts';
 import { DECISION_GONE, type DecisionRecord, type Store } from '../../../src/store/store.ts';
+// Called only inside tests, after both modules have loaded (storeSuite.ts imports this suite).
+import { contact } from '../storeSuite.ts';
 
 const T0 = Date.parse('2026-06-15T12:00:00Z');
 const HOUR = 3_600_000;
 
 type Make = (id: string, customerId: string | null, extra?: Partial<DecisionRecord>) => DecisionRecord;
-
-const contact = (at: number): InteractionRecord => ({
-  kind: 'contact',
-  actionId: 'A1',
-  issue: 'Sales',
-  group: 'Cards',
-  channel: 'web',
-  at,
-});
 
 /** Folds every learned outcome into the stored models (the quick path, as a single process does). */
 async function foldAll(store: Store) {
@@ -37,7 +29,7 @@ export function retentionSuite(get: () => Store, record: Make) {
       at,
       customerId: 'c1',
       teaches: kind === 'accept',
-      interaction: { ...contact(at), kind },
+      interaction: { ...contact('c1', at), kind },
     });
 
   it('sweeps the oldest decisions with their choices and outcomes, never an unfolded lesson', async () => {
@@ -45,7 +37,7 @@ export function retentionSuite(get: () => Store, record: Make) {
     for (let i = 0; i < 5; i++)
       await store.commitDecision({
         decision: record(`d${i}`, 'c1', { at: T0 + i * HOUR }),
-        contacts: [contact(T0)],
+        contacts: [contact('c1', T0)],
       });
     await outcome('d0', T0 + 1);
     await outcome('d1', T0 + HOUR + 1, 'impression');
