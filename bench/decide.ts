@@ -1,4 +1,4 @@
-// npm run bench:decide — decision latency with 100 eligible actions, in-process and over HTTP.
+// npm run bench:decide — decision latency with 100 eligible actions (--actions), in-process and over HTTP.
 // In-process: Engine.decide on an embedded SQLite file (load profile + history, policies, scoring, log).
 // Core only: the pure decide() on preloaded data. HTTP: a real `nextbest serve` process loaded by autocannon
 // from this process, beside a bare Fastify route for the ratio (PROTOCOL.md section 4).
@@ -31,6 +31,8 @@ const opts = new Command()
     '--budgets',
     'give every fourth action a (never reached) daily budget, so decisions reserve budgets',
   )
+  .option('--actions <n>', 'eligible actions in the catalog', (v) => Number(v), 100)
+  .option('--no-http', 'in-process and core figures only (no server, no HTTP scenarios)')
   .option('--json', 'print only the JSON figures')
   .parse()
   .opts<{
@@ -39,6 +41,8 @@ const opts = new Command()
     customers: number;
     db?: string;
     budgets?: boolean;
+    actions: number;
+    http: boolean;
     json?: boolean;
   }>();
 
@@ -80,7 +84,7 @@ try {
     ? `${opts.db}${opts.db.includes('?') ? '&' : '?'}schema=${schema}`
     : join(dir, 'bench.db');
   const catalogPath = join(dir, 'catalog.json');
-  const catalogDoc = benchCatalog(100, { budgets: opts.budgets === true });
+  const catalogDoc = benchCatalog(opts.actions, { budgets: opts.budgets === true });
   writeFileSync(catalogPath, JSON.stringify(catalogDoc));
   const store = await openStore(dbPath);
   const engine = await Engine.open(store, JSON.stringify(catalogDoc), { seed: 1, checkpointMs: 0 });
@@ -126,7 +130,7 @@ try {
   const now = Date.now();
   const history = Array.from({ length: 20 }, (_, i) => ({
     kind: i % 5 === 4 ? ('reject' as const) : ('contact' as const),
-    actionId: `Action${String((i * 7) % 100).padStart(4, '0')}`,
+    actionId: `Action${String((i * 7) % opts.actions).padStart(4, '0')}`,
     issue: 'Sales',
     group: 'Group1',
     channel: 'web',
@@ -156,78 +160,100 @@ try {
   }
   await engine.close();
   await store.close();
+  if (!opts.http) {
+    const figures = {
+      actions: opts.actions,
+      eligibleActions: candidates / opts.decisions,
+      inProcessMs: latencySummary(inProcess),
+      coreOnlyMs: latencySummary(core),
+    };
+    const path = writeResult(
+      'decide',
+      figures,
+      `npm run bench:decide -- ${process.argv.slice(2).join(' ')}`.trim(),
+    );
+    if (opts.json) console.log(JSON.stringify(figures));
+    else {
+      log(`eligible actions per decision (core): ${figures.eligibleActions}`);
+      log('in-process Engine.decide (ms):', figures.inProcessMs);
+      log('core decide() only (ms):      ', figures.coreOnlyMs);
+      log(`results: ${path}`);
+    }
+  }
 
-  // Over HTTP: a real server process on the prepared database, and a bare Fastify route.
-  const env = {
-    ...process.env,
-    NEXTBEST_API_KEY: 'bench-api-key-0123456789',
-    NEXTBEST_ADMIN_KEY: 'bench-admin-key-0123456789',
-    // A benchmark measures the engine, not the rate limits that would stop it.
-    NEXTBEST_RATE_LIMITS: 'off',
-  };
-  const server = spawn(
-    process.execPath,
-    ['bin/nextbest.mjs', 'serve', '--db', dbPath, '--port', '0', '--no-demo-data', '--workers', '1'],
-    {
-      env,
-      stdio: 'pipe',
-    },
-  );
-  children.push(server);
-  const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bareServer.ts'], { stdio: 'pipe' });
-  children.push(bare);
-  const [serverUrl, bareUrl] = await Promise.all([waitForUrl(server), waitForUrl(bare)]);
-  const auth = { authorization: `Bearer ${env.NEXTBEST_API_KEY}` };
-  const body = () => JSON.stringify({ customerId: pickCustomer(), channel: 'web', limit: 3 });
-  log(`HTTP scenarios, ${opts.duration} s each …`);
-  await load(`${serverUrl}/v1/decide`, 4, body, auth); // warm-up, not reported
-  const http1 = await load(`${serverUrl}/v1/decide`, 1, body, auth);
-  const http16 = await load(`${serverUrl}/v1/decide`, 16, body, auth);
-  // Outcomes over HTTP: each request a new (decision, action, outcome), so every one is a write that teaches.
-  const kinds = ['impression', 'click', 'accept', 'reject'];
-  let next = 0;
-  const outcomeBody = () => {
-    const i = next++;
-    const a = answerable[i % answerable.length]!;
-    return JSON.stringify({ ...a, outcome: kinds[Math.floor(i / answerable.length) % kinds.length] });
-  };
-  const outcome16 = await load(`${serverUrl}/v1/outcomes`, 16, outcomeBody, auth);
-  if (next > answerable.length * kinds.length)
-    log('note: outcomes repeated (idempotent answers) after', answerable.length * kinds.length);
-  const bare1 = await load(`${bareUrl}/bare`, 1, () => '{}', {});
-  const bare16 = await load(`${bareUrl}/bare`, 16, () => '{}', {});
+  if (opts.http) {
+    // Over HTTP: a real server process on the prepared database, and a bare Fastify route.
+    const env = {
+      ...process.env,
+      NEXTBEST_API_KEY: 'bench-api-key-0123456789',
+      NEXTBEST_ADMIN_KEY: 'bench-admin-key-0123456789',
+      // A benchmark measures the engine, not the rate limits that would stop it.
+      NEXTBEST_RATE_LIMITS: 'off',
+    };
+    const server = spawn(
+      process.execPath,
+      ['bin/nextbest.mjs', 'serve', '--db', dbPath, '--port', '0', '--no-demo-data', '--workers', '1'],
+      {
+        env,
+        stdio: 'pipe',
+      },
+    );
+    children.push(server);
+    const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bareServer.ts'], { stdio: 'pipe' });
+    children.push(bare);
+    const [serverUrl, bareUrl] = await Promise.all([waitForUrl(server), waitForUrl(bare)]);
+    const auth = { authorization: `Bearer ${env.NEXTBEST_API_KEY}` };
+    const body = () => JSON.stringify({ customerId: pickCustomer(), channel: 'web', limit: 3 });
+    log(`HTTP scenarios, ${opts.duration} s each …`);
+    await load(`${serverUrl}/v1/decide`, 4, body, auth); // warm-up, not reported
+    const http1 = await load(`${serverUrl}/v1/decide`, 1, body, auth);
+    const http16 = await load(`${serverUrl}/v1/decide`, 16, body, auth);
+    // Outcomes over HTTP: each request a new (decision, action, outcome), so every one is a write that teaches.
+    const kinds = ['impression', 'click', 'accept', 'reject'];
+    let next = 0;
+    const outcomeBody = () => {
+      const i = next++;
+      const a = answerable[i % answerable.length]!;
+      return JSON.stringify({ ...a, outcome: kinds[Math.floor(i / answerable.length) % kinds.length] });
+    };
+    const outcome16 = await load(`${serverUrl}/v1/outcomes`, 16, outcomeBody, auth);
+    if (next > answerable.length * kinds.length)
+      log('note: outcomes repeated (idempotent answers) after', answerable.length * kinds.length);
+    const bare1 = await load(`${bareUrl}/bare`, 1, () => '{}', {});
+    const bare16 = await load(`${bareUrl}/bare`, 16, () => '{}', {});
 
-  const figures = {
-    eligibleActions: candidates / opts.decisions,
-    decisionsWithActions: eligible / opts.decisions,
-    inProcessMs: latencySummary(inProcess),
-    coreOnlyMs: latencySummary(core),
-    http: {
-      decideOneConnection: http1,
-      decide16Connections: http16,
-      outcome16Connections: outcome16,
-      bareOneConnection: bare1,
-      bare16Connections: bare16,
-    },
-    ratioDecideToBare16: Math.round((http16.requestsPerSecond / bare16.requestsPerSecond) * 1000) / 1000,
-  };
-  const path = writeResult(
-    'decide',
-    figures,
-    `npm run bench:decide -- ${process.argv.slice(2).join(' ')}`.trim(),
-  );
-  if (opts.json) console.log(JSON.stringify(figures));
-  else {
-    log(`eligible actions per decision (core): ${figures.eligibleActions}`);
-    log('in-process Engine.decide (ms):', figures.inProcessMs);
-    log('core decide() only (ms):      ', figures.coreOnlyMs);
-    log('HTTP POST /v1/decide, 1 connection:  ', http1);
-    log('HTTP POST /v1/decide, 16 connections:', http16);
-    log('HTTP POST /v1/outcomes, 16 connections:', outcome16);
-    log('bare Fastify route, 1 connection:    ', bare1);
-    log('bare Fastify route, 16 connections:  ', bare16);
-    log(`decide/bare throughput ratio (16 connections): ${figures.ratioDecideToBare16}`);
-    log(`results: ${path}`);
+    const figures = {
+      eligibleActions: candidates / opts.decisions,
+      decisionsWithActions: eligible / opts.decisions,
+      inProcessMs: latencySummary(inProcess),
+      coreOnlyMs: latencySummary(core),
+      http: {
+        decideOneConnection: http1,
+        decide16Connections: http16,
+        outcome16Connections: outcome16,
+        bareOneConnection: bare1,
+        bare16Connections: bare16,
+      },
+      ratioDecideToBare16: Math.round((http16.requestsPerSecond / bare16.requestsPerSecond) * 1000) / 1000,
+    };
+    const path = writeResult(
+      'decide',
+      figures,
+      `npm run bench:decide -- ${process.argv.slice(2).join(' ')}`.trim(),
+    );
+    if (opts.json) console.log(JSON.stringify(figures));
+    else {
+      log(`eligible actions per decision (core): ${figures.eligibleActions}`);
+      log('in-process Engine.decide (ms):', figures.inProcessMs);
+      log('core decide() only (ms):      ', figures.coreOnlyMs);
+      log('HTTP POST /v1/decide, 1 connection:  ', http1);
+      log('HTTP POST /v1/decide, 16 connections:', http16);
+      log('HTTP POST /v1/outcomes, 16 connections:', outcome16);
+      log('bare Fastify route, 1 connection:    ', bare1);
+      log('bare Fastify route, 16 connections:  ', bare16);
+      log(`decide/bare throughput ratio (16 connections): ${figures.ratioDecideToBare16}`);
+      log(`results: ${path}`);
+    }
   }
 } finally {
   for (const c of children) c.kill('SIGTERM');

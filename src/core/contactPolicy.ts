@@ -81,6 +81,7 @@ function inScope(policy: ContactPolicyDefinition, action: PendingContact, other:
 function checkPolicy(
   policy: ContactPolicyDefinition,
   action: PendingContact,
+  key: string,
   index: HistoryIndex,
   channel: string,
   now: number,
@@ -93,7 +94,7 @@ function checkPolicy(
     policy.type === 'maxContacts' && policy.countOn === 'decision'
       ? pending.filter((p) => inScope(policy, action, p)).length
       : 0;
-  const all = index.get(scopeKey(policy.scope, action.issue, action.group, action.id));
+  const all = index.get(key);
   if (!all && alsoNow === 0) {
     if (room && policy.type === 'maxContacts' && policy.countOn === 'decision')
       room.left = Math.min(room.left, policy.count);
@@ -159,14 +160,60 @@ export function checkContactPolicies(
   now: number,
   pending: readonly PendingContact[] = [],
   room?: { left: number },
+  memo?: PolicyMemo,
 ): PolicyBlock | undefined {
-  for (const i of action.contactPolicies) {
+  const keys = scopeKeysOf(catalog, action);
+  for (let k = 0; k < action.contactPolicies.length; k++) {
+    const i = action.contactPolicies[k]!;
     const policy = catalog.contactPolicies[i];
     if (!policy) continue;
-    const block = checkPolicy(policy, action, index, channel, now, pending, room);
-    if (block) return block;
+    const key = keys[k]!;
+    if (!memo || pending.length > 0 || policy.scope === 'action') {
+      const block = checkPolicy(policy, action, key, index, channel, now, pending, room);
+      if (block) return block;
+      continue;
+    }
+    // A policy over a group, an issue or the whole customer answers alike for every action in its scope: with a
+    // thousand actions under one customer-wide cap, the history is counted once instead of a thousand times.
+    let answers = memo[i];
+    if (!answers) {
+      answers = new Map();
+      memo[i] = answers;
+    }
+    let known = answers.get(key);
+    if (!known) {
+      const left = { left: Number.POSITIVE_INFINITY };
+      known = {
+        block: checkPolicy(policy, action, key, index, channel, now, pending, left),
+        left: left.left,
+      };
+      answers.set(key, known);
+    }
+    if (room) room.left = Math.min(room.left, known.left);
+    if (known.block) return { ...known.block };
   }
   return undefined;
+}
+
+/**
+ * What the policies over groups, issues and the customer answered within one decision (no pending contacts), per
+ * policy (its index in the catalog) and scope key: their answer is the same for every action in the scope.
+ */
+export type PolicyMemo = Array<Map<string, { block: PolicyBlock | undefined; left: number }> | undefined>;
+
+/** Each action's history keys for its policies (aligned with `contactPolicies`), made once per compiled action. */
+const SCOPE_KEYS = new WeakMap<CompiledAction, readonly string[]>();
+
+function scopeKeysOf(catalog: Catalog, action: CompiledAction): readonly string[] {
+  let keys = SCOPE_KEYS.get(action);
+  if (!keys) {
+    keys = action.contactPolicies.map((i) => {
+      const p = catalog.contactPolicies[i];
+      return p ? scopeKey(p.scope, action.issue, action.group, action.id) : '';
+    });
+    SCOPE_KEYS.set(action, keys);
+  }
+  return keys;
 }
 
 /** The caps that count decisions on this channel and apply to the action. */
@@ -231,8 +278,17 @@ export function capViolations(check: CapCheck, history: readonly InteractionReco
   const pending: PendingContact[] = [];
   const blocked: string[] = [];
   for (const action of check.chosen) {
-    if (action.caps.some((p) => checkPolicy(p, action, index, channel, now, pending)))
-      blocked.push(action.id);
+    const blockedBy = (p: ContactPolicyDefinition) =>
+      checkPolicy(
+        p,
+        action,
+        scopeKey(p.scope, action.issue, action.group, action.id),
+        index,
+        channel,
+        now,
+        pending,
+      );
+    if (action.caps.some(blockedBy)) blocked.push(action.id);
     pending.push(action);
   }
   return blocked;

@@ -7,7 +7,7 @@ import type { Features, FeatureValue } from '../learn/learner.ts';
 import { arbitrate, priorityOf } from './arbitration.ts';
 import type { Arm } from './arms.ts';
 import type { Catalog, CompiledAction } from './catalog.ts';
-import { checkContactPolicies, indexHistory } from './contactPolicy.ts';
+import { checkContactPolicies, indexHistory, type PolicyMemo } from './contactPolicy.ts';
 import { RULE_LIMITS } from './limits.ts';
 import { localize } from './localize.ts';
 import type { DropReason } from './reasons.ts';
@@ -120,11 +120,13 @@ export function decide(input: DecideInput): DecideResult {
   };
   const x = learnerFeatures(input.customer, input.features, input.context, channel);
   const historyIndex = indexHistory(input.history);
+  const policyMemo: PolicyMemo = [];
   const dropped: DroppedCandidate[] = [];
   const candidates: ScoredCandidate[] = [];
-  const treatments = new Map<string, ChosenAction['treatment']>();
-  /** Per action under caps on decisions: how many more contacts its tightest cap allows. */
-  const headroom = new Map<string, number>();
+  // Beside each candidate (same index): its treatment, and how many more contacts its tightest cap on decisions
+  // allows (arrays, not maps keyed by id: a thousand candidates per decision are common).
+  const treatments: Array<ChosenAction['treatment']> = [];
+  const rooms: number[] = [];
   // A rule's result depends only on the decision's scope, and catalogs repeat rules across actions (the same
   // eligibility for a whole issue, the same consent check): each distinct rule text is evaluated once here.
   const results = new Map<string, { ok: true; value: unknown } | { ok: false; error: unknown }>();
@@ -216,8 +218,7 @@ export function decide(input: DecideInput): DecideResult {
     }
     if (failed) continue;
     const room = { left: Number.POSITIVE_INFINITY };
-    const block = checkContactPolicies(catalog, action, historyIndex, channel, now, [], room);
-    if (room.left !== Number.POSITIVE_INFINITY) headroom.set(action.id, room.left);
+    const block = checkContactPolicies(catalog, action, historyIndex, channel, now, [], room, policyMemo);
     if (block) {
       drop('contactPolicy', block);
       continue;
@@ -272,17 +273,19 @@ export function decide(input: DecideInput): DecideResult {
     };
     candidate.priority = priorityOf(candidate);
     candidates.push(candidate);
-    treatments.set(action.id, treatment);
+    treatments.push(treatment);
+    rooms.push(room.left);
   }
 
   // Caps on decisions also count the slots filled before (limit 3 under a cap of 1 gives one action). Each
   // chosen action adds at most one contact to a cap, so only candidates with less room than slots filled are
   // checked again.
-  const tight = candidates.some((c) => (headroom.get(c.actionId) ?? Number.POSITIVE_INFINITY) < input.limit);
+  const tight = rooms.some((left) => left < input.limit);
+  const headroom = new Map(tight ? candidates.map((c, i) => [c, rooms[i]!]) : []);
   const admissible = !tight
     ? undefined
     : (c: ScoredCandidate, chosen: readonly ScoredCandidate[]) =>
-        (headroom.get(c.actionId) ?? Number.POSITIVE_INFINITY) > chosen.length ||
+        (headroom.get(c) ?? Number.POSITIVE_INFINITY) > chosen.length ||
         checkContactPolicies(
           catalog,
           catalog.actionsById.get(c.actionId)!,
@@ -301,6 +304,7 @@ export function decide(input: DecideInput): DecideResult {
     score: arm === 'businessRule' ? (c) => c.lever * c.value : undefined,
     admissible,
   });
+  const treatmentOf = (c: ScoredCandidate) => treatments[candidates.indexOf(c)]!;
   const chosen: ChosenAction[] = slots.map((s) => ({
     ...s.candidate,
     rank: s.rank,
@@ -308,8 +312,8 @@ export function decide(input: DecideInput): DecideResult {
     // What was shown, in the reader's language where the catalog translates it (logged so).
     treatment: input.languages?.length
       ? (localize(catalog, catalog.actionsById.get(s.candidate.actionId)!, channel, input.languages)
-          .treatment ?? treatments.get(s.candidate.actionId)!)
-      : treatments.get(s.candidate.actionId)!,
+          .treatment ?? treatmentOf(s.candidate))
+      : treatmentOf(s.candidate),
   }));
   return { candidates, dropped, chosen, features: x };
 }
