@@ -55,9 +55,10 @@ interface PayloadV3 extends Omit<DecisionPayload, 'candidates' | 'dropped'> {
   x: CompactDropped;
 }
 
-function column(values: readonly number[]): NumberColumn {
+/** One number when all are equal, else the array itself (the caller's own, not copied). */
+function column(values: number[]): NumberColumn {
   const first = values[0] ?? 0;
-  return values.every((v) => v === first) ? first : [...values];
+  return values.every((v) => v === first) ? first : values;
 }
 
 function at(col: NumberColumn, i: number): number {
@@ -82,19 +83,43 @@ function interner() {
 }
 
 function encodeCandidates(candidates: readonly ScoredCandidate[]): CompactCandidates {
+  // One pass for the columns (a decision may have a thousand candidates); the names are interned issues first,
+  // then groups, as the format has always listed them.
   const names = interner();
+  const a: string[] = [];
+  const i: number[] = [];
+  const g: number[] = [];
+  const p: number[] = [];
+  const v: number[] = [];
+  const w: number[] = [];
+  const l: number[] = [];
+  const sd: number[] = [];
+  const e: number[] = [];
+  let products = true;
+  for (const c of candidates) {
+    a.push(c.actionId);
+    i.push(names.of(c.issue));
+    p.push(c.propensity);
+    v.push(c.value);
+    w.push(c.contextWeight);
+    l.push(c.lever);
+    sd.push(c.logitSd);
+    e.push(c.evidence);
+    if (products && c.priority !== priorityOf(c)) products = false;
+  }
+  for (const c of candidates) g.push(names.of(c.group));
   return {
-    a: candidates.map((c) => c.actionId),
-    i: column(candidates.map((c) => names.of(c.issue))),
-    g: column(candidates.map((c) => names.of(c.group))),
+    a,
+    i: column(i),
+    g: column(g),
     n: names.names,
-    p: column(candidates.map((c) => c.propensity)),
-    v: column(candidates.map((c) => c.value)),
-    w: column(candidates.map((c) => c.contextWeight)),
-    l: column(candidates.map((c) => c.lever)),
-    sd: column(candidates.map((c) => c.logitSd)),
-    e: column(candidates.map((c) => c.evidence)),
-    ...(candidates.some((c) => c.priority !== priorityOf(c)) ? { r: candidates.map((c) => c.priority) } : {}),
+    p: column(p),
+    v: column(v),
+    w: column(w),
+    l: column(l),
+    sd: column(sd),
+    e: column(e),
+    ...(products ? {} : { r: candidates.map((c) => c.priority) }),
   };
 }
 
