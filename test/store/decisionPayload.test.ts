@@ -1,4 +1,5 @@
 // The compact decision payload: what is written reads back as the same record, in much less space.
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { priorityOf } from '../../src/core/arbitration.ts';
 import { mulberry32 } from '../../src/core/random.ts';
@@ -88,6 +89,13 @@ describe('decision payload', () => {
   it('handles a decision without candidates or dropped actions', () => {
     const p = { ...payload(4), candidates: [], dropped: [] };
     expect(decodePayload(encodePayload(p))).toEqual(p);
+  });
+
+  it('writes the bytes of format version 3 (a pinned digest: stored payloads must not change by accident)', () => {
+    const digest = createHash('sha256')
+      .update(encodePayload(payload(40, 7)))
+      .digest('hex');
+    expect(digest).toBe('31eebba87b04fe2e4e9aa5149b6136bd13fef188801f4438de35db5586915190');
   });
 
   it('is at most a third of the plain JSON for 100 candidates', () => {
