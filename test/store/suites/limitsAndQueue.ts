@@ -89,47 +89,50 @@ export function limitsAndQueueSuite(get: () => Store, record: Make) {
     expect((await store.budgetUsage(['E1'], day)).get('E1')).toEqual({ today: 5, total: 5 });
   });
 
-  it('checks caps at commit against the history as committed, one decision per customer at a time', async () => {
-    const store = get();
-    const cap = 2;
-    const commit = (id: string) =>
-      store.commitDecision({
-        decision: record(id, 'c9', { chosen: [choice('A1')] }),
-        contacts: [contactOf('A1', 'email', T0)],
-        reserve: {
-          budgets: [],
-          caps: {
-            since: T0 - 7 * DAY,
-            acceptsForever: false,
-            check: {
-              channel: 'email',
-              now: T0,
-              chosen: [
-                {
-                  id: 'A1',
-                  issue: 'Sales',
-                  group: 'G',
-                  caps: [
-                    {
-                      id: 'email-cap',
-                      type: 'maxContacts',
-                      scope: 'customer',
-                      count: cap,
-                      days: 7,
-                      countOn: 'decision',
-                    },
-                  ],
-                },
-              ],
+  it.each([['c9'], ["O'Brien \\'; DROP TABLE interactions; --"]])(
+    'checks caps at commit against the history as committed, one decision per customer at a time (%s)',
+    async (customer) => {
+      const store = get();
+      const cap = 2;
+      const commit = (id: string) =>
+        store.commitDecision({
+          decision: record(id, customer, { chosen: [choice('A1')] }),
+          contacts: [contactOf('A1', 'email', T0)],
+          reserve: {
+            budgets: [],
+            caps: {
+              since: T0 - 7 * DAY,
+              acceptsForever: false,
+              check: {
+                channel: 'email',
+                now: T0,
+                chosen: [
+                  {
+                    id: 'A1',
+                    issue: 'Sales',
+                    group: 'G',
+                    caps: [
+                      {
+                        id: 'email-cap',
+                        type: 'maxContacts',
+                        scope: 'customer',
+                        count: cap,
+                        days: 7,
+                        countOn: 'decision',
+                      },
+                    ],
+                  },
+                ],
+              },
             },
           },
-        },
-      });
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => commit(`c${i}`)));
-    expect(results.filter((r) => r.committed)).toHaveLength(cap);
-    expect(results.find((r) => !r.committed)).toEqual({ committed: false, budgets: [], caps: ['A1'] });
-    expect(await store.loadHistory('c9', 0, false)).toHaveLength(cap);
-  });
+        });
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => commit(`c${i}`)));
+      expect(results.filter((r) => r.committed)).toHaveLength(cap);
+      expect(results.find((r) => !r.committed)).toEqual({ committed: false, budgets: [], caps: ['A1'] });
+      expect(await store.loadHistory(customer, 0, false)).toHaveLength(cap);
+    },
+  );
 
   it('queues outbound messages: claims, acknowledgements, releases and counts', async () => {
     const store = get();
