@@ -62,37 +62,19 @@ export async function foldedSeq(c: Queryable): Promise<number> {
   return rows[0]!.n;
 }
 
-/** The history query, with `$1` the customer and `$2` the start (or literals in their place). */
-function historySql(customer: string, since: string, acceptsForever: boolean): string {
-  return acceptsForever
-    ? `SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = ${customer} AND (at >= ${since} OR kind IN ('accept', 'convert')) ORDER BY at, id`
-    : `SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = ${customer} AND at >= ${since} ORDER BY at, id`;
-}
-
 export async function history(
   c: Queryable,
   customerId: string,
   since: number,
   acceptsForever: boolean,
 ): Promise<InteractionRecord[]> {
-  const { rows } = await c.query<InteractionRow>(historySql('$1', '$2', acceptsForever), [customerId, since]);
+  const { rows } = await c.query<InteractionRow>(
+    acceptsForever
+      ? "SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = $1 AND (at >= $2 OR kind IN ('accept', 'convert')) ORDER BY at, id"
+      : 'SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = $1 AND at >= $2 ORDER BY at, id',
+    [customerId, since],
+  );
   return rows.map(toInteraction);
-}
-
-/**
- * The statements that open a decision's commit under its customer's lock and read the history its caps check,
- * as one text for the simple protocol (one round trip instead of three: each costs a socket write and a wake-up
- * of the server). Values are literals: the customer id escaped by the driver, the start a whole number.
- */
-export function lockedHistoryBatch(
-  c: Client,
-  customerId: string,
-  since: number,
-  acceptsForever: boolean,
-): string {
-  const id = c.escapeLiteral(customerId);
-  const start = Number.isFinite(since) ? String(Math.trunc(since)) : '0';
-  return `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${LOCK_CUSTOMER}, hashtext(${id})); ${historySql(id, start, acceptsForever)}`;
 }
 
 export async function insertOutbound(c: Client, outbound: OutboundMessage): Promise<void> {

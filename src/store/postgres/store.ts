@@ -17,7 +17,6 @@ import {
   type CustomerOutboundRow,
   DAY,
   type DecisionRow,
-  type InteractionRow,
   LEARNED_OUTCOMES,
   type OutboundRow,
   type OutcomeRow,
@@ -27,7 +26,6 @@ import {
   toCustomerOutbound,
   toDecision,
   toFoldOutcome,
-  toInteraction,
   toOutcome,
   toTriggerJob,
 } from '../rows.ts';
@@ -92,7 +90,6 @@ import {
   LOCK_CHOICE,
   LOCK_CUSTOMER,
   LOCK_MIGRATE,
-  lockedHistoryBatch,
   putSetting,
   types,
 } from './sql.ts';
@@ -166,31 +163,6 @@ export class PostgresStore implements Store {
       try {
         await c.query(`BEGIN ISOLATION LEVEL ${isolation}`);
         const result = await fn(c);
-        await c.query('COMMIT');
-        return result;
-      } catch (error) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        if (attempt < 5 && RETRYABLE.has((error as { code?: string }).code ?? '')) continue;
-        throw error;
-      } finally {
-        c.release();
-      }
-    }
-  }
-
-  /**
-   * A transaction opened by a batch of statements in the simple protocol (it starts with BEGIN; one round trip for
-   * what it reads, literals only); `fn` gets the batch's last result. Retried like `tx`.
-   */
-  private async txOpenedWith<T>(
-    batch: (c: Client) => string,
-    fn: (c: Client, last: pg.QueryResult) => Promise<T>,
-  ): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const c = await this.pool.connect();
-      try {
-        const results = (await c.query(batch(c))) as unknown as pg.QueryResult[];
-        const result = await fn(c, results[results.length - 1]!);
         await c.query('COMMIT');
         return result;
       } catch (error) {
@@ -470,17 +442,17 @@ export class PostgresStore implements Store {
     const budgetUsedUp = (error: unknown) => (error as { code?: string }).code === '22012';
     if (caps && customerId !== null) {
       // Caps: one decision per customer at a time checks and writes the history (the lock ends with the
-      // transaction, after this decision's contacts are committed). BEGIN, the lock and the history read go
-      // as one batch.
-      return this.txOpenedWith(
-        (c) => lockedHistoryBatch(c, customerId, caps.since, caps.acceptsForever),
-        async (c, read): Promise<CommitResult> => {
-          const blocked = capViolations(caps.check, (read.rows as InteractionRow[]).map(toInteraction));
-          if (blocked.length > 0) return { committed: false, budgets: [], caps: blocked };
-          await c.query(COMMIT_DECISION_STATEMENT, values);
-          return { committed: true };
-        },
-      ).catch((error: unknown) => {
+      // transaction, after this decision's contacts are committed).
+      return this.tx(async (c): Promise<CommitResult> => {
+        await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CUSTOMER, customerId]);
+        const blocked = capViolations(
+          caps.check,
+          await history(c, customerId, caps.since, caps.acceptsForever),
+        );
+        if (blocked.length > 0) return { committed: false, budgets: [], caps: blocked };
+        await c.query(COMMIT_DECISION_STATEMENT, values);
+        return { committed: true };
+      }).catch((error: unknown) => {
         if (budgetUsedUp(error)) return undefined;
         throw error;
       });
