@@ -1,6 +1,7 @@
 // Stores open from a URL (--db, NEXTBEST_DB); a bad URL or an unreachable server is a clear error, in the API
 // and in the CLI.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { databaseUrl, openStore, parseStoreUrl } from '../../src/store/open.ts';
 import { PostgresStore } from '../../src/store/postgres/store.ts';
@@ -40,6 +41,24 @@ describe('store URLs', () => {
     expect(await store.countCustomers()).toBe(0);
     await store.close();
   });
+
+  const SOCKET_DIR = '/var/run/postgresql';
+  it.skipIf(!POSTGRES_AVAILABLE || !existsSync(`${SOCKET_DIR}/.s.PGSQL.5432`))(
+    "opens PostgreSQL over the server's Unix socket (the README's form)",
+    async () => {
+      const schema = `socket_${process.pid}`;
+      const store = await openStore(
+        `postgres://postgres@${encodeURIComponent(SOCKET_DIR)}/test?schema=${schema}`,
+      );
+      try {
+        await store.putCustomer('c', { x: 1 }, 1);
+        expect(await store.getCustomer('c')).toMatchObject({ attributes: { x: 1 } });
+      } finally {
+        await (store as PostgresStore).pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await store.close();
+      }
+    },
+  );
 
   it('refuses a schema name that is not a plain identifier', () => {
     expect(() => new PostgresStore('postgres://u@h/db?schema=a;drop')).toThrow('schema');
