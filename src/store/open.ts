@@ -12,8 +12,9 @@ export function parseStoreUrl(url: string): { dialect: StoreDialect; target: str
   const text = url.trim();
   if (text === '') throw new Error('empty database URL');
   if (/^postgres(ql)?:\/\//i.test(text)) {
-    if (!URL.canParse(text)) throw new Error(`not a valid PostgreSQL URL: ${text}`);
-    return { dialect: 'postgres', target: text };
+    const target = withSocketHost(text);
+    if (!URL.canParse(target)) throw new Error(`not a valid PostgreSQL URL: ${text}`);
+    return { dialect: 'postgres', target };
   }
   const sqlite = /^sqlite:(\/\/)?(.*)$/i.exec(text);
   if (sqlite) {
@@ -23,6 +24,21 @@ export function parseStoreUrl(url: string): { dialect: StoreDialect; target: str
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
     throw new Error(`unknown database URL scheme in ${text} (use postgres:// or sqlite:)`);
   return { dialect: 'sqlite', target: text };
+}
+
+/**
+ * libpq's form for a server's Unix socket, `postgres://user@/db?host=/var/run/postgresql` (no host before the
+ * path), is no WHATWG URL; the same connection with the socket directory percent-encoded as the host is.
+ */
+function withSocketHost(text: string): string {
+  const m = /^(postgres(?:ql)?:\/\/)([^@/?#]*@)?(\/[^?#]*)\?([^#]*)$/i.exec(text);
+  if (!m) return text;
+  const params = new URLSearchParams(m[4]);
+  const host = params.get('host');
+  if (!host?.startsWith('/')) return text;
+  params.delete('host');
+  const query = params.toString();
+  return `${m[1]}${m[2] ?? ''}${encodeURIComponent(host)}${m[3]}${query ? `?${query}` : ''}`;
 }
 
 export interface OpenOptions {

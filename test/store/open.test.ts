@@ -44,12 +44,14 @@ describe('store URLs', () => {
 
   const SOCKET_DIR = '/var/run/postgresql';
   it.skipIf(!POSTGRES_AVAILABLE || !existsSync(`${SOCKET_DIR}/.s.PGSQL.5432`))(
-    "opens PostgreSQL over the server's Unix socket (the README's form)",
+    "opens PostgreSQL over the server's Unix socket, in libpq's form or the percent-encoded one",
     async () => {
       const schema = `socket_${process.pid}`;
-      const store = await openStore(
+      // libpq's form (no host, the socket directory as a parameter) becomes the percent-encoded one.
+      expect(parseStoreUrl(`postgres://postgres@/test?host=${SOCKET_DIR}&schema=${schema}`).target).toBe(
         `postgres://postgres@${encodeURIComponent(SOCKET_DIR)}/test?schema=${schema}`,
       );
+      const store = await openStore(`postgres://postgres@/test?host=${SOCKET_DIR}&schema=${schema}`);
       try {
         await store.putCustomer('c', { x: 1 }, 1);
         expect(await store.getCustomer('c')).toMatchObject({ attributes: { x: 1 } });
