@@ -160,26 +160,31 @@ try {
   }
   await engine.close();
   await store.close();
-  if (!opts.http) {
-    const figures = {
-      actions: opts.actions,
-      eligibleActions: candidates / opts.decisions,
-      inProcessMs: latencySummary(inProcess),
-      coreOnlyMs: latencySummary(core),
-    };
+  const inProcessFigures = {
+    actions: opts.actions,
+    eligibleActions: candidates / opts.decisions,
+    decisionsWithActions: eligible / opts.decisions,
+    inProcessMs: latencySummary(inProcess),
+    coreOnlyMs: latencySummary(core),
+  };
+  /** Writes the result file and prints the figures (the in-process ones first, then `more`). */
+  const report = (
+    figures: typeof inProcessFigures & Record<string, unknown>,
+    more: Array<[string, unknown]> = [],
+  ) => {
     const path = writeResult(
       'decide',
       figures,
       `npm run bench:decide -- ${process.argv.slice(2).join(' ')}`.trim(),
     );
-    if (opts.json) console.log(JSON.stringify(figures));
-    else {
-      log(`eligible actions per decision (core): ${figures.eligibleActions}`);
-      log('in-process Engine.decide (ms):', figures.inProcessMs);
-      log('core decide() only (ms):      ', figures.coreOnlyMs);
-      log(`results: ${path}`);
-    }
-  }
+    if (opts.json) return console.log(JSON.stringify(figures));
+    log(`eligible actions per decision (core): ${figures.eligibleActions}`);
+    log('in-process Engine.decide (ms):', figures.inProcessMs);
+    log('core decide() only (ms):      ', figures.coreOnlyMs);
+    for (const [label, value] of more) log(label, value);
+    log(`results: ${path}`);
+  };
+  if (!opts.http) report(inProcessFigures);
 
   if (opts.http) {
     // Over HTTP: a real server process on the prepared database, and a bare Fastify route.
@@ -222,38 +227,29 @@ try {
     const bare1 = await load(`${bareUrl}/bare`, 1, () => '{}', {});
     const bare16 = await load(`${bareUrl}/bare`, 16, () => '{}', {});
 
-    const figures = {
-      eligibleActions: candidates / opts.decisions,
-      decisionsWithActions: eligible / opts.decisions,
-      inProcessMs: latencySummary(inProcess),
-      coreOnlyMs: latencySummary(core),
-      http: {
-        decideOneConnection: http1,
-        decide16Connections: http16,
-        outcome16Connections: outcome16,
-        bareOneConnection: bare1,
-        bare16Connections: bare16,
+    const ratioDecideToBare16 =
+      Math.round((http16.requestsPerSecond / bare16.requestsPerSecond) * 1000) / 1000;
+    report(
+      {
+        ...inProcessFigures,
+        http: {
+          decideOneConnection: http1,
+          decide16Connections: http16,
+          outcome16Connections: outcome16,
+          bareOneConnection: bare1,
+          bare16Connections: bare16,
+        },
+        ratioDecideToBare16,
       },
-      ratioDecideToBare16: Math.round((http16.requestsPerSecond / bare16.requestsPerSecond) * 1000) / 1000,
-    };
-    const path = writeResult(
-      'decide',
-      figures,
-      `npm run bench:decide -- ${process.argv.slice(2).join(' ')}`.trim(),
+      [
+        ['HTTP POST /v1/decide, 1 connection:  ', http1],
+        ['HTTP POST /v1/decide, 16 connections:', http16],
+        ['HTTP POST /v1/outcomes, 16 connections:', outcome16],
+        ['bare Fastify route, 1 connection:    ', bare1],
+        ['bare Fastify route, 16 connections:  ', bare16],
+        ['decide/bare throughput ratio (16 connections):', ratioDecideToBare16],
+      ],
     );
-    if (opts.json) console.log(JSON.stringify(figures));
-    else {
-      log(`eligible actions per decision (core): ${figures.eligibleActions}`);
-      log('in-process Engine.decide (ms):', figures.inProcessMs);
-      log('core decide() only (ms):      ', figures.coreOnlyMs);
-      log('HTTP POST /v1/decide, 1 connection:  ', http1);
-      log('HTTP POST /v1/decide, 16 connections:', http16);
-      log('HTTP POST /v1/outcomes, 16 connections:', outcome16);
-      log('bare Fastify route, 1 connection:    ', bare1);
-      log('bare Fastify route, 16 connections:  ', bare16);
-      log(`decide/bare throughput ratio (16 connections): ${figures.ratioDecideToBare16}`);
-      log(`results: ${path}`);
-    }
   }
 } finally {
   for (const c of children) c.kill('SIGTERM');
