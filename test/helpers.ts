@@ -25,6 +25,18 @@ export function smallCatalogDoc(patch: Record<string, unknown> = {}): Record<str
   };
 }
 
+/** The small catalog, greedy with a Beta-Binomial learner, whose silences become negatives after `hours`. */
+export function windowCatalogDoc(hours: number): Record<string, unknown> {
+  return smallCatalogDoc({
+    learning: {
+      explorer: 'epsilonGreedy',
+      exploration: 0,
+      learner: 'betaBinomial',
+      responseWindowHours: hours,
+    },
+  });
+}
+
 export function action(id: string, issue: string, group: string, extra: Record<string, unknown> = {}) {
   return {
     id,

@@ -5,7 +5,13 @@ import { parseCatalogSource } from '../core/catalogSource.ts';
 import { EngineError } from '../engine/errors.ts';
 import { SCOPE_DESCRIPTIONS, SCOPES, type Scope } from '../server/auth.ts';
 import { originString } from '../server/config.ts';
-import { ApiKeys, CLI_ACTOR, type KeyInfo, MAX_GRACE_SECONDS } from '../server/keys.ts';
+import {
+  ApiKeys,
+  CLI_ACTOR,
+  type KeyInfo,
+  MAX_GRACE_SECONDS,
+  publishableChannelProblem,
+} from '../server/keys.ts';
 import { databaseUrl } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { fail } from './args.ts';
@@ -142,8 +148,8 @@ export function keysCommand(program: Command): void {
         if (label.length === 0 || label.length > 100) fail('--label: 1 to 100 characters');
         const { key, info } = await withKeys(opts.db, async (k, store) => {
           const active = await store.activeCatalog();
-          const channels = active
-            ? compileCatalog(parseCatalogSource(active.source), { stored: true }).channels
+          const catalog = active
+            ? compileCatalog(parseCatalogSource(active.source), { stored: true })
             : undefined;
           return k.create(
             {
@@ -154,12 +160,7 @@ export function keysCommand(program: Command): void {
               channels: opts.channels,
             },
             CLI_ACTOR(),
-            (c) => {
-              const found = channels?.get(c);
-              if (!channels) return 'the database has no catalog yet: start the server once first';
-              if (!found) return `'${c}' is not a channel of the active catalog`;
-              return found.direction === 'outbound' ? `'${c}' is an outbound channel` : undefined;
-            },
+            publishableChannelProblem(catalog),
           );
         });
         printNew(key, info);

@@ -2,6 +2,7 @@
 // choices, outcomes and outbound messages, in batches, on a timer. What they taught stays: the stored models
 // (retention never removes an outcome before it is folded into them) and the interaction history that contact
 // policies read. KPIs, explanations and off-policy evaluation then cover the retained period only.
+import { DAY_MS } from '../core/contactPolicy.ts';
 import type { RetentionSweep } from '../store/store.ts';
 import type { EngineContext } from './context.ts';
 
@@ -12,7 +13,6 @@ export interface RetentionOptions {
   sweepMs?: number;
 }
 
-export const DAY_MS = 86_400_000;
 /** Decisions deleted per transaction: short enough that other writers wait for the lock only briefly. */
 const BATCH = 2000;
 

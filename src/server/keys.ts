@@ -2,6 +2,7 @@
 // listed, revoked and rotated without a restart, by the CLI and the admin routes alike. Every change is one
 // transaction with its audit entry; every process reads the managed keys again every second or so.
 import { randomUUID } from 'node:crypto';
+import type { Catalog } from '../core/catalog.ts';
 import { EngineError } from '../engine/errors.ts';
 import type { ApiKeyRecord, KeyRepository, SettingsRepository } from '../store/store.ts';
 import { API_KEY_SCOPES, digest, generateKey, type KeyEntry, KeyRing, keyIdOf, type Scope } from './auth.ts';
@@ -188,6 +189,21 @@ export class ApiKeys {
 }
 
 type PublishableLimits = { origins: readonly string[]; channels: readonly string[] };
+
+/**
+ * What is wrong with a channel for a publishable key: it must be one of the active catalog's, and inbound (the
+ * API and the CLI both ask this of the catalog they have; none yet: no channel will do).
+ */
+export function publishableChannelProblem(
+  catalog: Catalog | undefined,
+): (channel: string) => string | undefined {
+  return (channel) => {
+    if (!catalog) return 'the database has no catalog yet: start the server once first';
+    const found = catalog.channels.get(channel);
+    if (!found) return `'${channel}' is not a channel of the active catalog`;
+    return found.direction === 'outbound' ? `'${channel}' is an outbound channel` : undefined;
+  };
+}
 
 /** A publishable key's origins and channels, checked; undefined for other keys (which may have neither). */
 function publishableLimits(

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
 import { SqliteStore } from '../../src/store/sqlite/store.ts';
-import { openEngine, smallCatalogDoc } from '../helpers.ts';
+import { openEngine, smallCatalogDoc, windowCatalogDoc } from '../helpers.ts';
 
 const open = (doc: Record<string, unknown>) => openEngine(doc, { seed: 3 });
 
@@ -133,14 +133,7 @@ describe('engine learning', () => {
   it('counts silence past the response window as a negative, and a late positive takes it back', async () => {
     let now = Date.parse('2026-06-01T10:00:00Z');
     const clock = () => now;
-    const doc = smallCatalogDoc({
-      learning: {
-        explorer: 'epsilonGreedy',
-        exploration: 0,
-        learner: 'betaBinomial',
-        responseWindowHours: 24,
-      },
-    });
+    const doc = windowCatalogDoc(24);
     const dir = mkdtempSync(join(tmpdir(), 'nextbest-window-'));
     const store = new SqliteStore(join(dir, 'w.db'));
     await store.init();

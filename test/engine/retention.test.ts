@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Engine, EngineError } from '../../src/engine/engine.ts';
 import { openStore } from '../../src/store/open.ts';
-import { smallCatalogDoc } from '../helpers.ts';
+import { windowCatalogDoc } from '../helpers.ts';
 import { DIALECTS } from '../store/dialects.ts';
 
 const HOUR = 3_600_000;
@@ -10,14 +10,7 @@ describe.each(DIALECTS)('retention of the decision log ($name)', (dialect) => {
   it('removes decisions past the period once their windows are settled, keeping what they taught', async () => {
     let now = Date.parse('2026-06-01T10:00:00Z');
     const url = dialect.freshUrl();
-    const doc = smallCatalogDoc({
-      learning: {
-        explorer: 'epsilonGreedy',
-        exploration: 0,
-        learner: 'betaBinomial',
-        responseWindowHours: 24,
-      },
-    });
+    const doc = windowCatalogDoc(24);
     const options = {
       seed: 1,
       checkpointMs: 0,

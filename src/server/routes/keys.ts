@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Engine } from '../../engine/engine.ts';
 import { actorOf } from '../auth.ts';
 import { createKeyBody, keyIdParams, keyInfo, keyList, newKey, rotateKeyBody } from '../keySchemas.ts';
-import type { ApiKeys, KeyInfo } from '../keys.ts';
+import { type ApiKeys, type KeyInfo, publishableChannelProblem } from '../keys.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -21,17 +21,6 @@ function wire(k: KeyInfo) {
     replacedBy: k.replacedBy,
     ...(k.origins ? { origins: [...k.origins] } : {}),
     ...(k.channels ? { channels: [...k.channels] } : {}),
-  };
-}
-
-/** What is wrong with a channel for a publishable key: it must be one of the catalog's, and not outbound. */
-export function channelProblem(engine: Engine): (channel: string) => string | undefined {
-  return (channel) => {
-    const found = engine.activeCatalog.catalog.channels.get(channel);
-    if (!found) return `'${channel}' is not a channel of the active catalog`;
-    if (found.direction === 'outbound')
-      return `'${channel}' is an outbound channel: pages and apps decide on inbound ones`;
-    return undefined;
   };
 }
 
@@ -63,7 +52,11 @@ export async function keyRoutes(parent: FastifyInstance, keys: ApiKeys, engine: 
       },
     },
     async (request, reply) => {
-      const { key, info } = await keys.create(request.body, actorOf(request), channelProblem(engine));
+      const { key, info } = await keys.create(
+        request.body,
+        actorOf(request),
+        publishableChannelProblem(engine.activeCatalog.catalog),
+      );
       return reply.code(201).send({ ...wire(info), key });
     },
   );
