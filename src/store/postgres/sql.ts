@@ -8,6 +8,9 @@ import type { AuditEntry, OutboundMessage } from '../store.ts';
 
 export type Client = pg.PoolClient;
 
+/** Serialization failures and deadlocks: the transaction is run again (a few times). */
+export const RETRYABLE = new Set(['40001', '40P01']);
+
 /** Advisory lock keys (two 32-bit halves: this application's, then the purpose). */
 export const LOCK_APP = 0x6e6278; // "nbx"
 export const LOCK_MIGRATE = 1;
