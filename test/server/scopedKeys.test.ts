@@ -293,4 +293,57 @@ describe.each(DIALECTS)('keys across processes ($name)', (dialect) => {
       await Promise.all([first.stop(), second.stop()]);
     }
   });
+
+  it('a publishable key created on one server opens the other to its origin; revoked there, both close', async () => {
+    const db = dialect.freshUrl();
+    const catalog = join(dir, 'catalog.json');
+    writeFileSync(catalog, JSON.stringify(smallCatalogDoc()));
+    const args = ['--db', db, '--catalog', catalog, '--no-demo-data'];
+    const [first, second] = await Promise.all([spawnServer(args), spawnServer(args)]);
+    const shop = 'https://shop.example.com';
+    try {
+      const created = await callUrl(
+        first.url,
+        'POST',
+        '/v1/keys',
+        { label: 'shop', scopes: ['publishable'], origins: [shop], channels: ['web'] },
+        ADMIN_KEY,
+      );
+      expect(created.status).toBe(201);
+      const decide = (url: string, channel = 'web') =>
+        fetch(`${url}/v1/decide`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${created.body.key}`,
+            origin: shop,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({ channel }),
+        });
+      const allowedOrigin = async (url: string) =>
+        (
+          await fetch(`${url}/v1/decide`, {
+            method: 'OPTIONS',
+            headers: { origin: shop, 'access-control-request-method': 'POST' },
+          })
+        ).headers.get('access-control-allow-origin');
+      // The other process reads the managed keys every second: its CORS and its checks follow.
+      await until(async () => (await decide(second.url)).status === 200, 5000);
+      expect(await allowedOrigin(second.url)).toBe(shop);
+      // What the key may do travels with it: the other process refuses a channel it does not carry.
+      const other = await decide(second.url, 'call-centre');
+      expect(other.status).toBe(403);
+      expect(((await other.json()) as { field: string }).field).toBe('body.channel');
+
+      const revoked = await callUrl(first.url, 'DELETE', `/v1/keys/${created.body.id}`, undefined, ADMIN_KEY);
+      expect(revoked.status).toBeLessThan(300);
+      await until(
+        async () => (await decide(second.url)).status === 401 && (await allowedOrigin(second.url)) === null,
+        5000,
+      );
+      expect((await decide(first.url)).status).toBe(401);
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
+    }
+  });
 });
