@@ -1,6 +1,13 @@
 // Model states on SQLite and folds of the outcome log into them (src/engine/models.ts).
 import { FOLD_ORDER, LEARNED_OUTCOMES, type OutcomeRow, STORED_HISTORY, toFoldOutcome } from '../rows.ts';
-import type { FoldOutcome, FoldResult, ModelFold, StoredModel } from '../store.ts';
+import type {
+  FoldOutcome,
+  FoldResult,
+  LearnedOutcome,
+  ModelFold,
+  OpenChoice,
+  StoredModel,
+} from '../store.ts';
 import type { SqliteStore } from './store.ts';
 
 export async function loadModels(
@@ -89,4 +96,34 @@ export function* foldOutcomes(s: SqliteStore, all: boolean): Generator<FoldOutco
   for (const r of rows) {
     yield toFoldOutcome(r);
   }
+}
+export async function openChoices(
+  s: SqliteStore,
+  from: number,
+  to: number,
+  limit: number,
+): Promise<OpenChoice[]> {
+  return s
+    .sql(
+      `SELECT decision_id AS decisionId, action_id AS actionId, customer_id AS customerId, at FROM choices c
+     WHERE at > ? AND at <= ?
+       AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = c.decision_id
+                       AND o.action_id = c.action_id AND o.learned = 1)
+     ORDER BY at LIMIT ?`,
+    )
+    .all(from, to, limit) as OpenChoice[];
+}
+
+export async function learnedOutcomesAfter(
+  s: SqliteStore,
+  seq: number,
+  limit: number,
+): Promise<LearnedOutcome[]> {
+  const rows = s
+    .sql(
+      `${LEARNED_OUTCOMES}
+       WHERE ${STORED_HISTORY} AND o.seq > ? ORDER BY o.seq LIMIT ?`,
+    )
+    .all(seq, limit) as Array<OutcomeRow & { payload: string }>;
+  return rows.map(toFoldOutcome);
 }

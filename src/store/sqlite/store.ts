@@ -1,7 +1,6 @@
 // Embedded SQLite adapter (better-sqlite3). WAL with synchronous=FULL: a transaction is on disk before the
 // call returns, so an acknowledged outcome survives a crash of the process (and of the machine).
 
-import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
@@ -17,23 +16,12 @@ import {
 import { encodePayload } from '../decisionPayload.ts';
 import { readMigrations } from '../migrations.ts';
 import {
-  type CatalogRow,
-  CUSTOMER_OUTBOUND_SELECT,
-  type CustomerOutboundRow,
   type DecisionRow,
   type InteractionRow,
-  LEARNED_OUTCOMES,
-  type OutboundRow,
   type OutcomeRow,
-  STORED_HISTORY,
-  type TriggerJobRow,
-  toCatalog,
-  toCustomerOutbound,
   toDecision,
-  toFoldOutcome,
   toInteraction,
   toOutcome,
-  toTriggerJob,
 } from '../rows.ts';
 import type {
   ApiKeyChange,
@@ -61,7 +49,6 @@ import type {
   OpenChoice,
   OutboundItem,
   OutboundJourney,
-  OutboundMessage,
   OutboundSettle,
   OutboundStatus,
   OutcomeRecord,
@@ -77,10 +64,13 @@ import type {
   TriggerJobInput,
 } from '../store.ts';
 import { StoreUnavailableError } from '../unavailable.ts';
+import * as catalogs from './catalogs.ts';
+import * as customers from './customers.ts';
 import * as decisionWrites from './decisionWrites.ts';
 import * as eventWrites from './events.ts';
 import * as keys from './keys.ts';
 import * as modelStates from './models.ts';
+import * as queues from './queues.ts';
 import * as reports from './reporting.ts';
 import * as retention from './retention.ts';
 import { WriterThread } from './writerClient.ts';
@@ -352,16 +342,7 @@ export class SqliteStore implements Store {
   }
 
   async getCustomer(id: string): Promise<Customer | undefined> {
-    const row = this.sql('SELECT * FROM customers WHERE id = ?').get(id) as
-      | { id: string; attributes: string; created_at: number; updated_at: number }
-      | undefined;
-    if (!row) return undefined;
-    return {
-      id: row.id,
-      attributes: JSON.parse(row.attributes) as Attributes,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    };
+    return customers.getCustomer(this, id);
   }
 
   async putCustomer(
@@ -398,22 +379,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteCustomer(id: string, audit?: AuditOf<ErasureReport>): Promise<ErasureReport> {
-    return this.write(() => {
-      const outcomes = this.sql(
-        'DELETE FROM outcomes WHERE customer_id = ? OR decision_id IN (SELECT id FROM decisions WHERE customer_id = ?)',
-      ).run(id, id).changes;
-      this.sql('DELETE FROM choices WHERE customer_id = ?').run(id);
-      const decisions = this.sql('DELETE FROM decisions WHERE customer_id = ?').run(id).changes;
-      const interactions = this.sql('DELETE FROM interactions WHERE customer_id = ?').run(id).changes;
-      const events = this.sql('DELETE FROM events WHERE customer_id = ?').run(id).changes;
-      this.sql('DELETE FROM outbound WHERE customer_id = ?').run(id);
-      this.sql('DELETE FROM trigger_jobs WHERE customer_id = ?').run(id);
-      this.sql('DELETE FROM customer_features WHERE customer_id = ?').run(id);
-      const customer = this.sql('DELETE FROM customers WHERE id = ?').run(id).changes > 0;
-      const report = { customer, decisions, outcomes, interactions, events };
-      this.appendAuditNow(audit?.(report));
-      return report;
-    });
+    return customers.deleteCustomer(this, id, audit);
   }
 
   async appendEvents(
@@ -432,38 +398,23 @@ export class SqliteStore implements Store {
   }
 
   async featureState(customerId: string): Promise<CustomerFeatureState> {
-    const row = this.sql('SELECT state FROM customer_features WHERE customer_id = ?').get(customerId) as
-      | { state: string }
-      | undefined;
-    return row ? (JSON.parse(row.state) as CustomerFeatureState) : {};
+    return customers.featureState(this, customerId);
   }
 
   async countCustomers(): Promise<number> {
-    return (this.sql('SELECT count(*) AS n FROM customers').get() as { n: number }).n;
+    return customers.countCustomers(this);
   }
 
   async activeCatalog(): Promise<StoredCatalog | undefined> {
-    const row = this.sql('SELECT * FROM catalogs WHERE active = 1 ORDER BY version DESC LIMIT 1').get() as
-      | CatalogRow
-      | undefined;
-    return row && toCatalog(row);
+    return catalogs.activeCatalog(this);
   }
 
   async getCatalog(version: number): Promise<StoredCatalog | undefined> {
-    const row = this.sql('SELECT * FROM catalogs WHERE version = ?').get(version) as CatalogRow | undefined;
-    return row && toCatalog(row);
+    return catalogs.getCatalog(this, version);
   }
 
   async listCatalogs() {
-    const rows = this.sql(
-      'SELECT version, hash, created_at, active FROM catalogs ORDER BY version',
-    ).all() as Array<Omit<CatalogRow, 'source'>>;
-    return rows.map((r) => ({
-      version: r.version,
-      hash: r.hash,
-      createdAt: r.created_at,
-      active: r.active === 1,
-    }));
+    return catalogs.listCatalogs(this);
   }
 
   async addCatalog(
@@ -472,19 +423,7 @@ export class SqliteStore implements Store {
     now: number,
     audit?: AuditOf<StoredCatalog>,
   ): Promise<StoredCatalog> {
-    return this.write(() => {
-      const active = this.sql(
-        'SELECT * FROM catalogs WHERE active = 1 ORDER BY version DESC LIMIT 1',
-      ).get() as CatalogRow | undefined;
-      if (active?.hash === hash) return toCatalog(active);
-      this.sql('UPDATE catalogs SET active = 0 WHERE active = 1').run();
-      const info = this.sql(
-        'INSERT INTO catalogs (hash, source, created_at, active) VALUES (?, ?, ?, 1)',
-      ).run(hash, source, now);
-      const stored = { version: Number(info.lastInsertRowid), hash, source, createdAt: now, active: true };
-      this.appendAuditNow(audit?.(stored));
-      return stored;
-    });
+    return catalogs.addCatalog(this, source, hash, now, audit);
   }
 
   async loadHistory(
@@ -544,69 +483,19 @@ export class SqliteStore implements Store {
     now: number;
     leaseMs: number;
   }): Promise<TriggerJob[]> {
-    const rows = await this.write(() => {
-      const due = this.sql(
-        'SELECT * FROM trigger_jobs WHERE created_at < ? AND coalesce(claimed_until, 0) <= ? ORDER BY id LIMIT ?',
-      ).all(query.createdBefore, query.now, query.limit) as TriggerJobRow[];
-      const claim = this.sql('UPDATE trigger_jobs SET claimed_until = ? WHERE id = ?');
-      for (const r of due) claim.run(query.now + query.leaseMs, r.id);
-      return due;
-    });
-    return rows.map(toTriggerJob);
+    return queues.claimTriggerJobs(this, query);
   }
 
   async finishTriggerJobs(ids: readonly number[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.write(() => {
-      const remove = this.sql('DELETE FROM trigger_jobs WHERE id = ?');
-      for (const id of ids) remove.run(id);
-    });
+    return queues.finishTriggerJobs(this, ids);
   }
 
   async claimOutbound(query: ClaimQuery): Promise<OutboundItem[]> {
-    return this.write(() => {
-      const channels = query.channels;
-      const rows = this.db
-        .prepare(
-          `SELECT * FROM outbound WHERE status IN ('pending', 'claimed') AND available_at <= ?
-           ${channels ? `AND channel IN (${channels.map(() => '?').join(', ')})` : ''}
-           ORDER BY available_at, id LIMIT ?`,
-        )
-        .all(query.now, ...(channels ?? []), query.limit) as OutboundRow[];
-      const giveUp = this.sql("UPDATE outbound SET status = 'failed', claim_token = NULL WHERE id = ?");
-      const claim = this.sql(
-        "UPDATE outbound SET status = 'claimed', attempts = attempts + 1, claim_token = ?, available_at = ? WHERE id = ?",
-      );
-      const items: OutboundItem[] = [];
-      for (const row of rows) {
-        if (row.attempts >= query.maxAttempts) {
-          giveUp.run(row.id);
-          continue;
-        }
-        const token = randomUUID();
-        const leaseUntil = query.now + query.leaseMs;
-        claim.run(token, leaseUntil, row.id);
-        items.push({
-          ...(JSON.parse(row.message) as OutboundMessage),
-          id: row.id,
-          status: 'claimed',
-          attempts: row.attempts + 1,
-          claimToken: token,
-          leaseUntil,
-          lastError: row.last_error,
-        });
-      }
-      return items;
-    });
+    return queues.claimOutbound(this, query);
   }
 
   async ackOutbound(id: number, claimToken: string, now: number): Promise<OutboundSettle> {
-    return this.settleOutbound(id, claimToken, () =>
-      this.sql("UPDATE outbound SET status = 'done', done_at = ?, claim_token = NULL WHERE id = ?").run(
-        now,
-        id,
-      ),
-    );
+    return queues.ackOutbound(this, id, claimToken, now);
   }
 
   async releaseOutbound(
@@ -615,25 +504,7 @@ export class SqliteStore implements Store {
     retryAt: number,
     error: string,
   ): Promise<OutboundSettle> {
-    return this.settleOutbound(id, claimToken, () =>
-      this.sql(
-        "UPDATE outbound SET status = 'pending', available_at = ?, last_error = ?, claim_token = NULL WHERE id = ?",
-      ).run(retryAt, error, id),
-    );
-  }
-
-  /** Settles a claim when the token is the current one (a lease that ran out but was not re-claimed still counts). */
-  private settleOutbound(id: number, claimToken: string, update: () => void): Promise<OutboundSettle> {
-    return this.write(() => {
-      const row = this.sql('SELECT status, claim_token FROM outbound WHERE id = ?').get(id) as
-        | { status: OutboundStatus; claim_token: string | null }
-        | undefined;
-      if (!row) return 'unknown';
-      if (row.status !== 'claimed') return 'not_claimed';
-      if (row.claim_token !== claimToken) return 'wrong_token';
-      update();
-      return 'ok';
-    });
+    return queues.releaseOutbound(this, id, claimToken, retryAt, error);
   }
 
   async timeline(query: TimelineQuery): Promise<{ entries: TimelineEntry[]; next?: TimelineCursor }> {
@@ -667,14 +538,11 @@ export class SqliteStore implements Store {
   }
 
   async outboundCounts(): Promise<Array<{ channel: string; status: OutboundStatus; count: number }>> {
-    return this.sql(
-      'SELECT channel, status, count(*) AS count FROM outbound GROUP BY channel, status ORDER BY channel, status',
-    ).all() as Array<{ channel: string; status: OutboundStatus; count: number }>;
+    return queues.outboundCounts(this);
   }
 
   async outboundForCustomer(customerId: string): Promise<CustomerOutbound[]> {
-    const rows = this.sql(CUSTOMER_OUTBOUND_SELECT('?')).all(customerId) as CustomerOutboundRow[];
-    return rows.map(toCustomerOutbound);
+    return queues.outboundForCustomer(this, customerId);
   }
 
   async getDecision(id: string): Promise<DecisionRecord | undefined> {
@@ -729,21 +597,11 @@ export class SqliteStore implements Store {
   }
 
   async openChoices(from: number, to: number, limit: number): Promise<OpenChoice[]> {
-    return this.sql(
-      `SELECT decision_id AS decisionId, action_id AS actionId, customer_id AS customerId, at FROM choices c
-       WHERE at > ? AND at <= ?
-         AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = c.decision_id
-                         AND o.action_id = c.action_id AND o.learned = 1)
-       ORDER BY at LIMIT ?`,
-    ).all(from, to, limit) as OpenChoice[];
+    return modelStates.openChoices(this, from, to, limit);
   }
 
   async learnedOutcomesAfter(seq: number, limit: number): Promise<LearnedOutcome[]> {
-    const rows = this.sql(
-      `${LEARNED_OUTCOMES}
-         WHERE ${STORED_HISTORY} AND o.seq > ? ORDER BY o.seq LIMIT ?`,
-    ).all(seq, limit) as Array<OutcomeRow & { payload: string }>;
-    return rows.map(toFoldOutcome);
+    return modelStates.learnedOutcomesAfter(this, seq, limit);
   }
 
   async loadModels(): Promise<{ models: StoredModel[]; generation: number; maxSeq: number }> {
@@ -753,8 +611,6 @@ export class SqliteStore implements Store {
   async foldModels(fold: ModelFold): Promise<FoldResult> {
     return modelStates.foldModels(this, fold);
   }
-
-  /** Learned outcomes with their decisions' features, oldest first: the unfolded ones, or all. */
 
   async getSetting(key: string): Promise<string | undefined> {
     const row = this.sql('SELECT value FROM settings WHERE key = ?').get(key) as
