@@ -1,6 +1,6 @@
 // Model states on PostgreSQL and folds of the outcome log into them, one fold at a time (src/engine/models.ts).
 import { FOLD_ORDER, LEARNED_OUTCOMES, type OutcomeRow, STORED_HISTORY, toFoldOutcome } from '../rows.ts';
-import type { FoldResult, ModelFold, StoredModel } from '../store.ts';
+import type { FoldResult, LearnedOutcome, ModelFold, OpenChoice, StoredModel } from '../store.ts';
 import { foldedSeq, generation, LOCK_APP, LOCK_FOLD, putSetting } from './sql.ts';
 import type { PostgresStore } from './store.ts';
 
@@ -85,4 +85,32 @@ export async function foldModels(s: PostgresStore, fold: ModelFold): Promise<Fol
   } finally {
     lock.release();
   }
+}
+export async function openChoices(
+  s: PostgresStore,
+  from: number,
+  to: number,
+  limit: number,
+): Promise<OpenChoice[]> {
+  return s.query(
+    `SELECT decision_id AS "decisionId", action_id AS "actionId", customer_id AS "customerId", at FROM choices c
+     WHERE at > $1 AND at <= $2
+       AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = c.decision_id
+                       AND o.action_id = c.action_id AND o.learned = 1)
+     ORDER BY at, decision_id, action_id LIMIT $3`,
+    [from, to, limit],
+  );
+}
+
+export async function learnedOutcomesAfter(
+  s: PostgresStore,
+  seq: number,
+  limit: number,
+): Promise<LearnedOutcome[]> {
+  const rows = await s.query<OutcomeRow & { payload: string }>(
+    `${LEARNED_OUTCOMES}
+     WHERE ${STORED_HISTORY} AND o.seq > $1 ORDER BY o.seq LIMIT $2`,
+    [seq, limit],
+  );
+  return rows.map(toFoldOutcome);
 }

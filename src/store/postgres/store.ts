@@ -3,29 +3,12 @@
 // returns. Limits and claims take row locks or transaction-scoped advisory locks; claims skip rows other
 // processes hold (FOR UPDATE SKIP LOCKED).
 
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { CustomerEvent, CustomerFeatureState } from '../../core/events.ts';
 import type { Attributes, BudgetUsage, Customer, InteractionRecord } from '../../core/types.ts';
 import { type AuditQuery, type AuditRow, auditSelect, toAuditEntry } from '../auditRows.ts';
 import { readMigrations } from '../migrations.ts';
-import {
-  type CatalogRow,
-  CUSTOMER_OUTBOUND_SELECT,
-  type CustomerOutboundRow,
-  type DecisionRow,
-  LEARNED_OUTCOMES,
-  type OutboundRow,
-  type OutcomeRow,
-  STORED_HISTORY,
-  type TriggerJobRow,
-  toCatalog,
-  toCustomerOutbound,
-  toDecision,
-  toFoldOutcome,
-  toOutcome,
-  toTriggerJob,
-} from '../rows.ts';
+import { type DecisionRow, type OutcomeRow, toDecision, toOutcome } from '../rows.ts';
 import type {
   ApiKeyChange,
   ApiKeyRecord,
@@ -52,7 +35,6 @@ import type {
   OpenChoice,
   OutboundItem,
   OutboundJourney,
-  OutboundMessage,
   OutboundSettle,
   OutboundStatus,
   OutcomeRecord,
@@ -67,10 +49,13 @@ import type {
   TriggerJob,
   TriggerJobInput,
 } from '../store.ts';
+import * as catalogs from './catalogs.ts';
+import * as customers from './customers.ts';
 import * as decisionWrites from './decisionWrites.ts';
 import * as eventWrites from './events.ts';
 import * as keys from './keys.ts';
 import * as modelStates from './models.ts';
+import * as queues from './queues.ts';
 import * as reports from './reporting.ts';
 import * as retention from './retention.ts';
 import {
@@ -78,7 +63,6 @@ import {
   type Client,
   history,
   LOCK_APP,
-  LOCK_CATALOG,
   LOCK_MIGRATE,
   putSetting,
   RETRYABLE,
@@ -216,33 +200,11 @@ export class PostgresStore implements Store {
   // ---- customers ------------------------------------------------------------------------------------------
 
   async getCustomer(id: string): Promise<Customer | undefined> {
-    const [row] = await this.query<{
-      id: string;
-      attributes: string;
-      created_at: number;
-      updated_at: number;
-    }>('SELECT * FROM customers WHERE id = $1', [id]);
-    if (!row) return undefined;
-    return {
-      id: row.id,
-      attributes: JSON.parse(row.attributes) as Attributes,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    };
+    return customers.getCustomer(this, id);
   }
 
   async putCustomer(id: string, attributes: Attributes, now: number) {
-    // xmax = 0 only on a row this statement inserted.
-    const [row] = await this.query<{ created_at: number; created: boolean }>(
-      `INSERT INTO customers (id, attributes, created_at, updated_at) VALUES ($1, $2, $3, $3)
-       ON CONFLICT (id) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at
-       RETURNING created_at, (xmax = 0) AS created`,
-      [id, JSON.stringify(attributes), now],
-    );
-    return {
-      customer: { id, attributes, createdAt: row!.created_at, updatedAt: now },
-      created: row!.created,
-    };
+    return customers.putCustomer(this, id, attributes, now);
   }
 
   async sweepDecisions(before: number, limit: number): Promise<RetentionSweep> {
@@ -250,28 +212,11 @@ export class PostgresStore implements Store {
   }
 
   async deleteCustomer(id: string, audit?: AuditOf<ErasureReport>): Promise<ErasureReport> {
-    return this.tx(async (c) => {
-      const count = async (sql: string) => (await c.query(sql, [id])).rowCount ?? 0;
-      const outcomes = await count(
-        'DELETE FROM outcomes WHERE customer_id = $1 OR decision_id IN (SELECT id FROM decisions WHERE customer_id = $1)',
-      );
-      await count('DELETE FROM choices WHERE customer_id = $1');
-      const decisions = await count('DELETE FROM decisions WHERE customer_id = $1');
-      const interactions = await count('DELETE FROM interactions WHERE customer_id = $1');
-      const events = await count('DELETE FROM events WHERE customer_id = $1');
-      await count('DELETE FROM outbound WHERE customer_id = $1');
-      await count('DELETE FROM trigger_jobs WHERE customer_id = $1');
-      await count('DELETE FROM customer_features WHERE customer_id = $1');
-      const customer = (await count('DELETE FROM customers WHERE id = $1')) > 0;
-      const report = { customer, decisions, outcomes, interactions, events };
-      await appendAuditIn(c, audit?.(report));
-      return report;
-    });
+    return customers.deleteCustomer(this, id, audit);
   }
 
   async countCustomers(): Promise<number> {
-    const [row] = await this.query<{ n: number }>('SELECT count(*) AS n FROM customers');
-    return row!.n;
+    return customers.countCustomers(this);
   }
 
   // ---- events and features --------------------------------------------------------------------------------
@@ -292,11 +237,7 @@ export class PostgresStore implements Store {
   }
 
   async featureState(customerId: string): Promise<CustomerFeatureState> {
-    const [row] = await this.query<{ state: string }>(
-      'SELECT state FROM customer_features WHERE customer_id = $1',
-      [customerId],
-    );
-    return row ? (JSON.parse(row.state) as CustomerFeatureState) : {};
+    return customers.featureState(this, customerId);
   }
 
   async claimTriggerJobs(query: {
@@ -305,45 +246,25 @@ export class PostgresStore implements Store {
     now: number;
     leaseMs: number;
   }): Promise<TriggerJob[]> {
-    const rows = await this.query<TriggerJobRow>(
-      `UPDATE trigger_jobs SET claimed_until = $3 WHERE id IN (
-         SELECT id FROM trigger_jobs WHERE created_at < $1 AND coalesce(claimed_until, 0) <= $2
-         ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
-      [query.createdBefore, query.now, query.now + query.leaseMs, query.limit],
-    );
-    return rows.sort((a, b) => a.id - b.id).map(toTriggerJob);
+    return queues.claimTriggerJobs(this, query);
   }
 
   async finishTriggerJobs(ids: readonly number[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.query('DELETE FROM trigger_jobs WHERE id = ANY($1)', [ids]);
+    return queues.finishTriggerJobs(this, ids);
   }
 
   // ---- catalog --------------------------------------------------------------------------------------------
 
   async activeCatalog(): Promise<StoredCatalog | undefined> {
-    const [row] = await this.query<CatalogRow>(
-      'SELECT * FROM catalogs WHERE active = 1 ORDER BY version DESC LIMIT 1',
-    );
-    return row && toCatalog(row);
+    return catalogs.activeCatalog(this);
   }
 
   async getCatalog(version: number): Promise<StoredCatalog | undefined> {
-    const [row] = await this.query<CatalogRow>('SELECT * FROM catalogs WHERE version = $1', [version]);
-    return row && toCatalog(row);
+    return catalogs.getCatalog(this, version);
   }
 
   async listCatalogs() {
-    const rows = await this.query<Omit<CatalogRow, 'source'>>(
-      'SELECT version, hash, created_at, active FROM catalogs ORDER BY version',
-    );
-    return rows.map((r) => ({
-      version: r.version,
-      hash: r.hash,
-      createdAt: r.created_at,
-      active: r.active === 1,
-    }));
+    return catalogs.listCatalogs(this);
   }
 
   async addCatalog(
@@ -352,21 +273,7 @@ export class PostgresStore implements Store {
     now: number,
     audit?: AuditOf<StoredCatalog>,
   ): Promise<StoredCatalog> {
-    return this.tx(async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_APP, LOCK_CATALOG]);
-      const [active] = (
-        await c.query<CatalogRow>('SELECT * FROM catalogs WHERE active = 1 ORDER BY version DESC LIMIT 1')
-      ).rows;
-      if (active?.hash === hash) return toCatalog(active);
-      await c.query('UPDATE catalogs SET active = 0 WHERE active = 1');
-      const { rows } = await c.query<{ version: number }>(
-        'INSERT INTO catalogs (hash, source, created_at, active) VALUES ($1, $2, $3, 1) RETURNING version',
-        [hash, source, now],
-      );
-      const stored = { version: rows[0]!.version, hash, source, createdAt: now, active: true };
-      await appendAuditIn(c, audit?.(stored));
-      return stored;
-    });
+    return catalogs.addCatalog(this, source, hash, now, audit);
   }
 
   // ---- decisions, history, budgets -----------------------------------------------------------------------
@@ -422,49 +329,11 @@ export class PostgresStore implements Store {
   // ---- outbound -------------------------------------------------------------------------------------------
 
   async claimOutbound(query: ClaimQuery): Promise<OutboundItem[]> {
-    return this.tx(async (c) => {
-      const channels = query.channels;
-      const rows = (
-        await c.query<OutboundRow>(
-          `SELECT id, attempts, last_error, message FROM outbound
-           WHERE status IN ('pending', 'claimed') AND available_at <= $1 ${channels ? 'AND channel = ANY($3)' : ''}
-           ORDER BY available_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-          channels ? [query.now, query.limit, channels] : [query.now, query.limit],
-        )
-      ).rows;
-      const items: OutboundItem[] = [];
-      for (const row of rows) {
-        if (row.attempts >= query.maxAttempts) {
-          await c.query("UPDATE outbound SET status = 'failed', claim_token = NULL WHERE id = $1", [row.id]);
-          continue;
-        }
-        const token = randomUUID();
-        const leaseUntil = query.now + query.leaseMs;
-        await c.query(
-          "UPDATE outbound SET status = 'claimed', attempts = attempts + 1, claim_token = $1, available_at = $2 WHERE id = $3",
-          [token, leaseUntil, row.id],
-        );
-        items.push({
-          ...(JSON.parse(row.message) as OutboundMessage),
-          id: row.id,
-          status: 'claimed',
-          attempts: row.attempts + 1,
-          claimToken: token,
-          leaseUntil,
-          lastError: row.last_error,
-        });
-      }
-      return items;
-    });
+    return queues.claimOutbound(this, query);
   }
 
   async ackOutbound(id: number, claimToken: string, now: number): Promise<OutboundSettle> {
-    return this.settleOutbound(id, claimToken, (c) =>
-      c.query("UPDATE outbound SET status = 'done', done_at = $1, claim_token = NULL WHERE id = $2", [
-        now,
-        id,
-      ]),
-    );
+    return queues.ackOutbound(this, id, claimToken, now);
   }
 
   async releaseOutbound(
@@ -473,42 +342,15 @@ export class PostgresStore implements Store {
     retryAt: number,
     error: string,
   ): Promise<OutboundSettle> {
-    return this.settleOutbound(id, claimToken, (c) =>
-      c.query(
-        "UPDATE outbound SET status = 'pending', available_at = $1, last_error = $2, claim_token = NULL WHERE id = $3",
-        [retryAt, error, id],
-      ),
-    );
-  }
-
-  /** Settles a claim when the token is the current one (a lease that ran out but was not re-claimed still counts). */
-  private settleOutbound(id: number, claimToken: string, update: (c: Client) => Promise<unknown>) {
-    return this.tx(async (c): Promise<OutboundSettle> => {
-      const [row] = (
-        await c.query<{ status: OutboundStatus; claim_token: string | null }>(
-          'SELECT status, claim_token FROM outbound WHERE id = $1 FOR UPDATE',
-          [id],
-        )
-      ).rows;
-      if (!row) return 'unknown';
-      if (row.status !== 'claimed') return 'not_claimed';
-      if (row.claim_token !== claimToken) return 'wrong_token';
-      await update(c);
-      return 'ok';
-    });
+    return queues.releaseOutbound(this, id, claimToken, retryAt, error);
   }
 
   async outboundCounts(): Promise<Array<{ channel: string; status: OutboundStatus; count: number }>> {
-    return this.query(
-      'SELECT channel, status, count(*) AS count FROM outbound GROUP BY channel, status ORDER BY channel, status',
-    );
+    return queues.outboundCounts(this);
   }
 
   async outboundForCustomer(customerId: string): Promise<CustomerOutbound[]> {
-    const rows = await this.query<CustomerOutboundRow & pg.QueryResultRow>(CUSTOMER_OUTBOUND_SELECT('$1'), [
-      customerId,
-    ]);
-    return rows.map(toCustomerOutbound);
+    return queues.outboundForCustomer(this, customerId);
   }
 
   // ---- timeline and journeys ------------------------------------------------------------------------------
@@ -551,23 +393,11 @@ export class PostgresStore implements Store {
   }
 
   async openChoices(from: number, to: number, limit: number): Promise<OpenChoice[]> {
-    return this.query(
-      `SELECT decision_id AS "decisionId", action_id AS "actionId", customer_id AS "customerId", at FROM choices c
-       WHERE at > $1 AND at <= $2
-         AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.decision_id = c.decision_id
-                         AND o.action_id = c.action_id AND o.learned = 1)
-       ORDER BY at, decision_id, action_id LIMIT $3`,
-      [from, to, limit],
-    );
+    return modelStates.openChoices(this, from, to, limit);
   }
 
   async learnedOutcomesAfter(seq: number, limit: number): Promise<LearnedOutcome[]> {
-    const rows = await this.query<OutcomeRow & { payload: string }>(
-      `${LEARNED_OUTCOMES}
-       WHERE ${STORED_HISTORY} AND o.seq > $1 ORDER BY o.seq LIMIT $2`,
-      [seq, limit],
-    );
-    return rows.map(toFoldOutcome);
+    return modelStates.learnedOutcomesAfter(this, seq, limit);
   }
 
   // ---- models ---------------------------------------------------------------------------------------------
