@@ -4159,363 +4159,6 @@ export interface components {
             modelVersion: string;
             uptimeSeconds: number;
         };
-        DecideRequestInput: {
-            /** @description Known customer; omit for an anonymous visitor. */
-            customerId?: string;
-            /** @description A known customer as a token the site's backend signed (JWT, HS256, `sub` the customer id, with `exp`): what web pages send instead of customerId. */
-            customerToken?: string;
-            /** @description One of the catalog channels, e.g. web, app, call-centre. */
-            channel: string;
-            /** @description Placement and intent, visible to rules as context.* */
-            context?: {
-                [key: string]: unknown;
-            };
-            /** @description How many actions are wanted (default from catalog). */
-            limit?: number;
-            /** @description Also return the explanation of every candidate (as GET /v1/decisions/{id}/explain). */
-            explain?: boolean;
-        };
-        DecisionExplanationInput: {
-            decisionId: string;
-            /** @enum {string} */
-            arm: "adaptive" | "control" | "businessRule";
-            /** @description Model version the decision was made with. */
-            modelVersion: string;
-            /** @description Model version the feature contributions come from: the deciding one inline, the current one later (scores are always the logged ones). */
-            explainedWith: string;
-            candidates: {
-                actionId: string;
-                /**
-                 * @description chosen; notChosen: scored but ranked out; dropped: filtered before scoring.
-                 * @enum {string}
-                 */
-                status: "chosen" | "notChosen" | "dropped";
-                /** @description One readable sentence, in the language of Accept-Language (en, de). */
-                reason: string;
-                /**
-                 * @description The reason as a stable code, whatever the language (text: logged as a sentence by an older release).
-                 * @enum {string}
-                 */
-                code: "controlDraw" | "businessRule" | "highest" | "explored" | "rankedOut" | "timeLimit" | "notInTrigger" | "degradedOutbound" | "degradedUnsafe" | "noTreatment" | "notYetValid" | "expired" | "noConsent" | "ruleFalse" | "ruleCost" | "ruleError" | "maxContacts" | "pausedAfterReject" | "stoppedAfterAccept" | "dailyBudget" | "totalBudget" | "valueCost" | "valueError" | "contended" | "budgetTakenConcurrently" | "capTakenConcurrently" | "text";
-                /**
-                 * @description Dropped: the rule or policy stage that dropped it.
-                 * @enum {string}
-                 */
-                stage?: "limit" | "trigger" | "channel" | "validity" | "consent" | "eligibility" | "applicability" | "suitability" | "contactPolicy" | "budget" | "value";
-                /** @description Chosen: its slot. */
-                rank?: number;
-                /** @description Position by priority among the scored candidates. */
-                priorityRank?: number;
-                propensity?: number;
-                value?: number;
-                contextWeight?: number;
-                lever?: number;
-                priority?: number;
-                /** @description Chosen: probability of being put in its slot. */
-                probability?: number;
-                /** @description Responses behind the propensity. */
-                evidence?: number;
-                /** @description The features that moved the propensity most, largest first. */
-                features?: {
-                    name: string;
-                    value?: (number | string | boolean) | null;
-                    /** @description Change of the log-odds caused by this feature. */
-                    contribution: number;
-                }[];
-            }[];
-        };
-        DecisionInput: {
-            decisionId: string;
-            customerId: string | null;
-            channel: string;
-            catalogVersion: number;
-            modelVersion: string;
-            /**
-             * @description Measurement arm: adaptive (models), control (uniform random among eligible actions) or businessRule (highest lever × value).
-             * @enum {string}
-             */
-            arm: "adaptive" | "control" | "businessRule";
-            actions: {
-                actionId: string;
-                name: string;
-                description: string;
-                issue: string;
-                group: string;
-                treatment: {
-                    title: string;
-                    text?: string;
-                    link?: string;
-                    /** @description Address of an image the touchpoint shows with it. */
-                    image?: string;
-                    /** @description A touchpoint's own fields (a button label, a script id), passed through as they are. */
-                    data?: {
-                        [key: string]: string | number | boolean;
-                    };
-                } & {
-                    [key: string]: unknown;
-                };
-                rank: number;
-                /** @description Model probability that the customer accepts. */
-                propensity: number;
-                value: number;
-                contextWeight: number;
-                lever: number;
-                /** @description propensity × value × contextWeight × lever */
-                priority: number;
-                /** @description Probability with which this action was chosen for this slot. */
-                probability: number;
-            }[];
-            /** @description With explain: true. */
-            explanation?: components["schemas"]["DecisionExplanationInput"];
-            /** @description True while the store is unavailable: answered from cached profiles and models, only actions safe for degraded mode, not logged. */
-            degraded?: boolean;
-        };
-        OutcomeRequestInput: {
-            decisionId: string;
-            actionId: string;
-            /** @enum {string} */
-            outcome: "impression" | "click" | "accept" | "reject" | "convert";
-            /** @description Monetary value, e.g. of a conversion. */
-            value?: number;
-        };
-        OutcomeAckInput: {
-            decisionId: string;
-            /** @description True when the same outcome was already recorded; it counts once. */
-            duplicate: boolean;
-            outcome: {
-                actionId: string;
-                /**
-                 * @description expired: the response window passed without an answer (a negative).
-                 * @enum {string}
-                 */
-                outcome: "impression" | "click" | "accept" | "reject" | "convert" | "expired";
-                value?: number;
-                /** @description ISO 8601 time the outcome was recorded. */
-                at: string;
-            };
-        };
-        LoggedDecisionInput: {
-            decisionId: string;
-            customerId: string | null;
-            channel: string;
-            context: {
-                [key: string]: unknown;
-            };
-            at: string;
-            catalogVersion: number;
-            modelVersion: string;
-            /**
-             * @description Measurement arm: adaptive (models), control (uniform random among eligible actions) or businessRule (highest lever × value).
-             * @enum {string}
-             */
-            arm: "adaptive" | "control" | "businessRule";
-            actions: {
-                actionId: string;
-                issue: string;
-                group: string;
-                rank: number;
-                probability: number;
-                propensity: number;
-                priority: number;
-                treatment: {
-                    title: string;
-                    text?: string;
-                    link?: string;
-                    /** @description Address of an image the touchpoint shows with it. */
-                    image?: string;
-                    /** @description A touchpoint's own fields (a button label, a script id), passed through as they are. */
-                    data?: {
-                        [key: string]: string | number | boolean;
-                    };
-                } & {
-                    [key: string]: unknown;
-                };
-            }[];
-            candidates: {
-                actionId: string;
-                issue: string;
-                group: string;
-                propensity: number;
-                value: number;
-                contextWeight: number;
-                lever: number;
-                priority: number;
-            }[];
-            dropped: {
-                actionId: string;
-                /** @enum {string} */
-                stage: "limit" | "trigger" | "channel" | "validity" | "consent" | "eligibility" | "applicability" | "suitability" | "contactPolicy" | "budget" | "value";
-                /**
-                 * @description The reason as a stable code, whatever the language.
-                 * @enum {string}
-                 */
-                code: "timeLimit" | "notInTrigger" | "degradedOutbound" | "degradedUnsafe" | "noTreatment" | "notYetValid" | "expired" | "noConsent" | "ruleFalse" | "ruleCost" | "ruleError" | "maxContacts" | "pausedAfterReject" | "stoppedAfterAccept" | "dailyBudget" | "totalBudget" | "valueCost" | "valueError" | "contended" | "budgetTakenConcurrently" | "capTakenConcurrently" | "text";
-                /** @description The reason as a sentence, in the language of Accept-Language (en, de). */
-                reason: string;
-            }[];
-            outcomes: {
-                actionId: string;
-                /**
-                 * @description expired: the response window passed without an answer (a negative).
-                 * @enum {string}
-                 */
-                outcome: "impression" | "click" | "accept" | "reject" | "convert" | "expired";
-                value?: number;
-                /** @description ISO 8601 time the outcome was recorded. */
-                at: string;
-            }[];
-        };
-        CustomerRequestInput: {
-            /** @description Profile attributes; declared ones are type-checked against the catalog schema. */
-            attributes: {
-                [key: string]: unknown;
-            };
-        };
-        CustomerInput: {
-            id: string;
-            attributes: {
-                [key: string]: unknown;
-            };
-            /** @description Derived features now (GET only): what rules see as features.*. */
-            features?: {
-                [key: string]: unknown;
-            };
-            createdAt: string;
-            updatedAt: string;
-        };
-        CustomerExportInput: {
-            customerId: string;
-            exportedAt: string;
-            profile: {
-                [key: string]: unknown;
-            } | null;
-            features: {
-                [key: string]: unknown;
-            };
-            events: {
-                [key: string]: unknown;
-            }[];
-            /** @description Each with its candidates, dropped actions and reasons, and outcomes. */
-            decisions: {
-                [key: string]: unknown;
-            }[];
-            /** @description The contact history contact policies read. */
-            interactions: {
-                [key: string]: unknown;
-            }[];
-            outbound: {
-                [key: string]: unknown;
-            }[];
-        };
-        EventInput: {
-            customerId: string;
-            /** @description A type declared under events.types in the catalog. */
-            type: string;
-            /** @description When it happened, ISO 8601 (may be late: features are exact for out-of-order events). */
-            timestamp: string;
-            channel?: string;
-            /**
-             * @description Fields declared for the event's type.
-             * @default {}
-             */
-            payload: {
-                [key: string]: unknown;
-            };
-        };
-        EventsAckInput: {
-            /** @description Events stored (all of the request, or none on an error). */
-            accepted: number;
-            /** @description Their sequence numbers, in request order. */
-            seqs: number[];
-            /** @description Triggers the events fired and the decisions they made. */
-            triggered: {
-                trigger: string;
-                /** @description The firing event, by its position in the request. */
-                index: number;
-                eventSeq: number;
-                customerId: string;
-                decisionId?: string;
-                /** @description Chosen actions (none: policies left nothing). */
-                actions?: string[];
-                /** @description Whether a message went to the outbound queue. */
-                queued?: boolean;
-                /** @description Why the trigger made no decision. */
-                skipped?: string;
-            }[];
-        };
-        TimelineInput: {
-            customerId: string;
-            entries: ({
-                /** @enum {string} */
-                kind: "event";
-                at: string;
-                seq: number;
-                type: string;
-                channel: string | null;
-                payload: {
-                    [key: string]: unknown;
-                };
-            } | {
-                /** @enum {string} */
-                kind: "decision";
-                at: string;
-                decisionId: string;
-                channel: string;
-                /** @enum {string} */
-                arm: "adaptive" | "control" | "businessRule";
-                actions: string[];
-                trigger?: {
-                    id: string;
-                    eventSeq: number;
-                    eventType: string;
-                    /** @description When the firing event happened. */
-                    eventAt: string;
-                };
-            } | {
-                /** @enum {string} */
-                kind: "outcome";
-                at: string;
-                seq: number;
-                decisionId: string;
-                actionId: string;
-                outcome: string;
-                value: number | null;
-                channel: string | null;
-            })[];
-            /** @description Cursor of the next (older) page; null on the last page. */
-            next: string | null;
-        };
-        OutboundMessageInput: {
-            id: number;
-            /** @description Send it back to acknowledge or release the message. */
-            claimToken: string;
-            leaseUntil: string;
-            /** @description How often the message has been claimed, this claim included. */
-            attempts: number;
-            lastError: string | null;
-            /** @description Record the customer answer with POST /v1/outcomes and this id. */
-            decisionId: string;
-            customerId: string;
-            channel: string;
-            trigger: {
-                id: string;
-                eventSeq: number;
-                eventType: string;
-                /** @description When the firing event happened. */
-                eventAt: string;
-            };
-            actions: {
-                actionId: string;
-                name: string;
-                issue: string;
-                group: string;
-                rank: number;
-                treatment: {
-                    [key: string]: unknown;
-                };
-            }[];
-            createdAt: string;
-        };
         CatalogInput: {
             version: number;
             hash: string;
@@ -4925,6 +4568,347 @@ export interface components {
                 };
             };
         };
+        AuditLogInput: {
+            entries: {
+                seq: number;
+                at: string;
+                /** @description Id of the key that made the change (null: the CLI). */
+                keyId: string | null;
+                requestId: string | null;
+                action: string;
+                target: string;
+                /** @description What changed, e.g. a catalog diff summary. */
+                summary: string;
+            }[];
+            /** @description Pass as `before` for older entries; null on the last page. */
+            next: number | null;
+        };
+        CustomerRequestInput: {
+            /** @description Profile attributes; declared ones are type-checked against the catalog schema. */
+            attributes: {
+                [key: string]: unknown;
+            };
+        };
+        CustomerInput: {
+            id: string;
+            attributes: {
+                [key: string]: unknown;
+            };
+            /** @description Derived features now (GET only): what rules see as features.*. */
+            features?: {
+                [key: string]: unknown;
+            };
+            createdAt: string;
+            updatedAt: string;
+        };
+        CustomerExportInput: {
+            customerId: string;
+            exportedAt: string;
+            profile: {
+                [key: string]: unknown;
+            } | null;
+            features: {
+                [key: string]: unknown;
+            };
+            events: {
+                [key: string]: unknown;
+            }[];
+            /** @description Each with its candidates, dropped actions and reasons, and outcomes. */
+            decisions: {
+                [key: string]: unknown;
+            }[];
+            /** @description The contact history contact policies read. */
+            interactions: {
+                [key: string]: unknown;
+            }[];
+            outbound: {
+                [key: string]: unknown;
+            }[];
+        };
+        EventInput: {
+            customerId: string;
+            /** @description A type declared under events.types in the catalog. */
+            type: string;
+            /** @description When it happened, ISO 8601 (may be late: features are exact for out-of-order events). */
+            timestamp: string;
+            channel?: string;
+            /**
+             * @description Fields declared for the event's type.
+             * @default {}
+             */
+            payload: {
+                [key: string]: unknown;
+            };
+        };
+        EventsAckInput: {
+            /** @description Events stored (all of the request, or none on an error). */
+            accepted: number;
+            /** @description Their sequence numbers, in request order. */
+            seqs: number[];
+            /** @description Triggers the events fired and the decisions they made. */
+            triggered: {
+                trigger: string;
+                /** @description The firing event, by its position in the request. */
+                index: number;
+                eventSeq: number;
+                customerId: string;
+                decisionId?: string;
+                /** @description Chosen actions (none: policies left nothing). */
+                actions?: string[];
+                /** @description Whether a message went to the outbound queue. */
+                queued?: boolean;
+                /** @description Why the trigger made no decision. */
+                skipped?: string;
+            }[];
+        };
+        TimelineInput: {
+            customerId: string;
+            entries: ({
+                /** @enum {string} */
+                kind: "event";
+                at: string;
+                seq: number;
+                type: string;
+                channel: string | null;
+                payload: {
+                    [key: string]: unknown;
+                };
+            } | {
+                /** @enum {string} */
+                kind: "decision";
+                at: string;
+                decisionId: string;
+                channel: string;
+                /** @enum {string} */
+                arm: "adaptive" | "control" | "businessRule";
+                actions: string[];
+                trigger?: {
+                    id: string;
+                    eventSeq: number;
+                    eventType: string;
+                    /** @description When the firing event happened. */
+                    eventAt: string;
+                };
+            } | {
+                /** @enum {string} */
+                kind: "outcome";
+                at: string;
+                seq: number;
+                decisionId: string;
+                actionId: string;
+                outcome: string;
+                value: number | null;
+                channel: string | null;
+            })[];
+            /** @description Cursor of the next (older) page; null on the last page. */
+            next: string | null;
+        };
+        DecideRequestInput: {
+            /** @description Known customer; omit for an anonymous visitor. */
+            customerId?: string;
+            /** @description A known customer as a token the site's backend signed (JWT, HS256, `sub` the customer id, with `exp`): what web pages send instead of customerId. */
+            customerToken?: string;
+            /** @description One of the catalog channels, e.g. web, app, call-centre. */
+            channel: string;
+            /** @description Placement and intent, visible to rules as context.* */
+            context?: {
+                [key: string]: unknown;
+            };
+            /** @description How many actions are wanted (default from catalog). */
+            limit?: number;
+            /** @description Also return the explanation of every candidate (as GET /v1/decisions/{id}/explain). */
+            explain?: boolean;
+        };
+        DecisionExplanationInput: {
+            decisionId: string;
+            /** @enum {string} */
+            arm: "adaptive" | "control" | "businessRule";
+            /** @description Model version the decision was made with. */
+            modelVersion: string;
+            /** @description Model version the feature contributions come from: the deciding one inline, the current one later (scores are always the logged ones). */
+            explainedWith: string;
+            candidates: {
+                actionId: string;
+                /**
+                 * @description chosen; notChosen: scored but ranked out; dropped: filtered before scoring.
+                 * @enum {string}
+                 */
+                status: "chosen" | "notChosen" | "dropped";
+                /** @description One readable sentence, in the language of Accept-Language (en, de). */
+                reason: string;
+                /**
+                 * @description The reason as a stable code, whatever the language (text: logged as a sentence by an older release).
+                 * @enum {string}
+                 */
+                code: "controlDraw" | "businessRule" | "highest" | "explored" | "rankedOut" | "timeLimit" | "notInTrigger" | "degradedOutbound" | "degradedUnsafe" | "noTreatment" | "notYetValid" | "expired" | "noConsent" | "ruleFalse" | "ruleCost" | "ruleError" | "maxContacts" | "pausedAfterReject" | "stoppedAfterAccept" | "dailyBudget" | "totalBudget" | "valueCost" | "valueError" | "contended" | "budgetTakenConcurrently" | "capTakenConcurrently" | "text";
+                /**
+                 * @description Dropped: the rule or policy stage that dropped it.
+                 * @enum {string}
+                 */
+                stage?: "limit" | "trigger" | "channel" | "validity" | "consent" | "eligibility" | "applicability" | "suitability" | "contactPolicy" | "budget" | "value";
+                /** @description Chosen: its slot. */
+                rank?: number;
+                /** @description Position by priority among the scored candidates. */
+                priorityRank?: number;
+                propensity?: number;
+                value?: number;
+                contextWeight?: number;
+                lever?: number;
+                priority?: number;
+                /** @description Chosen: probability of being put in its slot. */
+                probability?: number;
+                /** @description Responses behind the propensity. */
+                evidence?: number;
+                /** @description The features that moved the propensity most, largest first. */
+                features?: {
+                    name: string;
+                    value?: (number | string | boolean) | null;
+                    /** @description Change of the log-odds caused by this feature. */
+                    contribution: number;
+                }[];
+            }[];
+        };
+        DecisionInput: {
+            decisionId: string;
+            customerId: string | null;
+            channel: string;
+            catalogVersion: number;
+            modelVersion: string;
+            /**
+             * @description Measurement arm: adaptive (models), control (uniform random among eligible actions) or businessRule (highest lever × value).
+             * @enum {string}
+             */
+            arm: "adaptive" | "control" | "businessRule";
+            actions: {
+                actionId: string;
+                name: string;
+                description: string;
+                issue: string;
+                group: string;
+                treatment: {
+                    title: string;
+                    text?: string;
+                    link?: string;
+                    /** @description Address of an image the touchpoint shows with it. */
+                    image?: string;
+                    /** @description A touchpoint's own fields (a button label, a script id), passed through as they are. */
+                    data?: {
+                        [key: string]: string | number | boolean;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+                rank: number;
+                /** @description Model probability that the customer accepts. */
+                propensity: number;
+                value: number;
+                contextWeight: number;
+                lever: number;
+                /** @description propensity × value × contextWeight × lever */
+                priority: number;
+                /** @description Probability with which this action was chosen for this slot. */
+                probability: number;
+            }[];
+            /** @description With explain: true. */
+            explanation?: components["schemas"]["DecisionExplanationInput"];
+            /** @description True while the store is unavailable: answered from cached profiles and models, only actions safe for degraded mode, not logged. */
+            degraded?: boolean;
+        };
+        OutcomeRequestInput: {
+            decisionId: string;
+            actionId: string;
+            /** @enum {string} */
+            outcome: "impression" | "click" | "accept" | "reject" | "convert";
+            /** @description Monetary value, e.g. of a conversion. */
+            value?: number;
+        };
+        OutcomeAckInput: {
+            decisionId: string;
+            /** @description True when the same outcome was already recorded; it counts once. */
+            duplicate: boolean;
+            outcome: {
+                actionId: string;
+                /**
+                 * @description expired: the response window passed without an answer (a negative).
+                 * @enum {string}
+                 */
+                outcome: "impression" | "click" | "accept" | "reject" | "convert" | "expired";
+                value?: number;
+                /** @description ISO 8601 time the outcome was recorded. */
+                at: string;
+            };
+        };
+        LoggedDecisionInput: {
+            decisionId: string;
+            customerId: string | null;
+            channel: string;
+            context: {
+                [key: string]: unknown;
+            };
+            at: string;
+            catalogVersion: number;
+            modelVersion: string;
+            /**
+             * @description Measurement arm: adaptive (models), control (uniform random among eligible actions) or businessRule (highest lever × value).
+             * @enum {string}
+             */
+            arm: "adaptive" | "control" | "businessRule";
+            actions: {
+                actionId: string;
+                issue: string;
+                group: string;
+                rank: number;
+                probability: number;
+                propensity: number;
+                priority: number;
+                treatment: {
+                    title: string;
+                    text?: string;
+                    link?: string;
+                    /** @description Address of an image the touchpoint shows with it. */
+                    image?: string;
+                    /** @description A touchpoint's own fields (a button label, a script id), passed through as they are. */
+                    data?: {
+                        [key: string]: string | number | boolean;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+            }[];
+            candidates: {
+                actionId: string;
+                issue: string;
+                group: string;
+                propensity: number;
+                value: number;
+                contextWeight: number;
+                lever: number;
+                priority: number;
+            }[];
+            dropped: {
+                actionId: string;
+                /** @enum {string} */
+                stage: "limit" | "trigger" | "channel" | "validity" | "consent" | "eligibility" | "applicability" | "suitability" | "contactPolicy" | "budget" | "value";
+                /**
+                 * @description The reason as a stable code, whatever the language.
+                 * @enum {string}
+                 */
+                code: "timeLimit" | "notInTrigger" | "degradedOutbound" | "degradedUnsafe" | "noTreatment" | "notYetValid" | "expired" | "noConsent" | "ruleFalse" | "ruleCost" | "ruleError" | "maxContacts" | "pausedAfterReject" | "stoppedAfterAccept" | "dailyBudget" | "totalBudget" | "valueCost" | "valueError" | "contended" | "budgetTakenConcurrently" | "capTakenConcurrently" | "text";
+                /** @description The reason as a sentence, in the language of Accept-Language (en, de). */
+                reason: string;
+            }[];
+            outcomes: {
+                actionId: string;
+                /**
+                 * @description expired: the response window passed without an answer (a negative).
+                 * @enum {string}
+                 */
+                outcome: "impression" | "click" | "accept" | "reject" | "convert" | "expired";
+                value?: number;
+                /** @description ISO 8601 time the outcome was recorded. */
+                at: string;
+            }[];
+        };
         ShadowReportInput: {
             from: string;
             to: string;
@@ -5238,20 +5222,36 @@ export interface components {
             }[];
             method: string;
         };
-        AuditLogInput: {
-            entries: {
-                seq: number;
-                at: string;
-                /** @description Id of the key that made the change (null: the CLI). */
-                keyId: string | null;
-                requestId: string | null;
-                action: string;
-                target: string;
-                /** @description What changed, e.g. a catalog diff summary. */
-                summary: string;
+        OutboundMessageInput: {
+            id: number;
+            /** @description Send it back to acknowledge or release the message. */
+            claimToken: string;
+            leaseUntil: string;
+            /** @description How often the message has been claimed, this claim included. */
+            attempts: number;
+            lastError: string | null;
+            /** @description Record the customer answer with POST /v1/outcomes and this id. */
+            decisionId: string;
+            customerId: string;
+            channel: string;
+            trigger: {
+                id: string;
+                eventSeq: number;
+                eventType: string;
+                /** @description When the firing event happened. */
+                eventAt: string;
+            };
+            actions: {
+                actionId: string;
+                name: string;
+                issue: string;
+                group: string;
+                rank: number;
+                treatment: {
+                    [key: string]: unknown;
+                };
             }[];
-            /** @description Pass as `before` for older entries; null on the last page. */
-            next: number | null;
+            createdAt: string;
         };
         CreateKeyRequestInput: {
             /** @description What the key is for, e.g. "web shop" or "CRM feed". */
@@ -5369,363 +5369,6 @@ export interface components {
             catalogVersion: number;
             modelVersion: string;
             uptimeSeconds: number;
-        };
-        DecideRequest: {
-            /** @description Known customer; omit for an anonymous visitor. */
-            customerId?: string;
-            /** @description A known customer as a token the site's backend signed (JWT, HS256, `sub` the customer id, with `exp`): what web pages send instead of customerId. */
-            customerToken?: string;
-            /** @description One of the catalog channels, e.g. web, app, call-centre. */
-            channel: string;
-            /** @description Placement and intent, visible to rules as context.* */
-            context?: {
-                [key: string]: unknown;
-            };
-            /** @description How many actions are wanted (default from catalog). */
-            limit?: number;
-            /** @description Also return the explanation of every candidate (as GET /v1/decisions/{id}/explain). */
-            explain?: boolean;
-        };
-        DecisionExplanation: {
-            decisionId: string;
-            /** @enum {string} */
-            arm: "adaptive" | "control" | "businessRule";
-            /** @description Model version the decision was made with. */
-            modelVersion: string;
-            /** @description Model version the feature contributions come from: the deciding one inline, the current one later (scores are always the logged ones). */
-            explainedWith: string;
-            candidates: {
-                actionId: string;
-                /**
-                 * @description chosen; notChosen: scored but ranked out; dropped: filtered before scoring.
-                 * @enum {string}
-                 */
-                status: "chosen" | "notChosen" | "dropped";
-                /** @description One readable sentence, in the language of Accept-Language (en, de). */
-                reason: string;
-                /**
-                 * @description The reason as a stable code, whatever the language (text: logged as a sentence by an older release).
-                 * @enum {string}
-                 */
-                code: "controlDraw" | "businessRule" | "highest" | "explored" | "rankedOut" | "timeLimit" | "notInTrigger" | "degradedOutbound" | "degradedUnsafe" | "noTreatment" | "notYetValid" | "expired" | "noConsent" | "ruleFalse" | "ruleCost" | "ruleError" | "maxContacts" | "pausedAfterReject" | "stoppedAfterAccept" | "dailyBudget" | "totalBudget" | "valueCost" | "valueError" | "contended" | "budgetTakenConcurrently" | "capTakenConcurrently" | "text";
-                /**
-                 * @description Dropped: the rule or policy stage that dropped it.
-                 * @enum {string}
-                 */
-                stage?: "limit" | "trigger" | "channel" | "validity" | "consent" | "eligibility" | "applicability" | "suitability" | "contactPolicy" | "budget" | "value";
-                /** @description Chosen: its slot. */
-                rank?: number;
-                /** @description Position by priority among the scored candidates. */
-                priorityRank?: number;
-                propensity?: number;
-                value?: number;
-                contextWeight?: number;
-                lever?: number;
-                priority?: number;
-                /** @description Chosen: probability of being put in its slot. */
-                probability?: number;
-                /** @description Responses behind the propensity. */
-                evidence?: number;
-                /** @description The features that moved the propensity most, largest first. */
-                features?: {
-                    name: string;
-                    value?: (number | string | boolean) | null;
-                    /** @description Change of the log-odds caused by this feature. */
-                    contribution: number;
-                }[];
-            }[];
-        };
-        Decision: {
-            decisionId: string;
-            customerId: string | null;
-            channel: string;
-            catalogVersion: number;
-            modelVersion: string;
-            /**
-             * @description Measurement arm: adaptive (models), control (uniform random among eligible actions) or businessRule (highest lever × value).
-             * @enum {string}
-             */
-            arm: "adaptive" | "control" | "businessRule";
-            actions: {
-                actionId: string;
-                name: string;
-                description: string;
-                issue: string;
-                group: string;
-                treatment: {
-                    title: string;
-                    text?: string;
-                    link?: string;
-                    /** @description Address of an image the touchpoint shows with it. */
-                    image?: string;
-                    /** @description A touchpoint's own fields (a button label, a script id), passed through as they are. */
-                    data?: {
-                        [key: string]: string | number | boolean;
-                    };
-                } & {
-                    [key: string]: unknown;
-                };
-                rank: number;
-                /** @description Model probability that the customer accepts. */
-                propensity: number;
-                value: number;
-                contextWeight: number;
-                lever: number;
-                /** @description propensity × value × contextWeight × lever */
-                priority: number;
-                /** @description Probability with which this action was chosen for this slot. */
-                probability: number;
-            }[];
-            /** @description With explain: true. */
-            explanation?: components["schemas"]["DecisionExplanation"];
-            /** @description True while the store is unavailable: answered from cached profiles and models, only actions safe for degraded mode, not logged. */
-            degraded?: boolean;
-        };
-        OutcomeRequest: {
-            decisionId: string;
-            actionId: string;
-            /** @enum {string} */
-            outcome: "impression" | "click" | "accept" | "reject" | "convert";
-            /** @description Monetary value, e.g. of a conversion. */
-            value?: number;
-        };
-        OutcomeAck: {
-            decisionId: string;
-            /** @description True when the same outcome was already recorded; it counts once. */
-            duplicate: boolean;
-            outcome: {
-                actionId: string;
-                /**
-                 * @description expired: the response window passed without an answer (a negative).
-                 * @enum {string}
-                 */
-                outcome: "impression" | "click" | "accept" | "reject" | "convert" | "expired";
-                value?: number;
-                /** @description ISO 8601 time the outcome was recorded. */
-                at: string;
-            };
-        };
-        LoggedDecision: {
-            decisionId: string;
-            customerId: string | null;
-            channel: string;
-            context: {
-                [key: string]: unknown;
-            };
-            at: string;
-            catalogVersion: number;
-            modelVersion: string;
-            /**
-             * @description Measurement arm: adaptive (models), control (uniform random among eligible actions) or businessRule (highest lever × value).
-             * @enum {string}
-             */
-            arm: "adaptive" | "control" | "businessRule";
-            actions: {
-                actionId: string;
-                issue: string;
-                group: string;
-                rank: number;
-                probability: number;
-                propensity: number;
-                priority: number;
-                treatment: {
-                    title: string;
-                    text?: string;
-                    link?: string;
-                    /** @description Address of an image the touchpoint shows with it. */
-                    image?: string;
-                    /** @description A touchpoint's own fields (a button label, a script id), passed through as they are. */
-                    data?: {
-                        [key: string]: string | number | boolean;
-                    };
-                } & {
-                    [key: string]: unknown;
-                };
-            }[];
-            candidates: {
-                actionId: string;
-                issue: string;
-                group: string;
-                propensity: number;
-                value: number;
-                contextWeight: number;
-                lever: number;
-                priority: number;
-            }[];
-            dropped: {
-                actionId: string;
-                /** @enum {string} */
-                stage: "limit" | "trigger" | "channel" | "validity" | "consent" | "eligibility" | "applicability" | "suitability" | "contactPolicy" | "budget" | "value";
-                /**
-                 * @description The reason as a stable code, whatever the language.
-                 * @enum {string}
-                 */
-                code: "timeLimit" | "notInTrigger" | "degradedOutbound" | "degradedUnsafe" | "noTreatment" | "notYetValid" | "expired" | "noConsent" | "ruleFalse" | "ruleCost" | "ruleError" | "maxContacts" | "pausedAfterReject" | "stoppedAfterAccept" | "dailyBudget" | "totalBudget" | "valueCost" | "valueError" | "contended" | "budgetTakenConcurrently" | "capTakenConcurrently" | "text";
-                /** @description The reason as a sentence, in the language of Accept-Language (en, de). */
-                reason: string;
-            }[];
-            outcomes: {
-                actionId: string;
-                /**
-                 * @description expired: the response window passed without an answer (a negative).
-                 * @enum {string}
-                 */
-                outcome: "impression" | "click" | "accept" | "reject" | "convert" | "expired";
-                value?: number;
-                /** @description ISO 8601 time the outcome was recorded. */
-                at: string;
-            }[];
-        };
-        CustomerRequest: {
-            /** @description Profile attributes; declared ones are type-checked against the catalog schema. */
-            attributes: {
-                [key: string]: unknown;
-            };
-        };
-        Customer: {
-            id: string;
-            attributes: {
-                [key: string]: unknown;
-            };
-            /** @description Derived features now (GET only): what rules see as features.*. */
-            features?: {
-                [key: string]: unknown;
-            };
-            createdAt: string;
-            updatedAt: string;
-        };
-        CustomerExport: {
-            customerId: string;
-            exportedAt: string;
-            profile: {
-                [key: string]: unknown;
-            } | null;
-            features: {
-                [key: string]: unknown;
-            };
-            events: {
-                [key: string]: unknown;
-            }[];
-            /** @description Each with its candidates, dropped actions and reasons, and outcomes. */
-            decisions: {
-                [key: string]: unknown;
-            }[];
-            /** @description The contact history contact policies read. */
-            interactions: {
-                [key: string]: unknown;
-            }[];
-            outbound: {
-                [key: string]: unknown;
-            }[];
-        };
-        Event: {
-            customerId: string;
-            /** @description A type declared under events.types in the catalog. */
-            type: string;
-            /** @description When it happened, ISO 8601 (may be late: features are exact for out-of-order events). */
-            timestamp: string;
-            channel?: string;
-            /**
-             * @description Fields declared for the event's type.
-             * @default {}
-             */
-            payload: {
-                [key: string]: unknown;
-            };
-        };
-        EventsAck: {
-            /** @description Events stored (all of the request, or none on an error). */
-            accepted: number;
-            /** @description Their sequence numbers, in request order. */
-            seqs: number[];
-            /** @description Triggers the events fired and the decisions they made. */
-            triggered: {
-                trigger: string;
-                /** @description The firing event, by its position in the request. */
-                index: number;
-                eventSeq: number;
-                customerId: string;
-                decisionId?: string;
-                /** @description Chosen actions (none: policies left nothing). */
-                actions?: string[];
-                /** @description Whether a message went to the outbound queue. */
-                queued?: boolean;
-                /** @description Why the trigger made no decision. */
-                skipped?: string;
-            }[];
-        };
-        Timeline: {
-            customerId: string;
-            entries: ({
-                /** @enum {string} */
-                kind: "event";
-                at: string;
-                seq: number;
-                type: string;
-                channel: string | null;
-                payload: {
-                    [key: string]: unknown;
-                };
-            } | {
-                /** @enum {string} */
-                kind: "decision";
-                at: string;
-                decisionId: string;
-                channel: string;
-                /** @enum {string} */
-                arm: "adaptive" | "control" | "businessRule";
-                actions: string[];
-                trigger?: {
-                    id: string;
-                    eventSeq: number;
-                    eventType: string;
-                    /** @description When the firing event happened. */
-                    eventAt: string;
-                };
-            } | {
-                /** @enum {string} */
-                kind: "outcome";
-                at: string;
-                seq: number;
-                decisionId: string;
-                actionId: string;
-                outcome: string;
-                value: number | null;
-                channel: string | null;
-            })[];
-            /** @description Cursor of the next (older) page; null on the last page. */
-            next: string | null;
-        };
-        OutboundMessage: {
-            id: number;
-            /** @description Send it back to acknowledge or release the message. */
-            claimToken: string;
-            leaseUntil: string;
-            /** @description How often the message has been claimed, this claim included. */
-            attempts: number;
-            lastError: string | null;
-            /** @description Record the customer answer with POST /v1/outcomes and this id. */
-            decisionId: string;
-            customerId: string;
-            channel: string;
-            trigger: {
-                id: string;
-                eventSeq: number;
-                eventType: string;
-                /** @description When the firing event happened. */
-                eventAt: string;
-            };
-            actions: {
-                actionId: string;
-                name: string;
-                issue: string;
-                group: string;
-                rank: number;
-                treatment: {
-                    [key: string]: unknown;
-                };
-            }[];
-            createdAt: string;
         };
         Catalog: {
             version: number;
@@ -6136,6 +5779,347 @@ export interface components {
                 };
             };
         };
+        AuditLog: {
+            entries: {
+                seq: number;
+                at: string;
+                /** @description Id of the key that made the change (null: the CLI). */
+                keyId: string | null;
+                requestId: string | null;
+                action: string;
+                target: string;
+                /** @description What changed, e.g. a catalog diff summary. */
+                summary: string;
+            }[];
+            /** @description Pass as `before` for older entries; null on the last page. */
+            next: number | null;
+        };
+        CustomerRequest: {
+            /** @description Profile attributes; declared ones are type-checked against the catalog schema. */
+            attributes: {
+                [key: string]: unknown;
+            };
+        };
+        Customer: {
+            id: string;
+            attributes: {
+                [key: string]: unknown;
+            };
+            /** @description Derived features now (GET only): what rules see as features.*. */
+            features?: {
+                [key: string]: unknown;
+            };
+            createdAt: string;
+            updatedAt: string;
+        };
+        CustomerExport: {
+            customerId: string;
+            exportedAt: string;
+            profile: {
+                [key: string]: unknown;
+            } | null;
+            features: {
+                [key: string]: unknown;
+            };
+            events: {
+                [key: string]: unknown;
+            }[];
+            /** @description Each with its candidates, dropped actions and reasons, and outcomes. */
+            decisions: {
+                [key: string]: unknown;
+            }[];
+            /** @description The contact history contact policies read. */
+            interactions: {
+                [key: string]: unknown;
+            }[];
+            outbound: {
+                [key: string]: unknown;
+            }[];
+        };
+        Event: {
+            customerId: string;
+            /** @description A type declared under events.types in the catalog. */
+            type: string;
+            /** @description When it happened, ISO 8601 (may be late: features are exact for out-of-order events). */
+            timestamp: string;
+            channel?: string;
+            /**
+             * @description Fields declared for the event's type.
+             * @default {}
+             */
+            payload: {
+                [key: string]: unknown;
+            };
+        };
+        EventsAck: {
+            /** @description Events stored (all of the request, or none on an error). */
+            accepted: number;
+            /** @description Their sequence numbers, in request order. */
+            seqs: number[];
+            /** @description Triggers the events fired and the decisions they made. */
+            triggered: {
+                trigger: string;
+                /** @description The firing event, by its position in the request. */
+                index: number;
+                eventSeq: number;
+                customerId: string;
+                decisionId?: string;
+                /** @description Chosen actions (none: policies left nothing). */
+                actions?: string[];
+                /** @description Whether a message went to the outbound queue. */
+                queued?: boolean;
+                /** @description Why the trigger made no decision. */
+                skipped?: string;
+            }[];
+        };
+        Timeline: {
+            customerId: string;
+            entries: ({
+                /** @enum {string} */
+                kind: "event";
+                at: string;
+                seq: number;
+                type: string;
+                channel: string | null;
+                payload: {
+                    [key: string]: unknown;
+                };
+            } | {
+                /** @enum {string} */
+                kind: "decision";
+                at: string;
+                decisionId: string;
+                channel: string;
+                /** @enum {string} */
+                arm: "adaptive" | "control" | "businessRule";
+                actions: string[];
+                trigger?: {
+                    id: string;
+                    eventSeq: number;
+                    eventType: string;
+                    /** @description When the firing event happened. */
+                    eventAt: string;
+                };
+            } | {
+                /** @enum {string} */
+                kind: "outcome";
+                at: string;
+                seq: number;
+                decisionId: string;
+                actionId: string;
+                outcome: string;
+                value: number | null;
+                channel: string | null;
+            })[];
+            /** @description Cursor of the next (older) page; null on the last page. */
+            next: string | null;
+        };
+        DecideRequest: {
+            /** @description Known customer; omit for an anonymous visitor. */
+            customerId?: string;
+            /** @description A known customer as a token the site's backend signed (JWT, HS256, `sub` the customer id, with `exp`): what web pages send instead of customerId. */
+            customerToken?: string;
+            /** @description One of the catalog channels, e.g. web, app, call-centre. */
+            channel: string;
+            /** @description Placement and intent, visible to rules as context.* */
+            context?: {
+                [key: string]: unknown;
+            };
+            /** @description How many actions are wanted (default from catalog). */
+            limit?: number;
+            /** @description Also return the explanation of every candidate (as GET /v1/decisions/{id}/explain). */
+            explain?: boolean;
+        };
+        DecisionExplanation: {
+            decisionId: string;
+            /** @enum {string} */
+            arm: "adaptive" | "control" | "businessRule";
+            /** @description Model version the decision was made with. */
+            modelVersion: string;
+            /** @description Model version the feature contributions come from: the deciding one inline, the current one later (scores are always the logged ones). */
+            explainedWith: string;
+            candidates: {
+                actionId: string;
+                /**
+                 * @description chosen; notChosen: scored but ranked out; dropped: filtered before scoring.
+                 * @enum {string}
+                 */
+                status: "chosen" | "notChosen" | "dropped";
+                /** @description One readable sentence, in the language of Accept-Language (en, de). */
+                reason: string;
+                /**
+                 * @description The reason as a stable code, whatever the language (text: logged as a sentence by an older release).
+                 * @enum {string}
+                 */
+                code: "controlDraw" | "businessRule" | "highest" | "explored" | "rankedOut" | "timeLimit" | "notInTrigger" | "degradedOutbound" | "degradedUnsafe" | "noTreatment" | "notYetValid" | "expired" | "noConsent" | "ruleFalse" | "ruleCost" | "ruleError" | "maxContacts" | "pausedAfterReject" | "stoppedAfterAccept" | "dailyBudget" | "totalBudget" | "valueCost" | "valueError" | "contended" | "budgetTakenConcurrently" | "capTakenConcurrently" | "text";
+                /**
+                 * @description Dropped: the rule or policy stage that dropped it.
+                 * @enum {string}
+                 */
+                stage?: "limit" | "trigger" | "channel" | "validity" | "consent" | "eligibility" | "applicability" | "suitability" | "contactPolicy" | "budget" | "value";
+                /** @description Chosen: its slot. */
+                rank?: number;
+                /** @description Position by priority among the scored candidates. */
+                priorityRank?: number;
+                propensity?: number;
+                value?: number;
+                contextWeight?: number;
+                lever?: number;
+                priority?: number;
+                /** @description Chosen: probability of being put in its slot. */
+                probability?: number;
+                /** @description Responses behind the propensity. */
+                evidence?: number;
+                /** @description The features that moved the propensity most, largest first. */
+                features?: {
+                    name: string;
+                    value?: (number | string | boolean) | null;
+                    /** @description Change of the log-odds caused by this feature. */
+                    contribution: number;
+                }[];
+            }[];
+        };
+        Decision: {
+            decisionId: string;
+            customerId: string | null;
+            channel: string;
+            catalogVersion: number;
+            modelVersion: string;
+            /**
+             * @description Measurement arm: adaptive (models), control (uniform random among eligible actions) or businessRule (highest lever × value).
+             * @enum {string}
+             */
+            arm: "adaptive" | "control" | "businessRule";
+            actions: {
+                actionId: string;
+                name: string;
+                description: string;
+                issue: string;
+                group: string;
+                treatment: {
+                    title: string;
+                    text?: string;
+                    link?: string;
+                    /** @description Address of an image the touchpoint shows with it. */
+                    image?: string;
+                    /** @description A touchpoint's own fields (a button label, a script id), passed through as they are. */
+                    data?: {
+                        [key: string]: string | number | boolean;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+                rank: number;
+                /** @description Model probability that the customer accepts. */
+                propensity: number;
+                value: number;
+                contextWeight: number;
+                lever: number;
+                /** @description propensity × value × contextWeight × lever */
+                priority: number;
+                /** @description Probability with which this action was chosen for this slot. */
+                probability: number;
+            }[];
+            /** @description With explain: true. */
+            explanation?: components["schemas"]["DecisionExplanation"];
+            /** @description True while the store is unavailable: answered from cached profiles and models, only actions safe for degraded mode, not logged. */
+            degraded?: boolean;
+        };
+        OutcomeRequest: {
+            decisionId: string;
+            actionId: string;
+            /** @enum {string} */
+            outcome: "impression" | "click" | "accept" | "reject" | "convert";
+            /** @description Monetary value, e.g. of a conversion. */
+            value?: number;
+        };
+        OutcomeAck: {
+            decisionId: string;
+            /** @description True when the same outcome was already recorded; it counts once. */
+            duplicate: boolean;
+            outcome: {
+                actionId: string;
+                /**
+                 * @description expired: the response window passed without an answer (a negative).
+                 * @enum {string}
+                 */
+                outcome: "impression" | "click" | "accept" | "reject" | "convert" | "expired";
+                value?: number;
+                /** @description ISO 8601 time the outcome was recorded. */
+                at: string;
+            };
+        };
+        LoggedDecision: {
+            decisionId: string;
+            customerId: string | null;
+            channel: string;
+            context: {
+                [key: string]: unknown;
+            };
+            at: string;
+            catalogVersion: number;
+            modelVersion: string;
+            /**
+             * @description Measurement arm: adaptive (models), control (uniform random among eligible actions) or businessRule (highest lever × value).
+             * @enum {string}
+             */
+            arm: "adaptive" | "control" | "businessRule";
+            actions: {
+                actionId: string;
+                issue: string;
+                group: string;
+                rank: number;
+                probability: number;
+                propensity: number;
+                priority: number;
+                treatment: {
+                    title: string;
+                    text?: string;
+                    link?: string;
+                    /** @description Address of an image the touchpoint shows with it. */
+                    image?: string;
+                    /** @description A touchpoint's own fields (a button label, a script id), passed through as they are. */
+                    data?: {
+                        [key: string]: string | number | boolean;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+            }[];
+            candidates: {
+                actionId: string;
+                issue: string;
+                group: string;
+                propensity: number;
+                value: number;
+                contextWeight: number;
+                lever: number;
+                priority: number;
+            }[];
+            dropped: {
+                actionId: string;
+                /** @enum {string} */
+                stage: "limit" | "trigger" | "channel" | "validity" | "consent" | "eligibility" | "applicability" | "suitability" | "contactPolicy" | "budget" | "value";
+                /**
+                 * @description The reason as a stable code, whatever the language.
+                 * @enum {string}
+                 */
+                code: "timeLimit" | "notInTrigger" | "degradedOutbound" | "degradedUnsafe" | "noTreatment" | "notYetValid" | "expired" | "noConsent" | "ruleFalse" | "ruleCost" | "ruleError" | "maxContacts" | "pausedAfterReject" | "stoppedAfterAccept" | "dailyBudget" | "totalBudget" | "valueCost" | "valueError" | "contended" | "budgetTakenConcurrently" | "capTakenConcurrently" | "text";
+                /** @description The reason as a sentence, in the language of Accept-Language (en, de). */
+                reason: string;
+            }[];
+            outcomes: {
+                actionId: string;
+                /**
+                 * @description expired: the response window passed without an answer (a negative).
+                 * @enum {string}
+                 */
+                outcome: "impression" | "click" | "accept" | "reject" | "convert" | "expired";
+                value?: number;
+                /** @description ISO 8601 time the outcome was recorded. */
+                at: string;
+            }[];
+        };
         ShadowReport: {
             from: string;
             to: string;
@@ -6449,20 +6433,36 @@ export interface components {
             }[];
             method: string;
         };
-        AuditLog: {
-            entries: {
-                seq: number;
-                at: string;
-                /** @description Id of the key that made the change (null: the CLI). */
-                keyId: string | null;
-                requestId: string | null;
-                action: string;
-                target: string;
-                /** @description What changed, e.g. a catalog diff summary. */
-                summary: string;
+        OutboundMessage: {
+            id: number;
+            /** @description Send it back to acknowledge or release the message. */
+            claimToken: string;
+            leaseUntil: string;
+            /** @description How often the message has been claimed, this claim included. */
+            attempts: number;
+            lastError: string | null;
+            /** @description Record the customer answer with POST /v1/outcomes and this id. */
+            decisionId: string;
+            customerId: string;
+            channel: string;
+            trigger: {
+                id: string;
+                eventSeq: number;
+                eventType: string;
+                /** @description When the firing event happened. */
+                eventAt: string;
+            };
+            actions: {
+                actionId: string;
+                name: string;
+                issue: string;
+                group: string;
+                rank: number;
+                treatment: {
+                    [key: string]: unknown;
+                };
             }[];
-            /** @description Pass as `before` for older entries; null on the last page. */
-            next: number | null;
+            createdAt: string;
         };
         CreateKeyRequest: {
             /** @description What the key is for, e.g. "web shop" or "CRM feed". */
