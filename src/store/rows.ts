@@ -274,6 +274,20 @@ export interface InteractionRow {
   at: number;
 }
 
+/**
+ * A customer's contact history since a time, and with `acceptsForever` also every earlier accept or conversion
+ * ("accepted ever" policies); `p(1)` is the customer id's placeholder, `p(2)` the time's. Two indexed reads
+ * (the customer's recent rows; their older accepts by a partial index), so that a decision reads a bounded
+ * history however long the customer has been contacted.
+ */
+export function historySql(p: (n: number) => string, acceptsForever: boolean): string {
+  const columns = 'SELECT kind, action_id, issue, grp, channel, at, id FROM interactions';
+  const recent = `${columns} WHERE customer_id = ${p(1)} AND at >= ${p(2)}`;
+  if (!acceptsForever) return `${recent} ORDER BY at, id`;
+  return `${recent} UNION ALL ${columns}
+    WHERE customer_id = ${p(1)} AND at < ${p(2)} AND kind IN ('accept', 'convert') ORDER BY at, id`;
+}
+
 export function toInteraction(r: InteractionRow): InteractionRecord {
   return { kind: r.kind, actionId: r.action_id, issue: r.issue, group: r.grp, channel: r.channel, at: r.at };
 }

@@ -3,7 +3,7 @@
 import pg from 'pg';
 import type { InteractionRecord } from '../../core/types.ts';
 import { AUDIT_INSERT, auditValues } from '../auditRows.ts';
-import { type InteractionRow, toInteraction } from '../rows.ts';
+import { historySql, type InteractionRow, toInteraction } from '../rows.ts';
 import type { AuditEntry, OutboundMessage } from '../store.ts';
 
 export type Client = pg.PoolClient;
@@ -72,9 +72,7 @@ export async function history(
   acceptsForever: boolean,
 ): Promise<InteractionRecord[]> {
   const { rows } = await c.query<InteractionRow>(
-    acceptsForever
-      ? "SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = $1 AND (at >= $2 OR kind IN ('accept', 'convert')) ORDER BY at, id"
-      : 'SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = $1 AND at >= $2 ORDER BY at, id',
+    historySql((n) => `$${n}`, acceptsForever),
     [customerId, since],
   );
   return rows.map(toInteraction);

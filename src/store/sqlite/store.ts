@@ -17,6 +17,7 @@ import { encodePayload } from '../decisionPayload.ts';
 import { readMigrations } from '../migrations.ts';
 import {
   type DecisionRow,
+  historySql,
   type InteractionRow,
   type OutcomeRow,
   toDecision,
@@ -435,11 +436,9 @@ export class SqliteStore implements Store {
   }
 
   history(customerId: string, since: number, acceptsForever: boolean): InteractionRecord[] {
-    const sql = acceptsForever
-      ? "SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = ? AND (at >= ? OR kind IN ('accept', 'convert')) ORDER BY at"
-      : 'SELECT kind, action_id, issue, grp, channel, at FROM interactions WHERE customer_id = ? AND at >= ? ORDER BY at';
-    const rows = this.sql(sql).all(customerId, since) as InteractionRow[];
-    return rows.map(toInteraction);
+    // Numbered parameters (?1, ?2) bind from an object in better-sqlite3.
+    const rows = this.sql(historySql((n) => `?${n}`, acceptsForever)).all({ 1: customerId, 2: since });
+    return (rows as InteractionRow[]).map(toInteraction);
   }
 
   async budgetUsage(actionIds: readonly string[], day: number): Promise<Map<string, BudgetUsage>> {
