@@ -70,7 +70,12 @@ export async function foldModels(s: PostgresStore, fold: ModelFold): Promise<Fol
            ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, version = excluded.version`,
           [states.map((m) => m.key), states.map((m) => JSON.stringify(m.state)), now, next],
         );
-        await c.query('UPDATE outcomes SET folded = $2 WHERE seq = ANY($1)', [unfolded, next]);
+        // The unfolded rows by their partial index: a thousand ids in an array otherwise tempt the planner,
+        // before statistics exist, into reading the whole table at every fold (seen in a soak).
+        await c.query('UPDATE outcomes SET folded = $2 WHERE seq = ANY($1) AND learned = 1 AND folded = 0', [
+          unfolded,
+          next,
+        ]);
         await putSetting(c, 'models.generation', String(next));
         return {
           generation: next,
