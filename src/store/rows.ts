@@ -2,7 +2,7 @@
 
 import type { Arm } from '../core/arms.ts';
 import type { CustomerEvent, CustomerFeatureState } from '../core/events.ts';
-import type { Attributes, InteractionRecord, RecordedOutcome } from '../core/types.ts';
+import type { Attributes, Customer, InteractionRecord, RecordedOutcome } from '../core/types.ts';
 import { decodePayload } from './decisionPayload.ts';
 import {
   CHOICE_FLAGS,
@@ -14,7 +14,9 @@ import {
   type DecisionRecord,
   type FoldOutcome,
   type KpiDimension,
+  type OutboundItem,
   type OutboundJourney,
+  type OutboundMessage,
   type OutboundStatus,
   type OutcomeRecord,
   type StoredCatalog,
@@ -108,6 +110,19 @@ export interface OutboundRow {
   message: string;
 }
 
+/** An outbound row as the claimant receives it, claimed now with `claimToken` until `leaseUntil`. */
+export function toClaimedItem(row: OutboundRow, claimToken: string, leaseUntil: number): OutboundItem {
+  return {
+    ...(JSON.parse(row.message) as OutboundMessage),
+    id: row.id,
+    status: 'claimed',
+    attempts: row.attempts + 1,
+    claimToken,
+    leaseUntil,
+    lastError: row.last_error,
+  };
+}
+
 export interface OutcomeRow {
   seq: number;
   decision_id: string;
@@ -147,6 +162,27 @@ export function toCatalog(row: CatalogRow): StoredCatalog {
     source: row.source,
     createdAt: row.created_at,
     active: row.active === 1,
+  };
+}
+
+/** A catalog version as listed (without its source). */
+export function toCatalogInfo(row: Omit<CatalogRow, 'source'>): Omit<StoredCatalog, 'source'> {
+  return { version: row.version, hash: row.hash, createdAt: row.created_at, active: row.active === 1 };
+}
+
+export interface CustomerRow {
+  id: string;
+  attributes: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export function toCustomer(row: CustomerRow): Customer {
+  return {
+    id: row.id,
+    attributes: JSON.parse(row.attributes) as Attributes,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }
 

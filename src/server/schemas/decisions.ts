@@ -6,6 +6,12 @@ import { DROP_CODES, RANK_CODES } from '../../core/reasons.ts';
 import { DROP_STAGES, OUTCOME_TYPES, RECORDED_OUTCOMES } from '../../core/types.ts';
 import { amount, attributes, id, storedAttributes } from './common.ts';
 
+const measurementArm = z
+  .enum(ARMS)
+  .describe(
+    'Measurement arm: adaptive (models), control (uniform random among eligible actions) or businessRule (highest lever × value).',
+  );
+
 export const decideBody = z
   .strictObject({
     customerId: id.optional().describe('Known customer; omit for an anonymous visitor.'),
@@ -111,11 +117,7 @@ export const decideResponse = z
     channel: z.string(),
     catalogVersion: z.number().int(),
     modelVersion: z.string(),
-    arm: z
-      .enum(ARMS)
-      .describe(
-        'Measurement arm: adaptive (models), control (uniform random among eligible actions) or businessRule (highest lever × value).',
-      ),
+    arm: measurementArm,
     actions: z.array(chosenAction),
     explanation: decisionExplanation.optional().describe('With explain: true.'),
     degraded: z
@@ -165,11 +167,7 @@ export const decisionRecordResponse = z
     at: z.string(),
     catalogVersion: z.number().int(),
     modelVersion: z.string(),
-    arm: z
-      .enum(ARMS)
-      .describe(
-        'Measurement arm: adaptive (models), control (uniform random among eligible actions) or businessRule (highest lever × value).',
-      ),
+    arm: measurementArm,
     actions: z.array(
       z.object({
         actionId: z.string(),

@@ -1,8 +1,9 @@
 // Catalog versions on PostgreSQL: one active at a time; adding the active one's source again changes nothing.
-import { type CatalogRow, toCatalog } from '../rows.ts';
+import { type CatalogRow, toCatalog, toCatalogInfo } from '../rows.ts';
 import type { AuditOf, StoredCatalog } from '../store.ts';
 import { appendAuditIn, LOCK_APP, LOCK_CATALOG } from './sql.ts';
 import type { PostgresStore } from './store.ts';
+
 export async function activeCatalog(s: PostgresStore): Promise<StoredCatalog | undefined> {
   const [row] = await s.query<CatalogRow>(
     'SELECT * FROM catalogs WHERE active = 1 ORDER BY version DESC LIMIT 1',
@@ -19,12 +20,7 @@ export async function listCatalogs(s: PostgresStore) {
   const rows = await s.query<Omit<CatalogRow, 'source'>>(
     'SELECT version, hash, created_at, active FROM catalogs ORDER BY version',
   );
-  return rows.map((r) => ({
-    version: r.version,
-    hash: r.hash,
-    createdAt: r.created_at,
-    active: r.active === 1,
-  }));
+  return rows.map(toCatalogInfo);
 }
 
 export async function addCatalog(

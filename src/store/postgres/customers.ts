@@ -1,23 +1,14 @@
 // Customers on PostgreSQL: profiles, derived feature states, and an erasure that removes everything held about one.
 import type { CustomerFeatureState } from '../../core/events.ts';
 import type { Attributes, Customer } from '../../core/types.ts';
+import { type CustomerRow, toCustomer } from '../rows.ts';
 import type { AuditOf, ErasureReport } from '../store.ts';
 import { appendAuditIn } from './sql.ts';
 import type { PostgresStore } from './store.ts';
+
 export async function getCustomer(s: PostgresStore, id: string): Promise<Customer | undefined> {
-  const [row] = await s.query<{
-    id: string;
-    attributes: string;
-    created_at: number;
-    updated_at: number;
-  }>('SELECT * FROM customers WHERE id = $1', [id]);
-  if (!row) return undefined;
-  return {
-    id: row.id,
-    attributes: JSON.parse(row.attributes) as Attributes,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+  const [row] = await s.query<CustomerRow>('SELECT * FROM customers WHERE id = $1', [id]);
+  return row && toCustomer(row);
 }
 
 export async function putCustomer(s: PostgresStore, id: string, attributes: Attributes, now: number) {

@@ -7,6 +7,7 @@ import {
   type CustomerOutboundRow,
   type OutboundRow,
   type TriggerJobRow,
+  toClaimedItem,
   toCustomerOutbound,
   toTriggerJob,
 } from '../rows.ts';
@@ -14,13 +15,13 @@ import type {
   ClaimQuery,
   CustomerOutbound,
   OutboundItem,
-  OutboundMessage,
   OutboundSettle,
   OutboundStatus,
   TriggerJob,
 } from '../store.ts';
 import type { Client } from './sql.ts';
 import type { PostgresStore } from './store.ts';
+
 export async function claimTriggerJobs(
   s: PostgresStore,
   query: { createdBefore: number; limit: number; now: number; leaseMs: number },
@@ -63,15 +64,7 @@ export async function claimOutbound(s: PostgresStore, query: ClaimQuery): Promis
         "UPDATE outbound SET status = 'claimed', attempts = attempts + 1, claim_token = $1, available_at = $2 WHERE id = $3",
         [token, leaseUntil, row.id],
       );
-      items.push({
-        ...(JSON.parse(row.message) as OutboundMessage),
-        id: row.id,
-        status: 'claimed',
-        attempts: row.attempts + 1,
-        claimToken: token,
-        leaseUntil,
-        lastError: row.last_error,
-      });
+      items.push(toClaimedItem(row, token, leaseUntil));
     }
     return items;
   });

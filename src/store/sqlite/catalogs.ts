@@ -1,5 +1,5 @@
 // Catalog versions on SQLite: one active at a time; adding the active one's source again changes nothing.
-import { type CatalogRow, toCatalog } from '../rows.ts';
+import { type CatalogRow, toCatalog, toCatalogInfo } from '../rows.ts';
 import type { AuditOf, StoredCatalog } from '../store.ts';
 import type { SqliteStore } from './store.ts';
 
@@ -19,12 +19,7 @@ export async function listCatalogs(s: SqliteStore) {
   const rows = s
     .sql('SELECT version, hash, created_at, active FROM catalogs ORDER BY version')
     .all() as Array<Omit<CatalogRow, 'source'>>;
-  return rows.map((r) => ({
-    version: r.version,
-    hash: r.hash,
-    createdAt: r.created_at,
-    active: r.active === 1,
-  }));
+  return rows.map(toCatalogInfo);
 }
 
 export async function addCatalog(

@@ -1,20 +1,13 @@
 // Customers on SQLite: profiles, derived feature states, and an erasure that removes everything held about one.
 import type { CustomerFeatureState } from '../../core/events.ts';
-import type { Attributes, Customer } from '../../core/types.ts';
+import type { Customer } from '../../core/types.ts';
+import { type CustomerRow, toCustomer } from '../rows.ts';
 import type { AuditOf, ErasureReport } from '../store.ts';
 import type { SqliteStore } from './store.ts';
 
 export async function getCustomer(s: SqliteStore, id: string): Promise<Customer | undefined> {
-  const row = s.sql('SELECT * FROM customers WHERE id = ?').get(id) as
-    | { id: string; attributes: string; created_at: number; updated_at: number }
-    | undefined;
-  if (!row) return undefined;
-  return {
-    id: row.id,
-    attributes: JSON.parse(row.attributes) as Attributes,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
+  const row = s.sql('SELECT * FROM customers WHERE id = ?').get(id) as CustomerRow | undefined;
+  return row && toCustomer(row);
 }
 
 export async function deleteCustomer(

@@ -6,6 +6,7 @@ import {
   type CustomerOutboundRow,
   type OutboundRow,
   type TriggerJobRow,
+  toClaimedItem,
   toCustomerOutbound,
   toTriggerJob,
 } from '../rows.ts';
@@ -13,7 +14,6 @@ import type {
   ClaimQuery,
   CustomerOutbound,
   OutboundItem,
-  OutboundMessage,
   OutboundSettle,
   OutboundStatus,
   TriggerJob,
@@ -68,15 +68,7 @@ export async function claimOutbound(s: SqliteStore, query: ClaimQuery): Promise<
       const token = randomUUID();
       const leaseUntil = query.now + query.leaseMs;
       claim.run(token, leaseUntil, row.id);
-      items.push({
-        ...(JSON.parse(row.message) as OutboundMessage),
-        id: row.id,
-        status: 'claimed',
-        attempts: row.attempts + 1,
-        claimToken: token,
-        leaseUntil,
-        lastError: row.last_error,
-      });
+      items.push(toClaimedItem(row, token, leaseUntil));
     }
     return items;
   });
